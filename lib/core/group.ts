@@ -1,0 +1,277 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Observable } from 'rxjs';
+import type {
+  CallOptions,
+  FlightResult,
+  GroupOptions,
+  GroupStats,
+  Work,
+} from './group.interfaces.js';
+import {
+  BOOLEAN,
+  DURATION,
+  SIGNAL,
+  assertFn,
+  assertKey,
+  validateOptions,
+} from './options.validator.js';
+import {
+  SingleflightAbortError,
+  SingleflightReentryError,
+  SingleflightTimeoutError,
+  toError,
+} from './singleflight.errors.js';
+import * as messages from './singleflight.messages.js';
+
+const GROUP_RULES = {
+  forgetAfter: DURATION,
+  shareErrors: BOOLEAN,
+  detectAsyncReentry: BOOLEAN,
+} as const;
+const CALL_RULES = { timeout: DURATION, signal: SIGNAL } as const;
+
+/** One execution of the work for a key, and what its callers share. */
+class Flight<T = unknown> {
+  promise!: Promise<T>;
+  /** Callers that joined after the leader (Go's `dups`). */
+  dups = 0;
+  /** Callers still waiting; when the last one leaves, the work is aborted and the key freed. */
+  waiting = 1;
+  settled = false;
+  controller: AbortController | undefined = undefined;
+  /** With shareErrors off: the one new flight the joiners of this one run if it fails. */
+  retry: Promise<T> | undefined = undefined;
+  expires = 0;
+  constructor(
+    readonly key: string,
+    /** The flight whose work made this call, to tell re-entry from nesting. */
+    readonly parent: Flight | undefined,
+  ) {}
+}
+
+/**
+ * Go's singleflight for promises: concurrent calls with the same key share one execution.
+ *
+ * ```ts
+ * const group = new Group();
+ * const user = await group.do(`user:${id}`, () => api.fetchUser(id));
+ * ```
+ * @publicApi
+ */
+export class Group {
+  readonly #flights = new Map<string, Flight>();
+  readonly #counts = { calls: 0, flights: 0, joins: 0, errors: 0, timeouts: 0, aborts: 0, forgets: 0 };
+  readonly #forgetAfter: number | undefined;
+  readonly #shareErrors: boolean;
+  readonly #context: AsyncLocalStorage<Flight> | undefined;
+  /** The flight whose work is running synchronously right now (re-entry before its first await). */
+  #running: Flight | undefined = undefined;
+  /** Set by #enter for its caller: whether that call joined rather than led. */
+  #joined = false;
+
+  constructor(options: GroupOptions = {}) {
+    validateOptions('Group options', options, GROUP_RULES);
+    this.#forgetAfter = options.forgetAfter;
+    this.#shareErrors = options.shareErrors ?? true;
+    this.#context = options.detectAsyncReentry ? new AsyncLocalStorage() : undefined;
+  }
+
+  /**
+   * Runs `fn` once for all concurrent callers of `key`; every caller gets the same outcome.
+   * A caller that arrives once the flight has settled starts a new one.
+   */
+  do<T>(key: string, fn: Work<T>, options?: CallOptions): Promise<T> {
+    let flight: Flight<T>;
+    try {
+      if (options !== undefined) validateOptions('call options', options, CALL_RULES);
+      flight = this.#enter(key, fn);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // Plain joiners get the leader's promise itself: nothing is allocated per joiner.
+    const outcome =
+      this.#joined && !this.#shareErrors ? this.#retryOnError(flight, fn) : flight.promise;
+    return options === undefined ? outcome : this.#wait(flight, outcome, options);
+  }
+
+  /** Like `do`, but never rejects: resolves to Go's `{ value, error, shared }`. */
+  doResult<T>(key: string, fn: Work<T>, options?: CallOptions): Promise<FlightResult<T>> {
+    let flight: Flight<T> | undefined;
+    const shared = () => flight !== undefined && flight.dups > 0;
+    let outcome: Promise<T>;
+    try {
+      if (options !== undefined) validateOptions('call options', options, CALL_RULES);
+      flight = this.#enter(key, fn);
+      outcome = this.#joined && !this.#shareErrors ? this.#retryOnError(flight, fn) : flight.promise;
+      if (options !== undefined) outcome = this.#wait(flight, outcome, options);
+    } catch (error) {
+      outcome = Promise.reject(error);
+    }
+    return outcome.then(
+      (value) => ({ value, error: undefined, shared: shared() }),
+      (error: unknown) => ({ value: undefined, error, shared: shared() }),
+    );
+  }
+
+  /**
+   * Go's `DoChan` as an Observable: one `{ value, error, shared }`, then complete. Lazy: each
+   * subscription is a call; unsubscribing is that caller leaving, and never disturbs the others.
+   */
+  doChan$<T>(key: string, fn: Work<T>, options: CallOptions = {}): Observable<FlightResult<T>> {
+    return new Observable<FlightResult<T>>((subscriber) => {
+      const leave = new AbortController();
+      const signal = options.signal ? AbortSignal.any([options.signal, leave.signal]) : leave.signal;
+      void this.doResult(key, fn, { ...options, signal }).then((result) => {
+        subscriber.next(result);
+        subscriber.complete();
+      });
+      return () => leave.abort();
+    });
+  }
+
+  /**
+   * Later callers of `key` start a new flight. Callers already waiting still get the old outcome,
+   * and the old flight, when it settles, leaves the new one alone.
+   */
+  forget(key: string): void {
+    if (this.#flights.delete(key)) this.#counts.forgets++;
+  }
+
+  /** Counters since the group was made, and the number of keys in flight. */
+  stats(): GroupStats {
+    return { ...this.#counts, size: this.#flights.size };
+  }
+
+  /** Joins the flight of `key` or starts one; sets #joined to say which. */
+  #enter<T>(key: string, fn: Work<T>): Flight<T> {
+    assertKey(key);
+    this.#counts.calls++;
+    const flight = this.#flights.get(key) as Flight<T> | undefined;
+    if (flight !== undefined && this.#joinable(flight)) {
+      const context = this.#context?.getStore() ?? this.#running;
+      if (context !== undefined && isWithin(context, flight)) {
+        throw new SingleflightReentryError(key);
+      }
+      flight.dups++;
+      flight.waiting++;
+      this.#counts.joins++;
+      this.#joined = true;
+      return flight;
+    }
+    assertFn(key, fn);
+    this.#joined = false;
+    return this.#start(key, fn);
+  }
+
+  #joinable(flight: Flight): boolean {
+    return this.#forgetAfter === undefined || performance.now() < flight.expires;
+  }
+
+  #start<T>(key: string, fn: Work<T>): Flight<T> {
+    const parent = this.#context?.getStore() ?? this.#running;
+    const flight = new Flight<T>(key, parent);
+    if (this.#forgetAfter !== undefined) flight.expires = performance.now() + this.#forgetAfter;
+    this.#flights.set(key, flight);
+    this.#counts.flights++;
+    // The signal is made only for work that takes it: an AbortController is not free.
+    const signal = fn.length > 0 ? (flight.controller = new AbortController()).signal : undefined;
+    let result: T | PromiseLike<T>;
+    this.#running = flight;
+    try {
+      result = this.#context ? this.#context.run(flight, fn, signal!) : fn(signal!);
+    } catch (thrown) {
+      // Release at once: a synchronous throw must never leave the key poisoned.
+      this.#settle(flight);
+      this.#counts.errors++;
+      flight.promise = Promise.reject(toError(key, thrown));
+      return flight;
+    } finally {
+      this.#running = parent;
+    }
+    // The key is released in these handlers, before any waiter hears the outcome, so a caller
+    // that retries at once starts a new flight.
+    flight.promise = Promise.resolve(result).then(
+      (value) => {
+        this.#settle(flight);
+        return value;
+      },
+      (thrown: unknown) => {
+        if (!flight.settled) this.#counts.errors++;
+        this.#settle(flight);
+        throw toError(key, thrown);
+      },
+    );
+    return flight;
+  }
+
+  /** Marks the flight settled and frees its key, unless forget() already gave the key a new one. */
+  #settle(flight: Flight): void {
+    flight.settled = true;
+    if (this.#flights.get(flight.key) === flight) this.#flights.delete(flight.key);
+  }
+
+  #retryOnError<T>(flight: Flight<T>, fn: Work<T>): Promise<T> {
+    return (flight.retry ??= flight.promise.catch(() => {
+      const next = this.#enter(flight.key, fn);
+      return next.promise;
+    }));
+  }
+
+  /** Waits for `outcome` unless this caller's timeout or signal fires first. */
+  #wait<T>(flight: Flight<T>, outcome: Promise<T>, { timeout, signal }: CallOptions): Promise<T> {
+    if (timeout === undefined && signal === undefined) return outcome;
+    if (signal?.aborted) {
+      this.#counts.aborts++;
+      this.#leave(flight);
+      return Promise.reject(new SingleflightAbortError(flight.key, signal.reason));
+    }
+    return new Promise<T>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stop = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = () => {
+        stop();
+        this.#counts.aborts++;
+        this.#leave(flight);
+        reject(new SingleflightAbortError(flight.key, signal!.reason));
+      };
+      if (timeout !== undefined) {
+        timer = setTimeout(() => {
+          stop();
+          this.#counts.timeouts++;
+          this.#leave(flight);
+          reject(new SingleflightTimeoutError(flight.key, timeout));
+        }, timeout);
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      outcome.then(
+        (value) => {
+          stop();
+          resolve(value);
+        },
+        (error: unknown) => {
+          stop();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** A caller left early. When it was the last, abort the work and free the key for new callers. */
+  #leave(flight: Flight): void {
+    if (flight.settled || --flight.waiting > 0) return;
+    this.#settle(flight);
+    flight.controller?.abort(
+      new SingleflightAbortError(flight.key, undefined, messages.ABANDONED(flight.key)),
+    );
+  }
+}
+
+function isWithin(context: Flight, flight: Flight): boolean {
+  for (let f: Flight | undefined = context; f !== undefined; f = f.parent) {
+    if (f === flight) return true;
+  }
+  return false;
+}

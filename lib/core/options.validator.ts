@@ -1,0 +1,48 @@
+import { SingleflightArgumentError, SingleflightOptionsError } from './singleflight.errors.js';
+import * as messages from './singleflight.messages.js';
+
+/** One allowed option: what it must be (for the message) and the check. */
+export type OptionRule = readonly [expected: string, check: (value: unknown) => boolean];
+export type OptionRules = Readonly<Record<string, OptionRule>>;
+
+export const isDuration = (v: unknown) => typeof v === 'number' && v >= 0 && Number.isFinite(v);
+export const isPositiveInt = (v: unknown) => Number.isInteger(v) && (v as number) >= 1;
+export const isBoolean = (v: unknown) => typeof v === 'boolean';
+export const isFunction = (v: unknown) => typeof v === 'function';
+export const isSignal = (v: unknown) => v instanceof AbortSignal;
+export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export const DURATION: OptionRule = ['a finite number of milliseconds >= 0', isDuration];
+export const BOOLEAN: OptionRule = ['true or false', isBoolean];
+export const FUNCTION: OptionRule = ['a function', isFunction];
+export const SIGNAL: OptionRule = ['an AbortSignal', isSignal];
+
+/**
+ * Throws a SingleflightOptionsError for an unknown option name or a bad value. `undefined` values
+ * count as not given, so spreading defaults stays simple.
+ */
+export function validateOptions(where: string, options: unknown, rules: OptionRules): void {
+  if (options === undefined) return;
+  if (!isPlainObject(options)) {
+    throw new SingleflightOptionsError(messages.BAD_OPTION(where, 'options', 'an object', options));
+  }
+  for (const name of Object.keys(options)) {
+    const rule = rules[name];
+    if (rule === undefined) {
+      throw new SingleflightOptionsError(messages.UNKNOWN_OPTION(where, name, Object.keys(rules)));
+    }
+    const value = options[name];
+    if (value !== undefined && !rule[1](value)) {
+      throw new SingleflightOptionsError(messages.BAD_OPTION(where, name, rule[0], value));
+    }
+  }
+}
+
+export function assertKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string') throw new SingleflightArgumentError(messages.INVALID_KEY(key));
+}
+
+export function assertFn(key: string, fn: unknown): asserts fn is (...args: never[]) => unknown {
+  if (typeof fn !== 'function') throw new SingleflightArgumentError(messages.INVALID_FN(key, fn));
+}

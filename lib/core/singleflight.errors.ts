@@ -1,0 +1,88 @@
+import * as messages from './singleflight.messages.js';
+
+/**
+ * A caller's own `timeout` ran out. Only that caller is rejected; the flight goes on for the others.
+ * @publicApi
+ */
+export class SingleflightTimeoutError extends Error {
+  override readonly name = 'SingleflightTimeoutError';
+  constructor(
+    readonly key: string,
+    readonly timeout: number,
+  ) {
+    super(messages.TIMEOUT(key, timeout));
+  }
+}
+
+/**
+ * A caller's `AbortSignal` fired (or, given to the work, every caller left). Its `name` is
+ * `'AbortError'`, like the DOM's, so code that checks `err.name === 'AbortError'` keeps working;
+ * the signal's reason is kept as `cause`.
+ * @publicApi
+ */
+export class SingleflightAbortError extends Error {
+  override readonly name = 'AbortError';
+  constructor(
+    readonly key: string,
+    reason?: unknown,
+    message = messages.ABORTED(key),
+  ) {
+    super(message, { cause: reason });
+  }
+}
+
+/**
+ * A flight called its own key from inside its work: waiting would deadlock, so the inner call fails.
+ * @publicApi
+ */
+export class SingleflightReentryError extends Error {
+  override readonly name = 'SingleflightReentryError';
+  constructor(readonly key: string) {
+    super(messages.REENTRY(key));
+  }
+}
+
+/**
+ * The work threw something that is not an Error; the thrown value is `cause`.
+ * @publicApi
+ */
+export class SingleflightThrownValueError extends Error {
+  override readonly name = 'SingleflightThrownValueError';
+  constructor(
+    readonly key: string,
+    value: unknown,
+  ) {
+    super(messages.THROWN_VALUE(key, value), { cause: value });
+  }
+}
+
+/**
+ * A key, a function or an argument of the wrong type was passed to the library.
+ * @publicApi
+ */
+export class SingleflightArgumentError extends TypeError {
+  override readonly name = 'SingleflightArgumentError';
+}
+
+/**
+ * An option has an unknown name or a value out of range. Raised when the group, module or
+ * decorator is set up, so it shows at start-up rather than at the first call.
+ * @publicApi
+ */
+export class SingleflightOptionsError extends RangeError {
+  override readonly name = 'SingleflightOptionsError';
+}
+
+/**
+ * The default key could not serialize an argument without losing information (a class instance
+ * such as an HTTP request, a function, a symbol, a cycle). Give the decorator an explicit key.
+ * @publicApi
+ */
+export class SingleflightKeyError extends TypeError {
+  override readonly name = 'SingleflightKeyError';
+}
+
+/** Errors pass through unchanged; anything else thrown is wrapped so every waiter gets an Error. */
+export function toError(key: string, thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new SingleflightThrownValueError(key, thrown);
+}

@@ -1,0 +1,55 @@
+/**
+ * How a failed run is tried again, so that a transient failure does not leave a stale final state.
+ * @publicApi
+ */
+export interface RetryOptions {
+  /** How many times a run is tried in all, the first try included (1 = no retry). */
+  attempts: number;
+  /**
+   * Wait before try n+1: a number is the first wait in ms, doubled for each later try; a function
+   * gets the try that failed (1-based) and its error.
+   * @default 0
+   */
+  backoffMs?: number | ((attempt: number, error: unknown) => number);
+}
+
+/**
+ * @publicApi
+ */
+export interface WriteGroupOptions {
+  /** Default retry for every run of this group. */
+  retry?: RetryOptions;
+}
+
+/**
+ * Per-call options of WriteGroup.do.
+ * @publicApi
+ */
+export interface WriteCallOptions<A extends unknown[]> {
+  /** The arguments of this call; the run calls `fn(...args)`. */
+  args?: A;
+  /**
+   * Folds the arguments of calls that wait for the same run: `merge(pendingArgs, newArgs)`.
+   * Without it, the newest call's arguments win.
+   */
+  merge?: (pending: A, next: A) => A;
+  /** Overrides the group's retry for the run this call starts or joins. */
+  retry?: RetryOptions;
+}
+
+/**
+ * @publicApi
+ */
+export interface WriteGroupStats {
+  calls: number;
+  /** Executions started (a retry is not a new run). */
+  runs: number;
+  /** Calls that joined a pending run instead of starting their own. */
+  coalesced: number;
+  /** Runs that failed after their last try. */
+  failures: number;
+  /** Tries after a failed one. */
+  retries: number;
+  /** Keys with a run in progress. */
+  size: number;
+}
