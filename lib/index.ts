@@ -1,1 +1,31 @@
-export * from './core/index.js';
+// The public surface of nestjs-singleflight; nothing else is public.
+export { Group } from './core/group.js';
+export type { CallOptions, FlightResult, GroupOptions, GroupStats, Work } from './core/group.interfaces.js';
+export { WriteGroup } from './core/write-group.js';
+export type {
+  RetryOptions,
+  WriteCallOptions,
+  WriteGroupOptions,
+  WriteGroupStats,
+} from './core/write-group.interfaces.js';
+export {
+  SingleflightAbortError,
+  SingleflightArgumentError,
+  SingleflightKeyError,
+  SingleflightOptionsError,
+  SingleflightReentryError,
+  SingleflightThrownValueError,
+  SingleflightTimeoutError,
+} from './core/singleflight.errors.js';
+export { serializeArgs } from './core/keys.js';
+export { ObservableGroup, type ObservableGroupStats } from './rx/observable-group.js';
+export { FlightCache } from './cache/flight-cache.js';
+export type { CachePolicy, FlightCacheStats } from './cache/flight-cache.interfaces.js';
+export { SingleflightModule } from './nest/singleflight.module.js';
+export { SingleFlight, type KeyedMethodDecorator } from './nest/decorators/single-flight.decorator.js';
+export { MergeWrites } from './nest/decorators/merge-writes.decorator.js';
+export type {
+  SingleflightCacheOptions,
+  SingleflightModuleOptions,
+} from './nest/interfaces/singleflight-module-options.interface.js';
+export type { MergeWritesOptions, SingleFlightOptions } from './nest/interfaces/flight-options.interface.js';

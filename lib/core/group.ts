@@ -159,8 +159,10 @@ export class Group {
       return flight;
     }
     assertFn(key, fn);
+    const started = this.#start(key, fn);
+    // Set after the work ran: a nested call inside it may have set #joined for its own key.
     this.#joined = false;
-    return this.#start(key, fn);
+    return started;
   }
 
   #joinable(flight: Flight): boolean {
@@ -176,6 +178,9 @@ export class Group {
     // The signal is made only for work that takes it: an AbortController is not free.
     const signal = fn.length > 0 ? (flight.controller = new AbortController()).signal : undefined;
     let result: T | PromiseLike<T>;
+    // Restore what ran before, not `parent`: after an await that is nothing, and a stale
+    // #running would make outside callers look like re-entries.
+    const previous = this.#running;
     this.#running = flight;
     try {
       result = this.#context ? this.#context.run(flight, fn, signal!) : fn(signal!);
@@ -186,7 +191,7 @@ export class Group {
       flight.promise = Promise.reject(toError(key, thrown));
       return flight;
     } finally {
-      this.#running = parent;
+      this.#running = previous;
     }
     // The key is released in these handlers, before any waiter hears the outcome, so a caller
     // that retries at once starts a new flight.

@@ -37,3 +37,42 @@ export const UNSERIALIZABLE_ARGUMENT = (where: string, path: string, what: strin
   `${where}: the default key cannot serialize ${path} (${what}) without losing ` +
   'information, and two different calls could then share one result. ' +
   'Pass an explicit key, e.g. @SingleFlight((id: string) => `user:${id}`).';
+
+// Nest integration
+
+export const MODULE_MISSING =
+  'SingleflightModule is not imported: add SingleflightModule.forRoot() to the imports of your root module';
+
+export const STATIC_METHOD = (decorator: string, where: string) =>
+  `@${decorator}() cannot decorate the static method ${where}: it needs the app's engine, which ` +
+  'Nest injects into instances. Move the method to an injectable provider.';
+
+export const NOT_A_METHOD = (decorator: string, where: string) =>
+  `@${decorator}() decorates methods, but ${where} is not a method.`;
+
+export const DECORATED_TWICE = (where: string) =>
+  `${where} has @SingleFlight() or @MergeWrites() twice; keep one.`;
+
+export const SYNC_METHOD = (decorator: string, where: string, type: string) =>
+  `${where} returns ${type}, synchronously: @${decorator}() shares work that is in flight, which a ` +
+  'synchronous method never is. Make it async (return a Promise) or an Observable, or remove the decorator.';
+
+export const SYNC_RESULT = (where: string) =>
+  `${where} returned a value that is neither a Promise nor an Observable, so @SingleFlight() passes ` +
+  'it through without sharing. Make the method async, or annotate its return type so this shows at start-up.';
+
+export const OBSERVABLE_WRITES = (where: string) =>
+  `${where} returns an Observable; @MergeWrites() needs a method that returns a Promise.`;
+
+export const OBSERVABLE_TTL = (where: string) =>
+  `${where} returns an Observable, which @SingleFlight() shares but cannot cache: remove \`ttl\`.`;
+
+export const TTL_WITHOUT_CACHE = (where: string) =>
+  `${where} sets \`ttl\`, but caching is off (\`cache: false\` in SingleflightModule.forRoot()). ` +
+  'Remove `ttl`, or turn caching on.';
+
+export const KEY_FN_THREW = (where: string) =>
+  `The key function of ${where} threw; fix it, or check the arguments it was given (see cause).`;
+
+export const KEY_FN_NOT_STRING = (where: string, value: unknown) =>
+  `The key function of ${where} must return a string, got ${typeof value} (${show(value)}).`;

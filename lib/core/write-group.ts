@@ -17,7 +17,7 @@ import { toError } from './singleflight.errors.js';
 
 type Run<A extends unknown[], T> = (...args: A) => T | PromiseLike<T>;
 
-const RETRY: OptionRule = [
+export const RETRY: OptionRule = [
   '{ attempts: integer >= 1, backoffMs?: number >= 0 | function }',
   (v) =>
     isPlainObject(v) &&
@@ -106,11 +106,18 @@ export class WriteGroup {
       state.pending = new Pending(run, args, retry);
       return state.pending.promise as Promise<T>;
     }
-    this.#counts.coalesced++;
     const merge = options?.merge as ((a: unknown[], b: unknown[]) => unknown[]) | undefined;
-    pending.fn = run;
-    pending.args =
-      merge && pending.args !== undefined && args !== undefined ? merge(pending.args, args) : args;
+    let merged: unknown[] | undefined;
+    try {
+      merged =
+        merge && pending.args !== undefined && args !== undefined ? merge(pending.args, args) : args;
+    } catch (error) {
+      // A throwing merge fails only this call (as a rejection, like every other error of do()),
+      // and the pending run keeps the fn and args it had: nothing is half-replaced.
+      return Promise.reject(toError(key, error));
+    }
+    this.#counts.coalesced++;
+    pending.args = merged;
     pending.retry = retry;
     return pending.promise as Promise<T>;
   }

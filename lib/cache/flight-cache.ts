@@ -1,0 +1,169 @@
+import type { Cache } from 'cache-manager';
+import type {
+  CacheErrorLogger,
+  CachePolicy,
+  FlightCacheStats,
+} from './flight-cache.interfaces.js';
+
+/** Thrown inside cache-manager's wrap to keep a value out of the store (not cacheable, or stale). */
+const NOT_STORED = Symbol('not stored');
+/** What peek() answers when the local mirror has nothing fresh. */
+export const MISS: unique symbol = Symbol('miss');
+
+interface LocalEntry {
+  value: unknown;
+  /** Until when the mirror may answer; after it, calls go through the store (and its refresh). */
+  freshUntil: number;
+}
+
+export interface FlightCacheOptions {
+  /**
+   * Keep a synchronous mirror of what this process stored. Only for a cache no one else writes
+   * (the embedded in-memory default): a hit then costs a Map lookup, not a trip through Keyv.
+   */
+  local: boolean;
+  /** How long (ms) a store read may take before the work runs without the cache. */
+  timeout: number;
+  logger?: CacheErrorLogger;
+}
+
+const defaultShouldCache = (value: unknown) => value !== undefined;
+
+/**
+ * Caching after the flight, over a cache-manager `Cache`. `load` runs inside a flight, so a cold
+ * cache is read once per key, not once per caller. Errors are never stored; a failing or hung store
+ * never fails the call; an `invalidate` during a flight keeps that flight from writing back.
+ * @publicApi
+ */
+export class FlightCache {
+  readonly #local: Map<string, LocalEntry> | undefined;
+  /** Bumped by invalidate(): a load that saw another generation must not store its value. */
+  readonly #generations = new Map<string, number>();
+  readonly #counts = { hits: 0, misses: 0, errors: 0 };
+  readonly #timeout: number;
+  readonly #logger: CacheErrorLogger | undefined;
+
+  constructor(
+    /** The cache-manager cache the values are kept in. */
+    readonly cache: Cache,
+    options: FlightCacheOptions,
+  ) {
+    this.#local = options.local ? new Map() : undefined;
+    this.#timeout = options.timeout;
+    this.#logger = options.logger;
+  }
+
+  /** The value the local mirror holds for `key`, or MISS. Synchronous, for the hot path. */
+  peek(key: string): unknown {
+    const entry = this.#local?.get(key);
+    if (entry === undefined) return MISS;
+    if (entry.freshUntil <= Date.now()) {
+      this.#local!.delete(key);
+      return MISS;
+    }
+    this.#counts.hits++;
+    return entry.value;
+  }
+
+  /**
+   * The cached value of `key`, or else `work()`'s value, stored per `policy` before this resolves.
+   * Run it inside the key's flight.
+   */
+  async load<T>(key: string, work: () => T | PromiseLike<T>, policy: CachePolicy<T>): Promise<T> {
+    const generation = this.#generations.get(key);
+    const shouldCache = policy.shouldCache ?? defaultShouldCache;
+    let own: Promise<T> | undefined;
+    let abandoned = false;
+    // cache-manager calls this on a miss, and again later for a background refresh.
+    const produce = async (): Promise<T> => {
+      // After load gave up on the store and ran the work itself, a late call must not run it again.
+      if (abandoned) throw NOT_STORED;
+      const run = (async () => work())();
+      own ??= run;
+      const value = await run;
+      if (this.#generations.get(key) !== generation || !shouldCache(value)) throw NOT_STORED;
+      return value;
+    };
+    try {
+      const stored = await this.#withTimeout(
+        this.cache.wrap(key, produce, {
+          ttl: policy.ttl,
+          refreshThreshold: policy.refreshThreshold,
+          raw: true,
+        }),
+      );
+      if (own === undefined) this.#counts.hits++;
+      else this.#counts.misses++;
+      if (this.#generations.get(key) !== generation) {
+        // Invalidated while the store was writing: take back what was written.
+        await this.#quietly(key, this.cache.del(key));
+      } else if (this.#local !== undefined) {
+        const expires = typeof stored?.expires === 'number' ? stored.expires : Infinity;
+        this.#local.set(key, {
+          value: stored?.value,
+          freshUntil: expires - (policy.refreshThreshold ?? 0),
+        });
+      }
+      return stored?.value as T;
+    } catch (error) {
+      abandoned = true;
+      // The work ran: its outcome is the answer, whatever the store did with it.
+      if (own !== undefined) {
+        this.#counts.misses++;
+        if (error !== NOT_STORED && !(await isOutcomeOf(own, error))) this.#report(key, error);
+        return own;
+      }
+      this.#report(key, error);
+      this.#counts.misses++;
+      return work();
+    }
+  }
+
+  /** Drops `key` from the cache and keeps any flight that is running for it from storing. */
+  async invalidate(key: string): Promise<void> {
+    this.#generations.set(key, (this.#generations.get(key) ?? 0) + 1);
+    this.#local?.delete(key);
+    await this.#quietly(key, this.cache.del(key));
+  }
+
+  stats(): FlightCacheStats {
+    return { ...this.#counts };
+  }
+
+  #report(key: string, error: unknown): void {
+    this.#counts.errors++;
+    this.#logger?.warn(
+      `The cache store failed for key "${key}"; the call ran without it.`,
+      error,
+    );
+  }
+
+  async #quietly(key: string, operation: Promise<unknown>): Promise<void> {
+    try {
+      await this.#withTimeout(operation);
+    } catch (error) {
+      this.#report(key, error);
+    }
+  }
+
+  #withTimeout<T>(operation: Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof setTimeout>;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`cache store gave no answer within ${this.#timeout} ms`)),
+        this.#timeout,
+      );
+    });
+    return Promise.race([operation, timeout]).finally(() => clearTimeout(timer));
+  }
+}
+
+/** Whether `error` is the work's own rejection (not a store failure), so it is not logged. */
+async function isOutcomeOf(own: Promise<unknown>, error: unknown): Promise<boolean> {
+  try {
+    await own;
+    return false;
+  } catch (ownError) {
+    return ownError === error;
+  }
+}

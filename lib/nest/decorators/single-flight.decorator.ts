@@ -1,0 +1,63 @@
+import { BOOLEAN, DURATION, FUNCTION, type OptionRule, validateOptions } from '../../core/options.validator.js';
+import type { SingleFlightOptions } from '../interfaces/flight-options.interface.js';
+import { decorateMethod } from './decorate-method.js';
+import { type KeySource } from '../flight-metadata.js';
+
+const TTL: OptionRule = [
+  'a number of milliseconds >= 0 or a function of the value',
+  (v) => typeof v === 'function' || (typeof v === 'number' && v >= 0 && Number.isFinite(v)),
+];
+export const SINGLE_FLIGHT_RULES = {
+  timeout: DURATION,
+  forgetAfter: DURATION,
+  shareErrors: BOOLEAN,
+  ttl: TTL,
+  refreshThreshold: DURATION,
+  shouldCache: FUNCTION,
+} as const;
+
+/** A method decorator that checks a key function's parameters against the method's. */
+export type KeyedMethodDecorator<A extends unknown[]> = <M extends (...args: [...A, ...any[]]) => any>(
+  target: object,
+  propertyKey: string | symbol,
+  descriptor: TypedPropertyDescriptor<M>,
+) => void;
+
+/**
+ * Concurrent calls with the same key share one execution of the method.
+ *
+ * - `@SingleFlight()`: the key is a stable serialization of the arguments (plain data only).
+ * - `@SingleFlight('config')`: one key for every call.
+ * - `@SingleFlight((region: string, business: string) => `${region}/${business}`)`: a key function,
+ *   typed against the method's parameters.
+ *
+ * Keys are scoped by class and method. A method that returns an Observable gets a shared Observable.
+ * @publicApi
+ */
+export function SingleFlight(options?: SingleFlightOptions): MethodDecorator;
+export function SingleFlight(key: string, options?: SingleFlightOptions): MethodDecorator;
+export function SingleFlight<A extends unknown[]>(
+  key: (...args: A) => string,
+  options?: SingleFlightOptions,
+): KeyedMethodDecorator<A>;
+export function SingleFlight(
+  keyOrOptions?: string | ((...args: any[]) => string) | SingleFlightOptions,
+  options?: SingleFlightOptions,
+): MethodDecorator {
+  const [key, opts] = splitArguments<SingleFlightOptions>(keyOrOptions, options);
+  validateOptions('@SingleFlight() options', opts, SINGLE_FLIGHT_RULES);
+  return decorateMethod('SingleFlight', key, opts, (runner, meta, self, method, args) =>
+    runner.flight(meta, self, method, args),
+  );
+}
+
+/** `(key, options)`, `(options)` or `()`: which is which. */
+export function splitArguments<O extends object>(
+  keyOrOptions: string | ((...args: any[]) => string) | O | undefined,
+  options: O | undefined,
+): [KeySource, O] {
+  if (typeof keyOrOptions === 'string' || typeof keyOrOptions === 'function') {
+    return [keyOrOptions as KeySource, options ?? ({} as O)];
+  }
+  return [undefined, keyOrOptions ?? options ?? ({} as O)];
+}

@@ -1,0 +1,67 @@
+import { isObservable } from 'rxjs';
+import { serializeArgs } from '../core/keys.js';
+import { SingleflightKeyError } from '../core/singleflight.errors.js';
+import * as messages from '../core/singleflight.messages.js';
+import type { MergeWritesOptions, SingleFlightOptions } from './interfaces/flight-options.interface.js';
+
+export type KeySource = string | ((...args: any[]) => string) | undefined;
+
+/** What a method returns, as far as `design:returntype` tells at decoration. */
+export type ReturnKind = 'promise' | 'observable' | 'unknown';
+
+/** What a decorator recorded about one method; shared by every app that uses the class. */
+export interface FlightMetadata {
+  decorator: 'SingleFlight' | 'MergeWrites';
+  /** `Class.method`, unique in the process, so two methods never share a key by accident. */
+  scope: string;
+  keySource: KeySource;
+  returns: ReturnKind;
+  options: SingleFlightOptions | MergeWritesOptions;
+}
+
+const scopes = new Map<string, object>();
+
+/** `Class.method`, with `#2`, `#3`... when another class of the same name took it already. */
+export function uniqueScope(target: object, propertyKey: string | symbol): string {
+  const base = `${target.constructor.name}.${String(propertyKey)}`;
+  for (let n = 1; ; n++) {
+    const scope = n === 1 ? base : `${base}#${n}`;
+    const owner = scopes.get(scope);
+    if (owner === undefined || owner === target) {
+      scopes.set(scope, target);
+      return scope;
+    }
+  }
+}
+
+/** The key of one call: the scope, then the decorator's key, its key function's, or the arguments'. */
+export function keyOf(meta: FlightMetadata, args: unknown[]): string {
+  const source = meta.keySource;
+  if (typeof source === 'string') return `${meta.scope}:${source}`;
+  if (source === undefined) {
+    return args.length === 0 ? meta.scope : `${meta.scope}:${serializeArgs(args, meta.scope)}`;
+  }
+  let key: unknown;
+  try {
+    key = source(...args);
+  } catch (error) {
+    throw new SingleflightKeyError(messages.KEY_FN_THREW(meta.scope), { cause: error });
+  }
+  if (typeof key !== 'string') {
+    throw new SingleflightKeyError(messages.KEY_FN_NOT_STRING(meta.scope, key));
+  }
+  return `${meta.scope}:${key}`;
+}
+
+/**
+ * Reads `design:returntype`: Promise and Observable are known; Object and none (an inferred type)
+ * are unknown; anything else is a synchronous type, named for the error.
+ */
+export function returnKind(target: object, propertyKey: string | symbol): ReturnKind | string {
+  const type: unknown = Reflect.getMetadata('design:returntype', target, propertyKey);
+  if (type === undefined || type === Object) return 'unknown';
+  if (typeof type !== 'function') return 'unknown';
+  if (type === Promise || type.prototype instanceof Promise) return 'promise';
+  if (isObservable(type.prototype) || type.name === 'Observable') return 'observable';
+  return type.name || 'a synchronous value';
+}

@@ -1,0 +1,187 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { type Observable, isObservable, throwError } from 'rxjs';
+import { FlightCache, MISS } from '../cache/flight-cache.js';
+import type { CachePolicy } from '../cache/flight-cache.interfaces.js';
+import { Group } from '../core/group.js';
+import type { CallOptions } from '../core/group.interfaces.js';
+import { SingleflightOptionsError } from '../core/singleflight.errors.js';
+import * as messages from '../core/singleflight.messages.js';
+import { WriteGroup } from '../core/write-group.js';
+import { ObservableGroup } from '../rx/observable-group.js';
+import { type FlightMetadata, type ReturnKind, keyOf } from './flight-metadata.js';
+import type {
+  MergeWritesOptions,
+  SingleFlightOptions,
+} from './interfaces/flight-options.interface.js';
+import type { SingleflightModuleOptions } from './interfaces/singleflight-module-options.interface.js';
+import { MODULE_OPTIONS_TOKEN } from './singleflight.module-definition.js';
+
+type Method = (...args: unknown[]) => unknown;
+
+/** A decorated method's options merged with the module's defaults, worked out once per app. */
+interface Prepared {
+  returns: ReturnKind | 'sync';
+  call: CallOptions | undefined;
+  policy: CachePolicy | undefined;
+  writes: MergeWritesOptions | undefined;
+}
+
+/**
+ * Runs the calls of decorated methods through this app's engines. Internal: the decorators reach it
+ * through a hidden property; users inject Group, WriteGroup, ObservableGroup or FlightCache.
+ */
+@Injectable()
+export class FlightRunner {
+  readonly #prepared = new Map<FlightMetadata, Prepared>();
+  readonly #logger = new Logger('Singleflight');
+
+  constructor(
+    readonly group: Group,
+    readonly writes: WriteGroup,
+    readonly observables: ObservableGroup,
+    @Inject(FlightCache) readonly cache: FlightCache | null,
+    @Inject(MODULE_OPTIONS_TOKEN) private readonly options: SingleflightModuleOptions,
+  ) {}
+
+  flight(meta: FlightMetadata, self: object, method: Method, args: unknown[]): unknown {
+    const prepared = this.#prepared.get(meta) ?? this.prepare(meta);
+    let key: string;
+    try {
+      key = keyOf(meta, args);
+    } catch (error) {
+      return prepared.returns === 'observable' ? throwError(() => error) : Promise.reject(error);
+    }
+    switch (prepared.returns) {
+      case 'observable':
+        return this.observables.share$(key, () => method.apply(self, args) as Observable<unknown>);
+      case 'sync':
+        return method.apply(self, args);
+      case 'unknown':
+        return this.#firstCall(meta, prepared, key, self, method, args);
+    }
+    const { policy, cache } = { policy: prepared.policy, cache: this.cache };
+    if (policy === undefined || cache === null) {
+      return this.group.do(key, () => method.apply(self, args), prepared.call);
+    }
+    const hit = cache.peek(key);
+    if (hit !== MISS) return Promise.resolve(hit);
+    return this.group.do(key, () => cache.load(key, () => method.apply(self, args), policy), prepared.call);
+  }
+
+  write(meta: FlightMetadata, self: object, method: Method, args: unknown[]): Promise<unknown> {
+    const prepared = this.#prepared.get(meta) ?? this.prepare(meta);
+    let key: string;
+    try {
+      key = keyOf(meta, args);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.writes.do(key, (...latest: unknown[]) => method.apply(self, latest), {
+      args,
+      merge: prepared.writes!.merge,
+      retry: prepared.writes!.retry,
+    });
+  }
+
+  /**
+   * Merges a method's options with the module's and checks what only the app can tell (caching
+   * off, Observable methods). The explorer calls it for every decorated method at start-up.
+   */
+  prepare(meta: FlightMetadata): Prepared {
+    const where = meta.scope;
+    if (meta.decorator === 'MergeWrites') {
+      if (meta.returns === 'observable') {
+        throw new SingleflightOptionsError(messages.OBSERVABLE_WRITES(where));
+      }
+      const own = meta.options as MergeWritesOptions;
+      return this.#remember(meta, {
+        returns: meta.returns,
+        call: undefined,
+        policy: undefined,
+        writes: { merge: own.merge, retry: own.retry ?? this.options.retry },
+      });
+    }
+    const own = meta.options as SingleFlightOptions;
+    const defaults = this.options;
+    const ttl = own.ttl ?? (meta.returns === 'observable' ? undefined : defaults.ttl);
+    const caching = ttl !== undefined && ttl !== 0;
+    if (caching && meta.returns === 'observable') {
+      throw new SingleflightOptionsError(messages.OBSERVABLE_TTL(where));
+    }
+    if (caching && this.cache === null) {
+      throw new SingleflightOptionsError(messages.TTL_WITHOUT_CACHE(where));
+    }
+    const call = withoutUndefined({
+      timeout: own.timeout ?? defaults.timeout,
+      forgetAfter: own.forgetAfter ?? defaults.forgetAfter,
+      shareErrors: own.shareErrors ?? defaults.shareErrors,
+    });
+    return this.#remember(meta, {
+      returns: meta.returns,
+      call,
+      policy: caching
+        ? {
+            ttl,
+            refreshThreshold: own.refreshThreshold ?? defaults.refreshThreshold,
+            shouldCache: own.shouldCache,
+          }
+        : undefined,
+      writes: undefined,
+    });
+  }
+
+  #remember(meta: FlightMetadata, prepared: Prepared): Prepared {
+    this.#prepared.set(meta, prepared);
+    return prepared;
+  }
+
+  /**
+   * A method whose return type was not annotated: its first call shows what it returns, and later
+   * calls take the right path at once.
+   */
+  #firstCall(
+    meta: FlightMetadata,
+    prepared: Prepared,
+    key: string,
+    self: object,
+    method: Method,
+    args: unknown[],
+  ): unknown {
+    let result: unknown;
+    let ran = false;
+    const outcome = this.group.do(
+      key,
+      () => {
+        ran = true;
+        return (result = method.apply(self, args));
+      },
+      prepared.call,
+    );
+    if (!ran) return outcome;
+    if (isObservable(result)) {
+      prepared.returns = 'observable';
+      prepared.policy = undefined;
+      void outcome.catch(() => undefined);
+      const source = result;
+      return this.observables.share$(key, () => source);
+    }
+    if (isThenable(result)) {
+      prepared.returns = 'promise';
+      // This call was not cached; the calls after it are, when a ttl applies.
+      return outcome;
+    }
+    prepared.returns = 'sync';
+    this.#logger.warn(messages.SYNC_RESULT(meta.scope));
+    void outcome.catch(() => undefined);
+    return result;
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
+
+function withoutUndefined<T extends object>(options: T): T | undefined {
+  const entries = Object.entries(options).filter(([, value]) => value !== undefined);
+  return entries.length === 0 ? undefined : (Object.fromEntries(entries) as T);
+}

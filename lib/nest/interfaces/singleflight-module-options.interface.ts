@@ -1,0 +1,43 @@
+import type { CreateCacheOptions } from 'cache-manager';
+import type { RetryOptions } from '../../core/write-group.interfaces.js';
+
+/**
+ * Where cached flights keep their values.
+ * @publicApi
+ */
+export interface SingleflightCacheOptions {
+  /**
+   * Keyv stores for a cache the module creates, e.g. `[new Keyv({ store: new KeyvRedis(url) })]` to
+   * share values between instances. Without stores the app's `CACHE_MANAGER`
+   * (`@nestjs/cache-manager`) is used when there is one, else an in-memory cache.
+   */
+  stores?: CreateCacheOptions['stores'];
+  /**
+   * How long (ms) a store read may take before the flight runs without the cache.
+   * @default 1000
+   */
+  timeout?: number;
+}
+
+/**
+ * Options of `SingleflightModule.forRoot()`. The flight options are defaults for every decorator.
+ * @publicApi
+ */
+export interface SingleflightModuleOptions {
+  /** Default per-caller timeout (ms) of `@SingleFlight()` methods. @default none */
+  timeout?: number;
+  /** Default max age (ms) of a flight that still takes joiners. @default none */
+  forgetAfter?: number;
+  /** Whether joiners of a failed flight share its error. @default true */
+  shareErrors?: boolean;
+  /** Default ttl (ms) for caching the results of `@SingleFlight()` methods. @default none (no caching) */
+  ttl?: number;
+  /** Default refresh-ahead threshold (ms) of cached flights. @default none */
+  refreshThreshold?: number;
+  /** Detect a flight that calls its own key after an await. @default false */
+  detectAsyncReentry?: boolean;
+  /** Default retry of `@MergeWrites()` runs. @default none */
+  retry?: RetryOptions;
+  /** Where cached flights keep values, or `false` to turn caching off. @default in-memory or CACHE_MANAGER */
+  cache?: SingleflightCacheOptions | false;
+}

@@ -1,0 +1,16 @@
+import { MODULE_MISSING } from '../core/singleflight.messages.js';
+
+/** Metadata key of the method decorators (on the wrapped function). */
+export const FLIGHT_METADATA = 'singleflight:flight';
+
+/**
+ * The hidden property through which a decorated class gets the app's FlightRunner. Nest's error
+ * for a missing provider shows only this key, so its description is the fix.
+ */
+export const RUNNER_PROPERTY = Symbol(MODULE_MISSING);
+
+/** Nest's cache token (`@nestjs/cache-manager`), injected optionally without importing that package. */
+export const CACHE_MANAGER = 'CACHE_MANAGER';
+
+/** How long (ms) a cache store read may take before the work runs without it. */
+export const DEFAULT_CACHE_TIMEOUT = 1000;

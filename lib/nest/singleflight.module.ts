@@ -1,0 +1,40 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { FlightCache } from '../cache/flight-cache.js';
+import { Group } from '../core/group.js';
+import { WriteGroup } from '../core/write-group.js';
+import { ObservableGroup } from '../rx/observable-group.js';
+import { FlightRunner } from './flight-runner.js';
+import { SingleflightExplorer } from './singleflight.explorer.js';
+import {
+  ASYNC_OPTIONS_TYPE,
+  ConfigurableModuleClass,
+  OPTIONS_TYPE,
+} from './singleflight.module-definition.js';
+import { singleflightProviders } from './singleflight.providers.js';
+
+/**
+ * Provides this app's Group, WriteGroup, ObservableGroup and FlightCache, and the engine behind
+ * `@SingleFlight()` and `@MergeWrites()`. Global unless `isGlobal: false`.
+ *
+ * ```ts
+ * @Module({ imports: [SingleflightModule.forRoot({ timeout: 5_000 })] })
+ * export class AppModule {}
+ * ```
+ * @publicApi
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [...singleflightProviders, FlightRunner, SingleflightExplorer],
+  exports: [Group, WriteGroup, ObservableGroup, FlightCache, FlightRunner],
+})
+export class SingleflightModule extends ConfigurableModuleClass {
+  // The generated forRoot() fails when called without an argument.
+  static override forRoot(options: typeof OPTIONS_TYPE = {}) {
+    return super.forRoot(options);
+  }
+
+  static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE) {
+    return super.forRootAsync(options);
+  }
+}
