@@ -51,6 +51,8 @@ export class FlightCache {
     this.#local = options.local ? new Map() : undefined;
     this.#timeout = options.timeout;
     this.#logger = options.logger;
+    // Keyv keeps a store's failures to itself and emits them; cache-manager never sees them.
+    for (const store of cache.stores ?? []) store.on('error', (error) => this.#report(undefined, error));
   }
 
   /** The value the local mirror holds for `key`, or MISS. Synchronous, for the hot path. */
@@ -130,12 +132,10 @@ export class FlightCache {
     return { ...this.#counts };
   }
 
-  #report(key: string, error: unknown): void {
+  #report(key: string | undefined, error: unknown): void {
     this.#counts.errors++;
-    this.#logger?.warn(
-      `The cache store failed for key "${key}"; the call ran without it.`,
-      error,
-    );
+    const which = key === undefined ? 'A cache store failed' : `The cache store failed for key "${key}"`;
+    this.#logger?.warn(`${which}; the call ran without it.`, error);
   }
 
   async #quietly(key: string, operation: Promise<unknown>): Promise<void> {

@@ -41,6 +41,10 @@ class Flight<T = unknown> {
   controller: AbortController | undefined = undefined;
   /** With shareErrors off: the one new flight the joiners of this one run if it fails. */
   retry: Promise<T> | undefined = undefined;
+  /** Joiners waiting on `retry` that have not left: they become waiters of `next`. */
+  retriers = 0;
+  /** The flight `retry` started or joined; a joiner that leaves now leaves that one. */
+  next: Flight<T> | undefined = undefined;
   expires = 0;
   constructor(
     readonly key: string,
@@ -83,27 +87,38 @@ export class Group {
   do<T>(key: string, fn: Work<T>, options?: CallOptions): Promise<T> {
     let flight: Flight<T>;
     try {
-      if (options !== undefined) validateOptions('call options', options, CALL_RULES);
+      if (options !== undefined) {
+        validateOptions('call options', options, CALL_RULES);
+        if (options.signal?.aborted) return this.#abortedAtOnce(key, options.signal);
+      }
       flight = this.#enter(key, fn);
     } catch (error) {
       return Promise.reject(error);
     }
+    const retrier = this.#joined && !this.#shareErrors;
     // Plain joiners get the leader's promise itself: nothing is allocated per joiner.
-    const outcome =
-      this.#joined && !this.#shareErrors ? this.#retryOnError(flight, fn) : flight.promise;
-    return options === undefined ? outcome : this.#wait(flight, outcome, options);
+    const outcome = retrier ? this.#retryOnError(flight, fn) : flight.promise;
+    return options === undefined ? outcome : this.#wait(flight, outcome, options, retrier);
   }
 
   /** Like `do`, but never rejects: resolves to Go's `{ value, error, shared }`. */
   doResult<T>(key: string, fn: Work<T>, options?: CallOptions): Promise<FlightResult<T>> {
     let flight: Flight<T> | undefined;
-    const shared = () => flight !== undefined && flight.dups > 0;
+    let retrier = false;
+    // A joiner whose flight failed with shareErrors off got the outcome of the retry flight.
+    const shared = () =>
+      flight !== undefined && ((retrier && flight.next) || flight).dups > 0;
     let outcome: Promise<T>;
     try {
       if (options !== undefined) validateOptions('call options', options, CALL_RULES);
-      flight = this.#enter(key, fn);
-      outcome = this.#joined && !this.#shareErrors ? this.#retryOnError(flight, fn) : flight.promise;
-      if (options !== undefined) outcome = this.#wait(flight, outcome, options);
+      if (options?.signal?.aborted) {
+        outcome = this.#abortedAtOnce(key, options.signal);
+      } else {
+        flight = this.#enter(key, fn);
+        retrier = this.#joined && !this.#shareErrors;
+        outcome = retrier ? this.#retryOnError(flight, fn) : flight.promise;
+        if (options !== undefined) outcome = this.#wait(flight, outcome, options, retrier);
+      }
     } catch (error) {
       outcome = Promise.reject(error);
     }
@@ -216,18 +231,39 @@ export class Group {
   }
 
   #retryOnError<T>(flight: Flight<T>, fn: Work<T>): Promise<T> {
-    return (flight.retry ??= flight.promise.catch(() => {
-      const next = this.#enter(flight.key, fn);
+    flight.retriers++;
+    return (flight.retry ??= flight.promise.catch((error: unknown) => {
+      // Every joiner left while the first flight ran: nobody to run it again for.
+      if (flight.retriers === 0) throw error;
+      const next = (flight.next = this.#enter(flight.key, fn));
+      // #enter counted the joiners as one caller; each waits (and may leave) on its own.
+      next.waiting += flight.retriers - 1;
+      next.dups += flight.retriers - 1;
       return next.promise;
     }));
   }
 
+  /** A caller whose signal aborted before the call: it neither starts nor joins a flight. */
+  #abortedAtOnce<T>(key: string, signal: AbortSignal): Promise<T> {
+    assertKey(key);
+    this.#counts.calls++;
+    this.#counts.aborts++;
+    return Promise.reject(new SingleflightAbortError(key, signal.reason));
+  }
+
   /** Waits for `outcome` unless this caller's timeout or signal fires first. */
-  #wait<T>(flight: Flight<T>, outcome: Promise<T>, { timeout, signal }: CallOptions): Promise<T> {
+  #wait<T>(
+    flight: Flight<T>,
+    outcome: Promise<T>,
+    { timeout, signal }: CallOptions,
+    retrier: boolean,
+  ): Promise<T> {
     if (timeout === undefined && signal === undefined) return outcome;
     if (signal?.aborted) {
+      // Aborted by the work itself, synchronously: nobody else may hold `outcome`.
+      outcome.then(undefined, ignore);
       this.#counts.aborts++;
-      this.#leave(flight);
+      this.#leave(flight, retrier);
       return Promise.reject(new SingleflightAbortError(flight.key, signal.reason));
     }
     return new Promise<T>((resolve, reject) => {
@@ -239,14 +275,14 @@ export class Group {
       const onAbort = () => {
         stop();
         this.#counts.aborts++;
-        this.#leave(flight);
+        this.#leave(flight, retrier);
         reject(new SingleflightAbortError(flight.key, signal!.reason));
       };
       if (timeout !== undefined) {
         timer = setTimeout(() => {
           stop();
           this.#counts.timeouts++;
-          this.#leave(flight);
+          this.#leave(flight, retrier);
           reject(new SingleflightTimeoutError(flight.key, timeout));
         }, timeout);
       }
@@ -265,7 +301,12 @@ export class Group {
   }
 
   /** A caller left early. When it was the last, abort the work and free the key for new callers. */
-  #leave(flight: Flight): void {
+  #leave(flight: Flight, retrier: boolean): void {
+    if (retrier) {
+      // The joiner waits on the retry flight once it began, and is no longer a retrier either way.
+      if (flight.next !== undefined) return this.#leave(flight.next, false);
+      flight.retriers--;
+    }
     if (flight.settled || --flight.waiting > 0) return;
     this.#settle(flight);
     flight.controller?.abort(
@@ -273,6 +314,8 @@ export class Group {
     );
   }
 }
+
+function ignore(): void {}
 
 function isWithin(context: Flight, flight: Flight): boolean {
   for (let f: Flight | undefined = context; f !== undefined; f = f.parent) {

@@ -110,13 +110,16 @@ export class WriteGroup {
     let merged: unknown[] | undefined;
     try {
       merged =
-        merge && pending.args !== undefined && args !== undefined ? merge(pending.args, args) : args;
+        merge && pending.args !== undefined && args !== undefined
+          ? merge(pending.args, args)
+          : args;
     } catch (error) {
       // A throwing merge fails only this call (as a rejection, like every other error of do()),
       // and the pending run keeps the fn and args it had: nothing is half-replaced.
       return Promise.reject(toError(key, error));
     }
     this.#counts.coalesced++;
+    pending.fn = run;
     pending.args = merged;
     pending.retry = retry;
     return pending.promise as Promise<T>;
@@ -163,7 +166,9 @@ export class WriteGroup {
         this.#counts.retries++;
         const { backoffMs = 0 } = retry;
         const wait =
-          typeof backoffMs === 'function' ? backoffMs(attempt, error) : backoffMs * 2 ** (attempt - 1);
+          typeof backoffMs === 'function'
+            ? backoffMs(attempt, error)
+            : backoffMs * 2 ** (attempt - 1);
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       }
     }
