@@ -15,6 +15,10 @@ export interface CallOptions {
   timeout?: number;
   /** Stop waiting when this signal aborts, with a SingleflightAbortError. The flight goes on. */
   signal?: AbortSignal;
+  /** Overrides the group's `forgetAfter` for a flight this call starts. */
+  forgetAfter?: number;
+  /** Overrides the group's `shareErrors` for this call, when it joins a flight. */
+  shareErrors?: boolean;
 }
 
 /**

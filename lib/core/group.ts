@@ -28,7 +28,12 @@ const GROUP_RULES = {
   shareErrors: BOOLEAN,
   detectAsyncReentry: BOOLEAN,
 } as const;
-const CALL_RULES = { timeout: DURATION, signal: SIGNAL } as const;
+const CALL_RULES = {
+  timeout: DURATION,
+  signal: SIGNAL,
+  forgetAfter: DURATION,
+  shareErrors: BOOLEAN,
+} as const;
 
 /** One execution of the work for a key, and what its callers share. */
 class Flight<T = unknown> {
@@ -45,7 +50,8 @@ class Flight<T = unknown> {
   retriers = 0;
   /** The flight `retry` started or joined; a joiner that leaves now leaves that one. */
   next: Flight<T> | undefined = undefined;
-  expires = 0;
+  /** When the flight stops taking joiners (forgetAfter); Infinity spares a clock read per join. */
+  expires = Infinity;
   constructor(
     readonly key: string,
     /** The flight whose work made this call, to tell re-entry from nesting. */
@@ -91,11 +97,11 @@ export class Group {
         validateOptions('call options', options, CALL_RULES);
         if (options.signal?.aborted) return this.#abortedAtOnce(key, options.signal);
       }
-      flight = this.#enter(key, fn);
+      flight = this.#enter(key, fn, options?.forgetAfter);
     } catch (error) {
       return Promise.reject(error);
     }
-    const retrier = this.#joined && !this.#shareErrors;
+    const retrier = this.#joined && !(options?.shareErrors ?? this.#shareErrors);
     // Plain joiners get the leader's promise itself: nothing is allocated per joiner.
     const outcome = retrier ? this.#retryOnError(flight, fn) : flight.promise;
     return options === undefined ? outcome : this.#wait(flight, outcome, options, retrier);
@@ -114,8 +120,8 @@ export class Group {
       if (options?.signal?.aborted) {
         outcome = this.#abortedAtOnce(key, options.signal);
       } else {
-        flight = this.#enter(key, fn);
-        retrier = this.#joined && !this.#shareErrors;
+        flight = this.#enter(key, fn, options?.forgetAfter);
+        retrier = this.#joined && !(options?.shareErrors ?? this.#shareErrors);
         outcome = retrier ? this.#retryOnError(flight, fn) : flight.promise;
         if (options !== undefined) outcome = this.#wait(flight, outcome, options, retrier);
       }
@@ -158,7 +164,7 @@ export class Group {
   }
 
   /** Joins the flight of `key` or starts one; sets #joined to say which. */
-  #enter<T>(key: string, fn: Work<T>): Flight<T> {
+  #enter<T>(key: string, fn: Work<T>, forgetAfter = this.#forgetAfter): Flight<T> {
     assertKey(key);
     this.#counts.calls++;
     const flight = this.#flights.get(key) as Flight<T> | undefined;
@@ -174,20 +180,20 @@ export class Group {
       return flight;
     }
     assertFn(key, fn);
-    const started = this.#start(key, fn);
+    const started = this.#start(key, fn, forgetAfter);
     // Set after the work ran: a nested call inside it may have set #joined for its own key.
     this.#joined = false;
     return started;
   }
 
   #joinable(flight: Flight): boolean {
-    return this.#forgetAfter === undefined || performance.now() < flight.expires;
+    return flight.expires === Infinity || performance.now() < flight.expires;
   }
 
-  #start<T>(key: string, fn: Work<T>): Flight<T> {
+  #start<T>(key: string, fn: Work<T>, forgetAfter: number | undefined): Flight<T> {
     const parent = this.#context?.getStore() ?? this.#running;
     const flight = new Flight<T>(key, parent);
-    if (this.#forgetAfter !== undefined) flight.expires = performance.now() + this.#forgetAfter;
+    if (forgetAfter !== undefined) flight.expires = performance.now() + forgetAfter;
     this.#flights.set(key, flight);
     this.#counts.flights++;
     // The signal is made only for work that takes it: an AbortController is not free.
