@@ -1,3 +1,4 @@
+import { isDate } from 'node:util/types';
 import { configure } from 'safe-stable-stringify';
 import { SingleflightKeyError } from './singleflight.errors.js';
 import * as messages from './singleflight.messages.js';
@@ -25,10 +26,15 @@ export function serializeArgs(args: readonly unknown[], where: string): string {
     }) as string;
   } catch (error) {
     if (error instanceof SingleflightKeyError) throw error;
-    throw new SingleflightKeyError(
-      messages.UNSERIALIZABLE_ARGUMENT(where, path, 'a circular reference'),
-      { cause: error },
-    );
+    // Only the stringifier's own TypeError means a cycle; a getter or toJSON that throws, or a
+    // value nested too deep for the stack, must not be reported as one.
+    const circular = error instanceof TypeError && /circular/i.test(error.message);
+    const what = circular
+      ? 'a circular reference'
+      : `a value that could not be read: ${error instanceof Error ? error.message : String(error)}`;
+    throw new SingleflightKeyError(messages.UNSERIALIZABLE_ARGUMENT(where, path, what), {
+      cause: error,
+    });
   }
 }
 
@@ -37,6 +43,8 @@ function tagged(raw: unknown, value: unknown, where: string, path: string): unkn
     case 'string':
       return raw.startsWith(TAG) ? TAG + raw : raw;
     case 'number':
+      // JSON writes -0 as 0; tag it so the key keeps the difference (Object.is(-0, 0) is false).
+      if (Object.is(raw, -0)) return `${TAG}-0`;
       return Number.isFinite(raw) ? raw : `${TAG}${raw}`;
     case 'boolean':
       return raw;
@@ -46,19 +54,39 @@ function tagged(raw: unknown, value: unknown, where: string, path: string): unkn
       return `${TAG}${raw}n`;
     case 'object':
       if (raw === null || Array.isArray(raw)) return raw;
-      if (raw instanceof Date) return `${TAG}date:${raw.getTime()}`;
-      if (isPlain(raw)) return value;
+      if (isDate(raw)) return `${TAG}date:${Date.prototype.getTime.call(raw)}`;
+      // `raw`, not `value`: value is what a toJSON method returned, so { toJSON: () => 1 } would
+      // share the key of 1. Walking raw reaches the toJSON function and rejects it.
+      if (isPlain(raw)) return raw;
+      if (Object.getOwnPropertySymbols(raw).length > 0 && isPlainProto(raw)) {
+        throw new SingleflightKeyError(
+          messages.UNSERIALIZABLE_ARGUMENT(where, path, 'an object with symbol keys'),
+        );
+      }
       throw new SingleflightKeyError(
         messages.UNSERIALIZABLE_ARGUMENT(where, path, `an instance of ${className(raw)}`),
       );
     default:
-      throw new SingleflightKeyError(messages.UNSERIALIZABLE_ARGUMENT(where, path, `a ${typeof raw}`));
+      throw new SingleflightKeyError(
+        messages.UNSERIALIZABLE_ARGUMENT(where, path, `a ${typeof raw}`),
+      );
   }
 }
 
 function isPlain(value: object): boolean {
-  const proto = Object.getPrototypeOf(value);
-  return (proto === Object.prototype || proto === null) && Object.getOwnPropertySymbols(value).length === 0;
+  return isPlainProto(value) && Object.getOwnPropertySymbols(value).length === 0;
+}
+
+// Plain objects and Dates from another realm (a vm context, jest's test sandbox, structuredClone
+// there) are plain data too, so neither check may compare with this realm's Object or Date.
+const OBJECT_SOURCE = Function.prototype.toString.call(Object);
+
+function isPlainProto(value: object): boolean {
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (proto === null || proto === Object.prototype) return true;
+  if (Object.getPrototypeOf(proto) !== null) return false;
+  const ctor: unknown = Object.getOwnPropertyDescriptor(proto, 'constructor')?.value;
+  return typeof ctor === 'function' && Function.prototype.toString.call(ctor) === OBJECT_SOURCE;
 }
 
 function className(value: object): string {
@@ -66,5 +94,9 @@ function className(value: object): string {
 }
 
 function describe(name: string): string {
-  return name === '' ? 'the argument list' : /^\d+$/.test(name) ? `index ${name}` : `property "${name}"`;
+  return name === ''
+    ? 'the argument list'
+    : /^\d+$/.test(name)
+      ? `index ${name}`
+      : `property "${name}"`;
 }
