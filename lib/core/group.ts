@@ -70,7 +70,15 @@ class Flight<T = unknown> {
  */
 export class Group {
   readonly #flights = new Map<string, Flight>();
-  readonly #counts = { calls: 0, flights: 0, joins: 0, errors: 0, timeouts: 0, aborts: 0, forgets: 0 };
+  readonly #counts = {
+    calls: 0,
+    flights: 0,
+    joins: 0,
+    errors: 0,
+    timeouts: 0,
+    aborts: 0,
+    forgets: 0,
+  };
   readonly #forgetAfter: number | undefined;
   readonly #shareErrors: boolean;
   readonly #context: AsyncLocalStorage<Flight> | undefined;
@@ -112,8 +120,7 @@ export class Group {
     let flight: Flight<T> | undefined;
     let retrier = false;
     // A joiner whose flight failed with shareErrors off got the outcome of the retry flight.
-    const shared = () =>
-      flight !== undefined && ((retrier && flight.next) || flight).dups > 0;
+    const shared = () => flight !== undefined && ((retrier && flight.next) || flight).dups > 0;
     let outcome: Promise<T>;
     try {
       if (options !== undefined) validateOptions('call options', options, CALL_RULES);
@@ -141,7 +148,14 @@ export class Group {
   doChan$<T>(key: string, fn: Work<T>, options: CallOptions = {}): Observable<FlightResult<T>> {
     return new Observable<FlightResult<T>>((subscriber) => {
       const leave = new AbortController();
-      const signal = options.signal ? AbortSignal.any([options.signal, leave.signal]) : leave.signal;
+      const given = options.signal;
+      // A bad signal is passed on as is, so doResult reports it as { error } like any bad option.
+      const signal =
+        given === undefined
+          ? leave.signal
+          : given instanceof AbortSignal
+            ? AbortSignal.any([given, leave.signal])
+            : given;
       void this.doResult(key, fn, { ...options, signal }).then((result) => {
         subscriber.next(result);
         subscriber.complete();
