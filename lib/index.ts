@@ -1,6 +1,12 @@
 // The public surface of nestjs-singleflight; nothing else is public.
 export { Group } from './core/group.js';
-export type { CallOptions, FlightResult, GroupOptions, GroupStats, Work } from './core/group.interfaces.js';
+export type {
+  CallOptions,
+  FlightResult,
+  GroupOptions,
+  GroupStats,
+  Work,
+} from './core/group.interfaces.js';
 export { WriteGroup } from './core/write-group.js';
 export type {
   RetryOptions,
@@ -22,10 +28,16 @@ export { ObservableGroup, type ObservableGroupStats } from './rx/observable-grou
 export { FlightCache } from './cache/flight-cache.js';
 export type { CachePolicy, FlightCacheStats } from './cache/flight-cache.interfaces.js';
 export { SingleflightModule } from './nest/singleflight.module.js';
-export { SingleFlight, type KeyedMethodDecorator } from './nest/decorators/single-flight.decorator.js';
+export {
+  SingleFlight,
+  type KeyedMethodDecorator,
+} from './nest/decorators/single-flight.decorator.js';
 export { MergeWrites } from './nest/decorators/merge-writes.decorator.js';
 export type {
   SingleflightCacheOptions,
   SingleflightModuleOptions,
 } from './nest/interfaces/singleflight-module-options.interface.js';
-export type { MergeWritesOptions, SingleFlightOptions } from './nest/interfaces/flight-options.interface.js';
+export type {
+  MergeWritesOptions,
+  SingleFlightOptions,
+} from './nest/interfaces/flight-options.interface.js';

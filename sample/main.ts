@@ -1,7 +1,9 @@
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
+import { config } from './config.js';
 
 const app = await NestFactory.create(AppModule);
-const port = Number(process.env.PORT ?? 3000);
-await app.listen(port, '0.0.0.0');
-console.log(`nestjs-singleflight sample listening on http://localhost:${port}`);
+app.enableShutdownHooks();
+await app.listen(config.port, '0.0.0.0');
+new Logger('Sample').log(`nestjs-singleflight sample listening on http://localhost:${config.port}`);

@@ -1,9 +1,5 @@
 import type { Cache } from 'cache-manager';
-import type {
-  CacheErrorLogger,
-  CachePolicy,
-  FlightCacheStats,
-} from './flight-cache.interfaces.js';
+import type { CacheErrorLogger, CachePolicy, FlightCacheStats } from './flight-cache.interfaces.js';
 
 /** Thrown inside cache-manager's wrap to keep a value out of the store (not cacheable, or stale). */
 const NOT_STORED = Symbol('not stored');
@@ -52,7 +48,8 @@ export class FlightCache {
     this.#timeout = options.timeout;
     this.#logger = options.logger;
     // Keyv keeps a store's failures to itself and emits them; cache-manager never sees them.
-    for (const store of cache.stores ?? []) store.on('error', (error) => this.#report(undefined, error));
+    for (const store of cache.stores ?? [])
+      store.on('error', (error) => this.#report(undefined, error));
   }
 
   /** The value the local mirror holds for `key`, or MISS. Synchronous, for the hot path. */
@@ -87,12 +84,13 @@ export class FlightCache {
       return value;
     };
     try {
-      const stored = await this.#withTimeout(
+      const stored = await this.#storeTimed(
         this.cache.wrap(key, produce, {
           ttl: policy.ttl,
           refreshThreshold: policy.refreshThreshold,
           raw: true,
         }),
+        () => own,
       );
       if (own === undefined) this.#counts.hits++;
       else this.#counts.misses++;
@@ -134,7 +132,8 @@ export class FlightCache {
 
   #report(key: string | undefined, error: unknown): void {
     this.#counts.errors++;
-    const which = key === undefined ? 'A cache store failed' : `The cache store failed for key "${key}"`;
+    const which =
+      key === undefined ? 'A cache store failed' : `The cache store failed for key "${key}"`;
     this.#logger?.warn(`${which}; the call ran without it.`, error);
   }
 
@@ -144,6 +143,35 @@ export class FlightCache {
     } catch (error) {
       this.#report(key, error);
     }
+  }
+
+  /**
+   * Times only the store's part of `operation`: the read until the work starts, then the write
+   * once the work is done. The work may take as long as it takes.
+   */
+  #storeTimed<T>(operation: Promise<T>, work: () => Promise<unknown> | undefined): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const expire = () =>
+        reject(new Error(`cache store gave no answer within ${this.#timeout} ms`));
+      let timer = setTimeout(() => {
+        const running = work();
+        if (running === undefined) return expire();
+        running.then(
+          () => (timer = setTimeout(expire, this.#timeout)),
+          () => undefined, // the work's own error reaches operation
+        );
+      }, this.#timeout);
+      operation.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 
   #withTimeout<T>(operation: Promise<T>): Promise<T> {

@@ -1,7 +1,11 @@
 // Every text this library shows a user, in one place. Each says what went wrong and what to do.
 
 const show = (value: unknown): string =>
-  typeof value === 'string' ? JSON.stringify(value) : typeof value === 'function' ? 'a function' : String(value);
+  typeof value === 'string'
+    ? JSON.stringify(value)
+    : typeof value === 'function'
+      ? 'a function'
+      : String(value);
 
 export const INVALID_KEY = (key: unknown) =>
   `A singleflight key must be a string, got ${typeof key} (${show(key)}). ` +

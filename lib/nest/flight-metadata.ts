@@ -2,7 +2,10 @@ import { isObservable } from 'rxjs';
 import { serializeArgs } from '../core/keys.js';
 import { SingleflightKeyError } from '../core/singleflight.errors.js';
 import * as messages from '../core/singleflight.messages.js';
-import type { MergeWritesOptions, SingleFlightOptions } from './interfaces/flight-options.interface.js';
+import type {
+  MergeWritesOptions,
+  SingleFlightOptions,
+} from './interfaces/flight-options.interface.js';
 
 export type KeySource = string | ((...args: any[]) => string) | undefined;
 

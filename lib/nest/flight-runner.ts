@@ -65,7 +65,11 @@ export class FlightRunner {
     }
     const hit = cache.peek(key);
     if (hit !== MISS) return Promise.resolve(hit);
-    return this.group.do(key, () => cache.load(key, () => method.apply(self, args), policy), prepared.call);
+    return this.group.do(
+      key,
+      () => cache.load(key, () => method.apply(self, args), policy),
+      prepared.call,
+    );
   }
 
   write(meta: FlightMetadata, self: object, method: Method, args: unknown[]): Promise<unknown> {

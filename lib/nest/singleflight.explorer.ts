@@ -20,7 +20,8 @@ export class SingleflightExplorer implements OnModuleInit {
     const seen = new Set<object>();
     for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
       const prototype: unknown = wrapper.metatype?.prototype;
-      if (!prototype || typeof prototype !== 'object' || seen.has(prototype) || wrapper.isAlias) continue;
+      if (!prototype || typeof prototype !== 'object' || seen.has(prototype) || wrapper.isAlias)
+        continue;
       seen.add(prototype);
       for (const name of this.scanner.getAllMethodNames(prototype)) {
         const method: unknown = (prototype as Record<string, unknown>)[name];

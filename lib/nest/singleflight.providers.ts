@@ -17,7 +17,10 @@ import type { SingleflightModuleOptions } from './interfaces/singleflight-module
 import { CACHE_MANAGER, DEFAULT_CACHE_TIMEOUT } from './singleflight.constants.js';
 import { MODULE_OPTIONS_TOKEN } from './singleflight.module-definition.js';
 
-const CACHE: OptionRule = ['false or { stores?, timeout? }', (v) => v === false || isPlainObject(v)];
+const CACHE: OptionRule = [
+  'false or { stores?, timeout? }',
+  (v) => v === false || isPlainObject(v),
+];
 const MODULE_RULES = {
   timeout: DURATION,
   forgetAfter: DURATION,
@@ -68,10 +71,15 @@ export const singleflightProviders: Provider[] = [
       const logger = new Logger('Singleflight');
       const flightOptions = {
         timeout: settings?.timeout ?? DEFAULT_CACHE_TIMEOUT,
-        logger: { warn: (message: string, error: unknown) => logger.warn(`${message} ${String(error)}`) },
+        logger: {
+          warn: (message: string, error: unknown) => logger.warn(`${message} ${String(error)}`),
+        },
       };
       if (settings?.stores !== undefined) {
-        return new FlightCache(createCache({ stores: settings.stores }), { ...flightOptions, local: false });
+        return new FlightCache(createCache({ stores: settings.stores }), {
+          ...flightOptions,
+          local: false,
+        });
       }
       if (appCache) return new FlightCache(appCache, { ...flightOptions, local: false });
       // The embedded default: no one else writes it, so a local mirror may answer hits.

@@ -65,7 +65,8 @@ async function boot(options: SingleflightModuleOptions = {}, imports: unknown[] 
   return { prices: app.get(PriceService), group: app.get(Group), cache: app.get(FlightCache) };
 }
 
-const burst = <T>(n: number, call: () => Promise<T>) => Promise.all(Array.from({ length: n }, call));
+const burst = <T>(n: number, call: () => Promise<T>) =>
+  Promise.all(Array.from({ length: n }, call));
 
 describe('caching after the flight (default in-memory cache)', () => {
   it('serves the second burst from the cache with no execution and no flight', async () => {
@@ -214,5 +215,33 @@ describe('caching with @nestjs/cache-manager in the app', () => {
     await appCache.del('PriceService.price:a');
     await prices.price('a');
     expect(prices.executions).toBe(2);
+  });
+});
+
+describe('the cache timeout', () => {
+  it('times the store, not the work: a slow flight is cached and answered locally', async () => {
+    @Injectable()
+    class Slow {
+      runs = 0;
+      @SingleFlight('slow', { ttl: 60_000 })
+      async load(): Promise<number> {
+        await sleep(80);
+        return ++this.runs;
+      }
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [SingleflightModule.forRoot({ cache: { timeout: 20 } })],
+      providers: [Slow],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    const slow = app.get(Slow);
+    const cache = app.get(FlightCache)!;
+    await expect(slow.load()).resolves.toBe(1);
+    expect(cache.stats()).toEqual({ hits: 0, misses: 1, errors: 0 });
+    const flights = app.get(Group).stats().flights;
+    await expect(slow.load()).resolves.toBe(1);
+    expect(app.get(Group).stats().flights).toBe(flights);
+    expect(cache.stats().hits).toBe(1);
   });
 });

@@ -28,7 +28,9 @@ class PushService {
     return version;
   }
 
-  @MergeWrites((key: string) => key, { merge: (pending, next) => [next[0], [...pending[1], ...next[1]]] })
+  @MergeWrites((key: string) => key, {
+    merge: (pending, next) => [next[0], [...pending[1], ...next[1]]],
+  })
   async pushAll(key: string, versions: number[]): Promise<number[]> {
     void key;
     await this.scheduler!.schedule(Promise.resolve(), 'pushAll');
@@ -81,7 +83,11 @@ describe('@MergeWrites through the decorator', () => {
     const s = fc.sample(fc.scheduler(), { seed: 1, numRuns: 1 })[0]!;
     service.reset(s);
     const first = service.pushAll('k', [1]);
-    const waiting = [service.pushAll('k', [2]), service.pushAll('k', [3]), service.pushAll('k', [4])];
+    const waiting = [
+      service.pushAll('k', [2]),
+      service.pushAll('k', [3]),
+      service.pushAll('k', [4]),
+    ];
     await drain(s);
     await expect(first).resolves.toEqual([1]);
     for (const result of waiting) await expect(result).resolves.toEqual([2, 3, 4]);

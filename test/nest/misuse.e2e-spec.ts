@@ -37,9 +37,11 @@ describe('misuse found when the class is defined', () => {
         }
       }
       return Tokens;
-    }).toThrow(new SingleflightOptionsError(
-      '@SingleFlight() cannot decorate the static method Tokens.fetch: it needs the app\'s engine, which Nest injects into instances. Move the method to an injectable provider.',
-    ));
+    }).toThrow(
+      new SingleflightOptionsError(
+        "@SingleFlight() cannot decorate the static method Tokens.fetch: it needs the app's engine, which Nest injects into instances. Move the method to an injectable provider.",
+      ),
+    );
   });
 
   it('rejects a method whose annotated return type is synchronous', () => {
@@ -112,7 +114,9 @@ describe('misuse found at start-up', () => {
         return of(1);
       }
     }
-    await expect(boot([Pushes])).rejects.toThrow(/@MergeWrites\(\) needs a method that returns a Promise/);
+    await expect(boot([Pushes])).rejects.toThrow(
+      /@MergeWrites\(\) needs a method that returns a Promise/,
+    );
   });
 });
 
@@ -174,9 +178,15 @@ describe('misuse found at the call', () => {
     }
     const warnings: string[] = [];
     const nest = await boot([Sync]);
-    nest.useLogger({ log: () => undefined, error: () => undefined, warn: (m: string) => warnings.push(m) });
+    nest.useLogger({
+      log: () => undefined,
+      error: () => undefined,
+      warn: (m: string) => warnings.push(m),
+    });
     const sync = nest.get(Sync);
     expect([sync.value(), sync.value()]).toEqual([42, 42]);
-    expect(warnings).toEqual([expect.stringMatching(/Sync\.value returned a value that is neither/)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/Sync\.value returned a value that is neither/),
+    ]);
   });
 });

@@ -174,7 +174,11 @@ class ReportController {
 
 describe('@SingleFlight on a request-scoped provider', () => {
   it('shares one execution between calls from different requests', async () => {
-    const nest = await boot([SingleflightModule.forRoot()], [RequestScopedService], [ReportController]);
+    const nest = await boot(
+      [SingleflightModule.forRoot()],
+      [RequestScopedService],
+      [ReportController],
+    );
     await nest.listen(0, '127.0.0.1');
     const url = await nest.getUrl();
     const group = nest.get(Group);

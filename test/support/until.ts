@@ -11,7 +11,10 @@ export async function until(condition: () => boolean, ms = 5000): Promise<void> 
  * Runs fast-check's scheduler until nothing is left, letting a macrotask pass between rounds:
  * `waitAll` alone stops while work is still queued as promise reactions.
  */
-export async function drain(scheduler: { waitAll(): Promise<void>; count(): number }): Promise<void> {
+export async function drain(scheduler: {
+  waitAll(): Promise<void>;
+  count(): number;
+}): Promise<void> {
   do {
     await scheduler.waitAll();
     await new Promise((resolve) => setImmediate(resolve));

@@ -59,7 +59,9 @@ export function decorateMethod(
     const wrapped = function (this: Record<symbol, FlightRunner | undefined>, ...args: unknown[]) {
       const runner = this?.[RUNNER_PROPERTY];
       // An instance Nest did not build (`new Service()` in a unit test) just runs the method.
-      return runner === undefined ? method.apply(this, args) : call(runner, meta, this, method, args);
+      return runner === undefined
+        ? method.apply(this, args)
+        : call(runner, meta, this, method, args);
     };
     Object.defineProperty(wrapped, 'name', { value: method.name });
     // Decorators applied before this one (@Get, @UseGuards...) put their metadata on the original.

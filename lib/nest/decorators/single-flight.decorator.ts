@@ -1,4 +1,10 @@
-import { BOOLEAN, DURATION, FUNCTION, type OptionRule, validateOptions } from '../../core/options.validator.js';
+import {
+  BOOLEAN,
+  DURATION,
+  FUNCTION,
+  type OptionRule,
+  validateOptions,
+} from '../../core/options.validator.js';
 import type { SingleFlightOptions } from '../interfaces/flight-options.interface.js';
 import { decorateMethod } from './decorate-method.js';
 import { type KeySource } from '../flight-metadata.js';
@@ -17,7 +23,9 @@ export const SINGLE_FLIGHT_RULES = {
 } as const;
 
 /** A method decorator that checks a key function's parameters against the method's. */
-export type KeyedMethodDecorator<A extends unknown[]> = <M extends (...args: [...A, ...any[]]) => any>(
+export type KeyedMethodDecorator<A extends unknown[]> = <
+  M extends (...args: [...A, ...any[]]) => any,
+>(
   target: object,
   propertyKey: string | symbol,
   descriptor: TypedPropertyDescriptor<M>,
