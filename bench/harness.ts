@@ -1,0 +1,237 @@
+/**
+ * A small benchmark harness for a noisy machine: every contender of a scenario is measured in the
+ * same process, in interleaved rounds (rotating order), after a warm-up, with a full GC before each
+ * measurement. Rows report the MEDIAN over rounds and the median of the per-round ratios to the
+ * baseline (the first contender), so slow drifts of the machine cancel out.
+ *
+ * Scenarios register themselves (see `registerScenario`) from any module in bench/scenarios/;
+ * bench/index.ts imports them all, runs them and prints one table.
+ */
+
+/** A limit for a contender, relative to the scenario's baseline (its first contender). */
+export interface Target {
+  /** `ratio`: value / baseline <= max. `extra`: value - baseline <= max (in the scenario's unit). */
+  kind: 'ratio' | 'extra';
+  max: number;
+}
+
+/** What a run may report besides its duration. */
+export interface RunInfo {
+  /** Scenarios in `bytes` units: the bytes measured by this run (the harness divides by `ops`). */
+  bytes?: number;
+  /** A correctness check shown in the table; a failed check fails the row. */
+  check?: { ok: boolean; text: string };
+}
+
+export interface Contender {
+  name: string;
+  /** One full measurement. Make fresh state inside (a new Group...): runs must not share state. */
+  run(): Promise<RunInfo | void>;
+  /** Omit for the baseline and for rows reported for information only. */
+  target?: Target;
+}
+
+export interface Scenario {
+  /** Short id used in the table and by `--only` (e.g. 'A', 'C', 'A-ALS'). */
+  id: string;
+  title: string;
+  /** `ns`: wall time of run() / ops. `bytes`: RunInfo.bytes / ops. */
+  unit: 'ns' | 'bytes';
+  /** Operations per run (calls, joiners...), to report a cost per operation. */
+  ops: number;
+  /** Per what the unit is counted, for the table ('call', 'joiner'). */
+  per: string;
+  /** contenders[0] is the baseline every ratio refers to. */
+  contenders: Contender[];
+  /** Unmeasured runs of each contender before the rounds (default 3). */
+  warmup?: number;
+  /**
+   * For contenders that change the process for good (e.g. AsyncLocalStorage turns on promise hooks
+   * that slow every later promise): each round runs in a fresh child process, contenders in the
+   * declared order, each warmed up just before it is measured.
+   */
+  isolated?: boolean;
+}
+
+export interface Row {
+  scenario: string;
+  title: string;
+  contender: string;
+  unit: string;
+  samples: number[];
+  median: number;
+  /** Median of per-round ratios (or differences, for `extra` targets) to the baseline. */
+  vsBaseline: number | undefined;
+  vsMin: number | undefined;
+  vsMax: number | undefined;
+  target: Target | undefined;
+  check: string;
+  pass: boolean | undefined;
+}
+
+const scenarios: Scenario[] = [];
+
+/** Adds a scenario to the run. Call it at the top level of a module in bench/scenarios/. */
+export function registerScenario(scenario: Scenario): void {
+  if (scenarios.some((s) => s.id === scenario.id)) {
+    throw new Error(`bench: scenario id '${scenario.id}' is registered twice`);
+  }
+  if (scenario.contenders.length === 0) throw new Error(`bench: '${scenario.id}' has no contender`);
+  scenarios.push(scenario);
+}
+
+export function registeredScenarios(): readonly Scenario[] {
+  return scenarios;
+}
+
+/** One measurement of one contender: a value in the scenario's unit per op, and its check. */
+export interface Sample {
+  value: number;
+  check: RunInfo['check'];
+}
+
+const gc: () => void =
+  (globalThis as { gc?: () => void }).gc ??
+  (() => {
+    throw new Error('bench: run node with --expose-gc (npm run bench does)');
+  });
+
+/** Lets pending callbacks finish, then collects garbage, so a run starts from a quiet heap. */
+export async function settleAndCollect(): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  gc();
+}
+
+export async function measure(scenario: Scenario, contender: Contender): Promise<Sample> {
+  await settleAndCollect();
+  const start = process.hrtime.bigint();
+  const info = (await contender.run()) ?? {};
+  const elapsed = Number(process.hrtime.bigint() - start);
+  if (scenario.unit === 'bytes') {
+    if (info.bytes === undefined) {
+      throw new Error(`bench: ${scenario.id}/${contender.name} did not report bytes`);
+    }
+    return { value: info.bytes / scenario.ops, check: info.check };
+  }
+  return { value: elapsed / scenario.ops, check: info.check };
+}
+
+export async function warmUp(scenario: Scenario, contender: Contender): Promise<void> {
+  for (let i = 0; i < (scenario.warmup ?? 3); i++) await contender.run();
+}
+
+/** Interleaved rounds in this process: samples[contender][round]. */
+export async function runInterleaved(scenario: Scenario, rounds: number): Promise<Sample[][]> {
+  const { contenders } = scenario;
+  for (const contender of contenders) await warmUp(scenario, contender);
+  const samples: Sample[][] = contenders.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < contenders.length; i++) {
+      const index = (i + round) % contenders.length;
+      samples[index]!.push(await measure(scenario, contenders[index]!));
+    }
+  }
+  return samples;
+}
+
+/** One round of an isolated scenario (run in a child process): contenders in declared order. */
+export async function runOrderedRound(scenario: Scenario): Promise<Sample[]> {
+  const out: Sample[] = [];
+  for (const contender of scenario.contenders) {
+    await warmUp(scenario, contender);
+    out.push(await measure(scenario, contender));
+  }
+  return out;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Turns samples[contender][round] into table rows. */
+export function toRows(scenario: Scenario, samples: Sample[][]): Row[] {
+  const base = samples[0]!.map((s) => s.value);
+  return scenario.contenders.map((contender, c) => {
+    const values = samples[c]!.map((s) => s.value);
+    const isBaseline = c === 0;
+    const kind = contender.target?.kind ?? (scenario.unit === 'bytes' ? 'extra' : 'ratio');
+    // Paired per round: a slow moment of the machine hits the baseline of that round too.
+    const paired = values.map((v, r) => (kind === 'ratio' ? v / base[r]! : v - base[r]!));
+    const vsBaseline = isBaseline ? undefined : median(paired);
+    const failedCheck = samples[c]!.find((s) => s.check && !s.check.ok)?.check;
+    const check = (failedCheck ?? samples[c]!.at(-1)?.check)?.text ?? '';
+    let pass: boolean | undefined;
+    if (failedCheck) pass = false;
+    else if (contender.target && vsBaseline !== undefined)
+      pass = vsBaseline <= contender.target.max;
+    else if (samples[c]!.some((s) => s.check)) pass = true;
+    return {
+      scenario: scenario.id,
+      title: scenario.title,
+      contender: contender.name,
+      unit: `${scenario.unit}/${scenario.per}`,
+      samples: values,
+      median: median(values),
+      vsBaseline,
+      vsMin: isBaseline ? undefined : Math.min(...paired),
+      vsMax: isBaseline ? undefined : Math.max(...paired),
+      target: contender.target,
+      check,
+      pass,
+    };
+  });
+}
+
+function formatVs(kind: Target['kind'], value: number | undefined): string {
+  if (value === undefined) return '';
+  return kind === 'ratio' ? `${value.toFixed(3)}x` : `${value >= 0 ? '+' : ''}${value.toFixed(2)}`;
+}
+
+/** One plain-text table of every row. */
+export function formatTable(rows: readonly Row[]): string {
+  const header = [
+    'scenario',
+    'contender',
+    'median',
+    'unit',
+    'vs baseline',
+    'range (rounds)',
+    'target',
+    'result',
+    'check',
+  ];
+  const lines = rows.map((row) => {
+    const kind = row.target?.kind ?? (row.unit.startsWith('bytes') ? 'extra' : 'ratio');
+    const digits = row.unit.startsWith('bytes') ? 2 : 1;
+    return [
+      row.scenario,
+      row.contender,
+      row.median.toFixed(digits),
+      row.unit,
+      row.vsBaseline === undefined ? 'baseline' : formatVs(kind, row.vsBaseline),
+      row.vsMin === undefined ? '' : `${formatVs(kind, row.vsMin)} .. ${formatVs(kind, row.vsMax)}`,
+      row.target
+        ? `<= ${row.target.kind === 'ratio' ? `${row.target.max.toFixed(2)}x` : `+${row.target.max}`}`
+        : '',
+      row.pass === undefined
+        ? row.vsBaseline === undefined
+          ? ''
+          : 'info'
+        : row.pass
+          ? 'PASS'
+          : 'FAIL',
+      row.check,
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const numeric = new Set([2, 4]);
+  const fmt = (cells: string[]) =>
+    cells
+      .map((cell, i) => (numeric.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(fmt)].join('\n');
+}

@@ -1,0 +1,136 @@
+/**
+ * `npm run bench`: every scenario registered by a module of bench/scenarios/, one table at the end,
+ * JSON in bench/results/latest.json.
+ *
+ *   npm run bench -- --rounds 9        rounds per scenario (default 9, at least 7 are advised)
+ *   npm run bench -- --only A,E        only these scenario ids
+ *   npm run bench -- --no-json         do not write bench/results/latest.json
+ *   npm run bench -- --strict          exit 1 when a target or a check fails
+ *
+ * To add scenarios, drop a module in bench/scenarios/ that calls registerScenario(); nothing here
+ * needs to change.
+ */
+import { fork } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  type Row,
+  type Sample,
+  type Scenario,
+  formatTable,
+  registeredScenarios,
+  runInterleaved,
+  runOrderedRound,
+  toRows,
+} from './harness.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+async function loadScenarios(): Promise<readonly Scenario[]> {
+  const dir = join(here, 'scenarios');
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.js'))
+    .sort();
+  for (const file of files) await import(pathToFileURL(join(dir, file)).href);
+  return registeredScenarios();
+}
+
+/** Child mode: one round of one isolated scenario, samples sent back to the parent. */
+async function child(id: string): Promise<void> {
+  const scenario = (await loadScenarios()).find((s) => s.id === id);
+  if (!scenario) throw new Error(`bench: no scenario '${id}'`);
+  const samples = await runOrderedRound(scenario);
+  await new Promise<void>((resolve, reject) =>
+    process.send!(samples, (error: Error | null) => (error ? reject(error) : resolve())),
+  );
+}
+
+/** One fresh child process per round: samples[contender][round]. */
+async function runIsolated(scenario: Scenario, rounds: number): Promise<Sample[][]> {
+  const samples: Sample[][] = scenario.contenders.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    const result = await new Promise<Sample[]>((resolve, reject) => {
+      // fork() passes this process's execArgv (--expose-gc) on.
+      const proc = fork(fileURLToPath(import.meta.url), ['--child', scenario.id]);
+      let got: Sample[] | undefined;
+      proc.on('message', (message) => (got = message as Sample[]));
+      proc.on('error', reject);
+      proc.on('exit', (code) =>
+        got && code === 0
+          ? resolve(got)
+          : reject(new Error(`bench: child for '${scenario.id}' exited with ${code}`)),
+      );
+    });
+    result.forEach((sample, c) => samples[c]!.push(sample));
+  }
+  return samples;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string', default: '9' },
+      only: { type: 'string' },
+      'no-json': { type: 'boolean', default: false },
+      strict: { type: 'boolean', default: false },
+      child: { type: 'string' },
+    },
+  });
+  if (values.child !== undefined) return child(values.child);
+
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error('bench: --rounds must be >= 1');
+  const only = values.only?.split(',').map((s) => s.trim());
+  const all = await loadScenarios();
+  const selected = only ? all.filter((s) => only.includes(s.id)) : all;
+  if (selected.length === 0) throw new Error(`bench: no scenario matches --only ${values.only}`);
+
+  const cpu = cpus()[0]?.model ?? 'unknown cpu';
+  console.log(
+    `node ${process.version}, ${cpus().length} x ${cpu}; ${rounds} interleaved rounds, median\n`,
+  );
+  const started = performance.now();
+  const rows: Row[] = [];
+  for (const scenario of selected) {
+    const t0 = performance.now();
+    const samples = scenario.isolated
+      ? await runIsolated(scenario, rounds)
+      : await runInterleaved(scenario, rounds);
+    const scenarioRows = toRows(scenario, samples);
+    rows.push(...scenarioRows);
+    console.log(
+      `${scenario.id}: ${scenario.title}  (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+    );
+  }
+  const seconds = (performance.now() - started) / 1000;
+
+  console.log(`\n${formatTable(rows)}\n`);
+  console.log(
+    'vs baseline: median of the per-round ratios (bytes: differences) to the first row of the\n' +
+      `scenario, measured in the same process and round. Total ${seconds.toFixed(1)} s.`,
+  );
+
+  if (!values['no-json']) {
+    const dir = join(here, '..', '..', 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'latest.json');
+    const report = {
+      date: new Date().toISOString(),
+      node: process.version,
+      v8: process.versions.v8,
+      cpus: cpus().length,
+      cpu,
+      rounds,
+      seconds,
+      rows,
+    };
+    writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`Results: ${file}`);
+  }
+  if (values.strict && rows.some((r) => r.pass === false)) process.exitCode = 1;
+}
+
+await main();

@@ -1,0 +1,240 @@
+/**
+ * The core Group against the hand-written Map dedupe (bench/baseline.ts).
+ *
+ *   A      200k calls, each its own key: the cost of a flight nobody joins.
+ *   B      200 waves x 1000 concurrent callers of one key: the cost of joining.
+ *   C      100k calls over 1000 Zipf-skewed keys (s = 1.1), in concurrent batches: a mix.
+ *   E      heap bytes per waiting joiner (100k joiners of one pending flight).
+ *   A-ALS  A with `detectAsyncReentry` (AsyncLocalStorage), in fresh processes, since on Node < 24
+ *          it turns on promise hooks for the whole process, for good.
+ */
+import { Group } from '../../lib/index.js';
+import { type Dedupe, MapDedupe } from '../baseline.js';
+import { type Contender, type RunInfo, registerScenario, settleAndCollect } from '../harness.js';
+
+/** Callers issued before awaiting them all: promises never pile up beyond this. */
+const BATCH = 1000;
+const RESOLVED = Promise.resolve(1);
+
+type Make = () => Dedupe;
+const makeBaseline: Make = () => new MapDedupe();
+const makeGroup: Make = () => new Group();
+
+// ---------------------------------------------------------------------------------------------
+// A: unique keys
+// ---------------------------------------------------------------------------------------------
+
+const A_CALLS = 200_000;
+const uniqueKeys = Array.from({ length: A_CALLS }, (_, i) => `user:${i}`);
+
+async function uniqueKeyCalls(dedupe: Dedupe): Promise<RunInfo> {
+  let executions = 0;
+  // An already-resolved promise: the cheapest work there is, so the overhead shows.
+  const work = () => {
+    executions++;
+    return RESOLVED;
+  };
+  const batch = new Array<Promise<number>>(BATCH);
+  for (let i = 0; i < A_CALLS; i += BATCH) {
+    for (let j = 0; j < BATCH; j++) batch[j] = dedupe.do(uniqueKeys[i + j]!, work);
+    await Promise.all(batch);
+  }
+  return { check: { ok: executions === A_CALLS, text: `${executions} executions` } };
+}
+
+const A_TARGET = { kind: 'ratio', max: 1.15 } as const;
+
+registerScenario({
+  id: 'A',
+  title: '200k unique keys (every call leads its own flight)',
+  unit: 'ns',
+  per: 'call',
+  ops: A_CALLS,
+  contenders: [
+    { name: 'Map baseline', run: () => uniqueKeyCalls(makeBaseline()) },
+    { name: 'Group.do', run: () => uniqueKeyCalls(makeGroup()), target: A_TARGET },
+  ],
+});
+
+// ---------------------------------------------------------------------------------------------
+// B: waves of concurrent callers on one key
+// ---------------------------------------------------------------------------------------------
+
+const WAVES = 200;
+const WAVE_CALLERS = 1000;
+
+async function waves(dedupe: Dedupe): Promise<RunInfo> {
+  let executions = 0;
+  let wrongValues = 0;
+  const batch = new Array<Promise<number>>(WAVE_CALLERS);
+  for (let wave = 0; wave < WAVES; wave++) {
+    let release!: (value: number) => void;
+    const gate = new Promise<number>((resolve) => (release = resolve));
+    const work = () => {
+      executions++;
+      return gate;
+    };
+    for (let j = 0; j < WAVE_CALLERS; j++) batch[j] = dedupe.do('hot', work);
+    release(wave); // the flight settles only once the whole wave has called
+    const values = await Promise.all(batch);
+    if (values[0] !== wave || values[WAVE_CALLERS - 1] !== wave) wrongValues++;
+  }
+  const ok = executions === WAVES && wrongValues === 0;
+  const text = `${(executions / WAVES).toFixed(2)} exec/wave${wrongValues ? `, ${wrongValues} bad waves` : ''}`;
+  return { check: { ok, text } };
+}
+
+registerScenario({
+  id: 'B',
+  title: `${WAVES} waves x ${WAVE_CALLERS} concurrent callers of one key`,
+  unit: 'ns',
+  per: 'call',
+  ops: WAVES * WAVE_CALLERS,
+  contenders: [
+    { name: 'Map baseline', run: () => waves(makeBaseline()) },
+    { name: 'Group.do', run: () => waves(makeGroup()), target: { kind: 'ratio', max: 1.1 } },
+  ],
+});
+
+// ---------------------------------------------------------------------------------------------
+// C: Zipf-skewed keys
+// ---------------------------------------------------------------------------------------------
+
+const C_CALLS = 100_000;
+const C_KEYS = 1000;
+const ZIPF_S = 1.1;
+
+/** mulberry32: a small seeded PRNG, so every run and contender sees the same sequence. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function zipfSequence(calls: number, keys: number, s: number, seed: number): string[] {
+  const cdf = new Float64Array(keys);
+  let total = 0;
+  for (let k = 0; k < keys; k++) cdf[k] = total += 1 / (k + 1) ** s;
+  const names = Array.from({ length: keys }, (_, k) => `item:${k}`);
+  const random = mulberry32(seed);
+  const out = new Array<string>(calls);
+  for (let i = 0; i < calls; i++) {
+    const u = random() * total;
+    let lo = 0;
+    let hi = keys - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid]! < u) lo = mid + 1;
+      else hi = mid;
+    }
+    out[i] = names[lo]!;
+  }
+  return out;
+}
+
+const zipfKeys = zipfSequence(C_CALLS, C_KEYS, ZIPF_S, 0x5eed);
+/** Flights a correct dedupe runs: the distinct keys of each concurrent batch. */
+const zipfFlights = (() => {
+  let flights = 0;
+  for (let i = 0; i < C_CALLS; i += BATCH) flights += new Set(zipfKeys.slice(i, i + BATCH)).size;
+  return flights;
+})();
+
+async function zipfCalls(dedupe: Dedupe): Promise<RunInfo> {
+  let executions = 0;
+  const work = () => {
+    executions++;
+    return RESOLVED;
+  };
+  const batch = new Array<Promise<number>>(BATCH);
+  for (let i = 0; i < C_CALLS; i += BATCH) {
+    for (let j = 0; j < BATCH; j++) batch[j] = dedupe.do(zipfKeys[i + j]!, work);
+    await Promise.all(batch);
+  }
+  const ok = executions === zipfFlights;
+  return { check: { ok, text: `${executions} executions (expected ${zipfFlights})` } };
+}
+
+registerScenario({
+  id: 'C',
+  title: `${C_CALLS / 1000}k calls over ${C_KEYS} Zipf keys (s=${ZIPF_S}), batches of ${BATCH}`,
+  unit: 'ns',
+  per: 'call',
+  ops: C_CALLS,
+  contenders: [
+    { name: 'Map baseline', run: () => zipfCalls(makeBaseline()) },
+    { name: 'Group.do', run: () => zipfCalls(makeGroup()), target: { kind: 'ratio', max: 1.15 } },
+  ],
+});
+
+// ---------------------------------------------------------------------------------------------
+// E: heap per waiting joiner
+// ---------------------------------------------------------------------------------------------
+
+const E_JOINERS = 100_000;
+
+async function joinerHeap(dedupe: Dedupe): Promise<RunInfo> {
+  let release!: (value: number) => void;
+  const gate = new Promise<number>((resolve) => (release = resolve));
+  const work = () => gate;
+  // The array that keeps the joiners' promises alive is made (packed, full size) before the first
+  // heap reading, so its own bytes are not counted. `new Array(n)` is not used: above 100k
+  // elements V8 makes it a dictionary.
+  const held: Array<Promise<number> | null> = [];
+  for (let i = 0; i <= E_JOINERS; i++) held.push(null);
+  held[0] = dedupe.do('hot', work); // the leader: its flight is not a joiner's cost
+  await settleAndCollect();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 1; i <= E_JOINERS; i++) held[i] = dedupe.do('hot', work);
+  await settleAndCollect();
+  const bytes = process.memoryUsage().heapUsed - before;
+  release(42);
+  const values = await Promise.all(held);
+  const ok = values.every((v) => v === 42);
+  return { bytes, check: { ok, text: ok ? 'all joiners got the value' : 'WRONG VALUES' } };
+}
+
+registerScenario({
+  id: 'E',
+  title: `heap per waiting joiner (${E_JOINERS / 1000}k joiners of one pending flight)`,
+  unit: 'bytes',
+  per: 'joiner',
+  ops: E_JOINERS,
+  warmup: 2,
+  contenders: [
+    { name: 'Map baseline', run: () => joinerHeap(makeBaseline()) },
+    // "0 extra bytes": within half a byte per joiner of the baseline (heapUsed is not exact).
+    { name: 'Group.do', run: () => joinerHeap(makeGroup()), target: { kind: 'extra', max: 0.5 } },
+  ],
+});
+
+// ---------------------------------------------------------------------------------------------
+// A-ALS: the price of detectAsyncReentry
+// ---------------------------------------------------------------------------------------------
+
+const alsContenders: Contender[] = [
+  { name: 'Map baseline', run: () => uniqueKeyCalls(makeBaseline()) },
+  { name: 'Group.do', run: () => uniqueKeyCalls(makeGroup()) },
+  // From here on AsyncLocalStorage's promise hooks are on in this process (Node < 24).
+  {
+    name: 'Group.do {detectAsyncReentry}',
+    run: () => uniqueKeyCalls(new Group({ detectAsyncReentry: true })),
+  },
+  { name: 'Map baseline, ALS hooks on', run: () => uniqueKeyCalls(makeBaseline()) },
+  { name: 'Group.do, ALS hooks on', run: () => uniqueKeyCalls(makeGroup()) },
+];
+
+registerScenario({
+  id: 'A-ALS',
+  title: 'A with detectAsyncReentry (fresh process per round; declared order)',
+  unit: 'ns',
+  per: 'call',
+  ops: A_CALLS,
+  isolated: true,
+  contenders: alsContenders,
+});
