@@ -1,12 +1,13 @@
 /**
  * A small benchmark harness for a noisy machine: every contender of a scenario is measured in the
  * same process, in interleaved rounds (rotating order), after a warm-up, with a full GC before each
- * measurement. Rows report the MEDIAN over rounds and the median of the per-round ratios to the
+ * measurement (and an unmeasured run after it, see `measure`). Rows report the MEDIAN over rounds and the median of the per-round ratios to the
  * baseline (the first contender), so slow drifts of the machine cancel out.
  *
  * Scenarios register themselves (see `registerScenario`) from any module in bench/scenarios/;
  * bench/index.ts imports them all, runs them and prints one table.
  */
+import { getHeapSpaceStatistics } from 'node:v8';
 
 /** A limit for a contender, relative to the scenario's baseline (its first contender). */
 export interface Target {
@@ -39,18 +40,22 @@ export interface Scenario {
   unit: 'ns' | 'bytes';
   /** Operations per run (calls, joiners...), to report a cost per operation. */
   ops: number;
-  /** Per what the unit is counted, for the table ('call', 'joiner'). */
+  /** What one op is, for the unit column ('call', 'joiner'). */
   per: string;
   /** contenders[0] is the baseline every ratio refers to. */
   contenders: Contender[];
   /** Unmeasured runs of each contender before the rounds (default 3). */
   warmup?: number;
+  /** Rounds for this scenario, when it must differ from the run's `--rounds`. */
+  rounds?: number;
   /**
    * For contenders that change the process for good (e.g. AsyncLocalStorage turns on promise hooks
    * that slow every later promise): each round runs in a fresh child process, contenders in the
    * declared order, each warmed up just before it is measured.
    */
   isolated?: boolean;
+  /** Lines printed under the table, from this scenario's rows (a conclusion, a derived cost). */
+  summarize?: (rows: readonly Row[]) => string[];
 }
 
 export interface Row {
@@ -66,6 +71,7 @@ export interface Row {
   vsMax: number | undefined;
   target: Target | undefined;
   check: string;
+  /** undefined: nothing to judge (baseline, information rows with a passing check). */
   pass: boolean | undefined;
 }
 
@@ -90,8 +96,9 @@ export interface Sample {
   check: RunInfo['check'];
 }
 
-const gc: () => void =
-  (globalThis as { gc?: () => void }).gc ??
+type GcFunction = (options?: { type?: 'major' | 'minor' }) => void;
+const gc: GcFunction =
+  (globalThis as { gc?: GcFunction }).gc ??
   (() => {
     throw new Error('bench: run node with --expose-gc (npm run bench does)');
   });
@@ -103,8 +110,33 @@ export async function settleAndCollect(): Promise<void> {
   gc();
 }
 
+/**
+ * Bytes used by the JS heap, JIT code excluded: V8 compiles, flushes and frees code at its own
+ * pace, which adds +-200 kB of noise unrelated to the objects measured. Read it after
+ * `settleAndCollect()`. (`process.memoryUsage().heapUsed` is this plus the code spaces.)
+ */
+export function heapBytes(): number {
+  let used = 0;
+  for (const space of getHeapSpaceStatistics()) {
+    if (!space.space_name.startsWith('code')) used += space.space_used_size;
+  }
+  return used;
+}
+
+/**
+ * Times one run, from a clean heap and hot code. A full GC deoptimizes the optimized code that
+ * embedded objects now dead ("weak objects": the last run's closures and instances), so a run
+ * straight after it would time V8 re-optimizing, and bigger code more so. Hence: full GC (no
+ * garbage of another contender left), one unmeasured run (hot again), a minor GC (that run's young
+ * garbage gone), then the measured run. Bytes scenarios read the heap themselves.
+ */
 export async function measure(scenario: Scenario, contender: Contender): Promise<Sample> {
   await settleAndCollect();
+  if (scenario.unit === 'ns') {
+    await contender.run();
+    await new Promise((resolve) => setImmediate(resolve));
+    gc({ type: 'minor' });
+  }
   const start = process.hrtime.bigint();
   const info = (await contender.run()) ?? {};
   const elapsed = Number(process.hrtime.bigint() - start);
@@ -151,13 +183,17 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+function kindOf(scenario: Scenario, contender: Contender): Target['kind'] {
+  return contender.target?.kind ?? (scenario.unit === 'bytes' ? 'extra' : 'ratio');
+}
+
 /** Turns samples[contender][round] into table rows. */
 export function toRows(scenario: Scenario, samples: Sample[][]): Row[] {
   const base = samples[0]!.map((s) => s.value);
   return scenario.contenders.map((contender, c) => {
     const values = samples[c]!.map((s) => s.value);
     const isBaseline = c === 0;
-    const kind = contender.target?.kind ?? (scenario.unit === 'bytes' ? 'extra' : 'ratio');
+    const kind = kindOf(scenario, contender);
     // Paired per round: a slow moment of the machine hits the baseline of that round too.
     const paired = values.map((v, r) => (kind === 'ratio' ? v / base[r]! : v - base[r]!));
     const vsBaseline = isBaseline ? undefined : median(paired);
@@ -167,7 +203,6 @@ export function toRows(scenario: Scenario, samples: Sample[][]): Row[] {
     if (failedCheck) pass = false;
     else if (contender.target && vsBaseline !== undefined)
       pass = vsBaseline <= contender.target.max;
-    else if (samples[c]!.some((s) => s.check)) pass = true;
     return {
       scenario: scenario.id,
       title: scenario.title,
@@ -190,6 +225,16 @@ function formatVs(kind: Target['kind'], value: number | undefined): string {
   return kind === 'ratio' ? `${value.toFixed(3)}x` : `${value >= 0 ? '+' : ''}${value.toFixed(2)}`;
 }
 
+function formatTarget(target: Target | undefined): string {
+  if (!target) return '';
+  return target.kind === 'ratio' ? `<= ${target.max.toFixed(2)}x` : `<= +${target.max}`;
+}
+
+function formatResult(row: Row): string {
+  if (row.pass !== undefined) return row.pass ? 'PASS' : 'FAIL';
+  return row.vsBaseline === undefined ? '' : 'info';
+}
+
 /** One plain-text table of every row. */
 export function formatTable(rows: readonly Row[]): string {
   const header = [
@@ -198,40 +243,34 @@ export function formatTable(rows: readonly Row[]): string {
     'median',
     'unit',
     'vs baseline',
-    'range (rounds)',
+    'min .. max (rounds)',
     'target',
     'result',
     'check',
   ];
   const lines = rows.map((row) => {
-    const kind = row.target?.kind ?? (row.unit.startsWith('bytes') ? 'extra' : 'ratio');
-    const digits = row.unit.startsWith('bytes') ? 2 : 1;
+    const bytes = row.unit.startsWith('bytes');
+    const kind = row.target?.kind ?? (bytes ? 'extra' : 'ratio');
     return [
       row.scenario,
       row.contender,
-      row.median.toFixed(digits),
+      row.median.toFixed(bytes ? 2 : 1),
       row.unit,
       row.vsBaseline === undefined ? 'baseline' : formatVs(kind, row.vsBaseline),
       row.vsMin === undefined ? '' : `${formatVs(kind, row.vsMin)} .. ${formatVs(kind, row.vsMax)}`,
-      row.target
-        ? `<= ${row.target.kind === 'ratio' ? `${row.target.max.toFixed(2)}x` : `+${row.target.max}`}`
-        : '',
-      row.pass === undefined
-        ? row.vsBaseline === undefined
-          ? ''
-          : 'info'
-        : row.pass
-          ? 'PASS'
-          : 'FAIL',
+      formatTarget(row.target),
+      formatResult(row),
       row.check,
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const numeric = new Set([2, 4]);
-  const fmt = (cells: string[]) =>
+  const rightAligned = new Set([2, 4]);
+  const format = (cells: string[]) =>
     cells
-      .map((cell, i) => (numeric.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .map((cell, i) => (rightAligned.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
-  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(fmt)].join('\n');
+  return [format(header), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(format)].join(
+    '\n',
+  );
 }

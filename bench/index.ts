@@ -2,7 +2,7 @@
  * `npm run bench`: every scenario registered by a module of bench/scenarios/, one table at the end,
  * JSON in bench/results/latest.json.
  *
- *   npm run bench -- --rounds 9        rounds per scenario (default 9, at least 7 are advised)
+ *   npm run bench -- --rounds 9        rounds per scenario (default 15; 7 at least is advised)
  *   npm run bench -- --only A,E        only these scenario ids
  *   npm run bench -- --no-json         do not write bench/results/latest.json
  *   npm run bench -- --strict          exit 1 when a target or a check fails
@@ -72,7 +72,7 @@ async function runIsolated(scenario: Scenario, rounds: number): Promise<Sample[]
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      rounds: { type: 'string', default: '9' },
+      rounds: { type: 'string', default: '15' },
       only: { type: 'string' },
       'no-json': { type: 'boolean', default: false },
       strict: { type: 'boolean', default: false },
@@ -83,6 +83,7 @@ async function main(): Promise<void> {
 
   const rounds = Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('bench: --rounds must be >= 1');
+  const roundsGiven = process.argv.some((a) => a === '--rounds' || a.startsWith('--rounds='));
   const only = values.only?.split(',').map((s) => s.trim());
   const all = await loadScenarios();
   const selected = only ? all.filter((s) => only.includes(s.id)) : all;
@@ -90,28 +91,32 @@ async function main(): Promise<void> {
 
   const cpu = cpus()[0]?.model ?? 'unknown cpu';
   console.log(
-    `node ${process.version}, ${cpus().length} x ${cpu}; ${rounds} interleaved rounds, median\n`,
+    `node ${process.version}, ${cpus().length} x ${cpu}; medians of interleaved rounds\n`,
   );
   const started = performance.now();
   const rows: Row[] = [];
+  const notes: string[] = [];
   for (const scenario of selected) {
     const t0 = performance.now();
+    const n = roundsGiven ? rounds : (scenario.rounds ?? rounds);
     const samples = scenario.isolated
-      ? await runIsolated(scenario, rounds)
-      : await runInterleaved(scenario, rounds);
+      ? await runIsolated(scenario, n)
+      : await runInterleaved(scenario, n);
     const scenarioRows = toRows(scenario, samples);
     rows.push(...scenarioRows);
-    console.log(
-      `${scenario.id}: ${scenario.title}  (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
-    );
+    if (scenario.summarize) notes.push(...scenario.summarize(scenarioRows));
+    const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+    console.log(`${scenario.id}: ${scenario.title}  [${n} rounds, ${seconds} s]`);
   }
   const seconds = (performance.now() - started) / 1000;
 
   console.log(`\n${formatTable(rows)}\n`);
   console.log(
     'vs baseline: median of the per-round ratios (bytes: differences) to the first row of the\n' +
-      `scenario, measured in the same process and round. Total ${seconds.toFixed(1)} s.`,
+      'scenario, measured in the same process and round; min .. max: their spread over the rounds.',
   );
+  for (const note of notes) console.log(note);
+  console.log(`Total ${seconds.toFixed(1)} s.`);
 
   if (!values['no-json']) {
     const dir = join(here, '..', '..', 'bench', 'results');
@@ -123,9 +128,9 @@ async function main(): Promise<void> {
       v8: process.versions.v8,
       cpus: cpus().length,
       cpu,
-      rounds,
       seconds,
       rows,
+      notes,
     };
     writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
     console.log(`Results: ${file}`);

@@ -10,7 +10,14 @@
  */
 import { Group } from '../../lib/index.js';
 import { type Dedupe, MapDedupe } from '../baseline.js';
-import { type Contender, type RunInfo, registerScenario, settleAndCollect } from '../harness.js';
+import {
+  type Contender,
+  type Row,
+  type RunInfo,
+  heapBytes,
+  registerScenario,
+  settleAndCollect,
+} from '../harness.js';
 
 /** Callers issued before awaiting them all: promises never pile up beyond this. */
 const BATCH = 1000;
@@ -34,7 +41,7 @@ async function uniqueKeyCalls(dedupe: Dedupe): Promise<RunInfo> {
     executions++;
     return RESOLVED;
   };
-  const batch = new Array<Promise<number>>(BATCH);
+  const batch = Array.from({ length: BATCH }, () => RESOLVED);
   for (let i = 0; i < A_CALLS; i += BATCH) {
     for (let j = 0; j < BATCH; j++) batch[j] = dedupe.do(uniqueKeys[i + j]!, work);
     await Promise.all(batch);
@@ -66,7 +73,7 @@ const WAVE_CALLERS = 1000;
 async function waves(dedupe: Dedupe): Promise<RunInfo> {
   let executions = 0;
   let wrongValues = 0;
-  const batch = new Array<Promise<number>>(WAVE_CALLERS);
+  const batch = Array.from({ length: WAVE_CALLERS }, () => RESOLVED);
   for (let wave = 0; wave < WAVES; wave++) {
     let release!: (value: number) => void;
     const gate = new Promise<number>((resolve) => (release = resolve));
@@ -90,6 +97,7 @@ registerScenario({
   unit: 'ns',
   per: 'call',
   ops: WAVES * WAVE_CALLERS,
+  rounds: 31, // short runs (~20 ms): more rounds, same budget
   contenders: [
     { name: 'Map baseline', run: () => waves(makeBaseline()) },
     { name: 'Group.do', run: () => waves(makeGroup()), target: { kind: 'ratio', max: 1.1 } },
@@ -122,8 +130,8 @@ function zipfSequence(calls: number, keys: number, s: number, seed: number): str
   for (let k = 0; k < keys; k++) cdf[k] = total += 1 / (k + 1) ** s;
   const names = Array.from({ length: keys }, (_, k) => `item:${k}`);
   const random = mulberry32(seed);
-  const out = new Array<string>(calls);
-  for (let i = 0; i < calls; i++) {
+  // Inverse CDF: the first rank whose cumulative weight reaches a uniform draw.
+  return Array.from({ length: calls }, () => {
     const u = random() * total;
     let lo = 0;
     let hi = keys - 1;
@@ -132,9 +140,8 @@ function zipfSequence(calls: number, keys: number, s: number, seed: number): str
       if (cdf[mid]! < u) lo = mid + 1;
       else hi = mid;
     }
-    out[i] = names[lo]!;
-  }
-  return out;
+    return names[lo]!;
+  });
 }
 
 const zipfKeys = zipfSequence(C_CALLS, C_KEYS, ZIPF_S, 0x5eed);
@@ -151,7 +158,7 @@ async function zipfCalls(dedupe: Dedupe): Promise<RunInfo> {
     executions++;
     return RESOLVED;
   };
-  const batch = new Array<Promise<number>>(BATCH);
+  const batch = Array.from({ length: BATCH }, () => RESOLVED);
   for (let i = 0; i < C_CALLS; i += BATCH) {
     for (let j = 0; j < BATCH; j++) batch[j] = dedupe.do(zipfKeys[i + j]!, work);
     await Promise.all(batch);
@@ -166,6 +173,7 @@ registerScenario({
   unit: 'ns',
   per: 'call',
   ops: C_CALLS,
+  rounds: 25, // short runs (~25 ms): more rounds, same budget
   contenders: [
     { name: 'Map baseline', run: () => zipfCalls(makeBaseline()) },
     { name: 'Group.do', run: () => zipfCalls(makeGroup()), target: { kind: 'ratio', max: 1.15 } },
@@ -189,14 +197,17 @@ async function joinerHeap(dedupe: Dedupe): Promise<RunInfo> {
   for (let i = 0; i <= E_JOINERS; i++) held.push(null);
   held[0] = dedupe.do('hot', work); // the leader: its flight is not a joiner's cost
   await settleAndCollect();
-  const before = process.memoryUsage().heapUsed;
+  const before = heapBytes();
   for (let i = 1; i <= E_JOINERS; i++) held[i] = dedupe.do('hot', work);
   await settleAndCollect();
-  const bytes = process.memoryUsage().heapUsed - before;
+  const bytes = heapBytes() - before;
+  // Both contenders hand every joiner the leader's promise itself: nothing to allocate.
+  const shared = held.every((p) => p === held[0]);
   release(42);
   const values = await Promise.all(held);
-  const ok = values.every((v) => v === 42);
-  return { bytes, check: { ok, text: ok ? 'all joiners got the value' : 'WRONG VALUES' } };
+  const right = values.every((v) => v === 42);
+  const text = `${right ? 'values right' : 'WRONG VALUES'}, ${shared ? "leader's promise shared" : 'a promise per joiner'}`;
+  return { bytes, check: { ok: right && shared, text } };
 }
 
 registerScenario({
@@ -205,10 +216,10 @@ registerScenario({
   unit: 'bytes',
   per: 'joiner',
   ops: E_JOINERS,
-  warmup: 2,
   contenders: [
     { name: 'Map baseline', run: () => joinerHeap(makeBaseline()) },
-    // "0 extra bytes": within half a byte per joiner of the baseline (heapUsed is not exact).
+    // "0 extra bytes": within half a byte per joiner of the baseline. The reading is not exact
+    // (+-0.2 B/joiner), but anything kept per joiner would cost 16 B or more.
     { name: 'Group.do', run: () => joinerHeap(makeGroup()), target: { kind: 'extra', max: 0.5 } },
   ],
 });
@@ -236,5 +247,20 @@ registerScenario({
   per: 'call',
   ops: A_CALLS,
   isolated: true,
+  warmup: 2,
+  rounds: 9, // a child process per round: 9 keep the whole bench well under two minutes
   contenders: alsContenders,
+  summarize: summarizeAls,
 });
+
+function summarizeAls(rows: readonly Row[]): string[] {
+  const vs = (name: string) => rows.find((r) => r.contender === name)?.vsBaseline ?? NaN;
+  const plain = vs('Group.do');
+  const als = vs('Group.do {detectAsyncReentry}');
+  const hooks = vs('Map baseline, ALS hooks on');
+  return [
+    `detectAsyncReentry (${process.version}): Group.do costs ${als.toFixed(2)}x the Map baseline ` +
+      `with it, ${plain.toFixed(2)}x without (${(als / plain).toFixed(2)}x slower); once on, every ` +
+      `promise of the process pays: the bare Map dedupe itself runs ${hooks.toFixed(2)}x slower.`,
+  ];
+}
