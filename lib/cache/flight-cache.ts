@@ -139,7 +139,7 @@ export class FlightCache {
 
   async #quietly(key: string, operation: Promise<unknown>): Promise<void> {
     try {
-      await this.#withTimeout(operation);
+      await this.#storeTimed(operation);
     } catch (error) {
       this.#report(key, error);
     }
@@ -149,7 +149,10 @@ export class FlightCache {
    * Times only the store's part of `operation`: the read until the work starts, then the write
    * once the work is done. The work may take as long as it takes.
    */
-  #storeTimed<T>(operation: Promise<T>, work: () => Promise<unknown> | undefined): Promise<T> {
+  #storeTimed<T>(
+    operation: Promise<T>,
+    work: () => Promise<unknown> | undefined = () => undefined,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const expire = () =>
         reject(new Error(`cache store gave no answer within ${this.#timeout} ms`));
@@ -172,17 +175,6 @@ export class FlightCache {
         },
       );
     });
-  }
-
-  #withTimeout<T>(operation: Promise<T>): Promise<T> {
-    let timer: ReturnType<typeof setTimeout>;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`cache store gave no answer within ${this.#timeout} ms`)),
-        this.#timeout,
-      );
-    });
-    return Promise.race([operation, timeout]).finally(() => clearTimeout(timer));
   }
 }
 

@@ -104,42 +104,19 @@ export class Group {
    * A caller that arrives once the flight has settled starts a new one.
    */
   do<T>(key: string, fn: Work<T>, options?: CallOptions): Promise<T> {
-    let flight: Flight<T>;
-    try {
-      if (options !== undefined) {
-        validateOptions('call options', options, CALL_RULES);
-        if (options.signal?.aborted) return this.#abortedAtOnce(key, options.signal);
-      }
-      flight = this.#enter(key, fn, options?.forgetAfter);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const retrier = this.#joined && !(options?.shareErrors ?? this.#shareErrors);
-    // Plain joiners get the leader's promise itself: nothing is allocated per joiner.
-    const outcome = retrier ? this.#retryOnError(flight, fn) : flight.promise;
-    return options === undefined ? outcome : this.#wait(flight, outcome, options, retrier);
+    return this.#call(key, fn, options, undefined);
   }
 
   /** Like `do`, but never rejects: resolves to Go's `{ value, error, shared }`. */
   doResult<T>(key: string, fn: Work<T>, options?: CallOptions): Promise<FlightResult<T>> {
     let flight: Flight<T> | undefined;
     let retrier = false;
+    const outcome = this.#call(key, fn, options, (entered, retries) => {
+      flight = entered;
+      retrier = retries;
+    });
     // A joiner whose flight failed with shareErrors off got the outcome of the retry flight.
     const shared = () => flight !== undefined && ((retrier && flight.next) || flight).dups > 0;
-    let outcome: Promise<T>;
-    try {
-      if (options !== undefined) validateOptions('call options', options, CALL_RULES);
-      if (options?.signal?.aborted) {
-        outcome = this.#abortedAtOnce(key, options.signal);
-      } else {
-        flight = this.#enter(key, fn, options?.forgetAfter);
-        retrier = this.#joined && !(options?.shareErrors ?? this.#shareErrors);
-        outcome = retrier ? this.#retryOnError(flight, fn) : flight.promise;
-        if (options !== undefined) outcome = this.#wait(flight, outcome, options, retrier);
-      }
-    } catch (error) {
-      outcome = Promise.reject(error);
-    }
     return outcome.then(
       (value) => ({ value, error: undefined, shared: shared() }),
       (error: unknown) => ({ value: undefined, error, shared: shared() }),
@@ -184,6 +161,33 @@ export class Group {
   /** Counters since the group was made, and the number of keys in flight. */
   stats(): GroupStats {
     return { ...this.#counts, size: this.#flights.size };
+  }
+
+  /**
+   * What do and doResult share: the outcome this caller waits for. `entered` hears which flight it
+   * joined or led, and whether it retries on error; plain `do` passes none, so joiners cost nothing.
+   */
+  #call<T>(
+    key: string,
+    fn: Work<T>,
+    options: CallOptions | undefined,
+    entered: ((flight: Flight<T>, retrier: boolean) => void) | undefined,
+  ): Promise<T> {
+    let flight: Flight<T>;
+    try {
+      if (options !== undefined) {
+        validateOptions('call options', options, CALL_RULES);
+        if (options.signal?.aborted) return this.#abortedAtOnce(key, options.signal);
+      }
+      flight = this.#enter(key, fn, options?.forgetAfter);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const retrier = this.#joined && !(options?.shareErrors ?? this.#shareErrors);
+    if (entered !== undefined) entered(flight, retrier);
+    // Plain joiners get the leader's promise itself: nothing is allocated per joiner.
+    const outcome = retrier ? this.#retryOnError(flight, fn) : flight.promise;
+    return options === undefined ? outcome : this.#wait(flight, outcome, options, retrier);
   }
 
   /** Joins the flight of `key` or starts one; sets #joined to say which. */

@@ -45,21 +45,22 @@ export class FlightRunner {
 
   flight(meta: FlightMetadata, self: object, method: Method, args: unknown[]): unknown {
     const prepared = this.#prepared.get(meta) ?? this.prepare(meta);
+    // A method found to be synchronous is passed through, so it needs no key.
+    if (prepared.returns === 'sync') return method.apply(self, args);
     let key: string;
     try {
       key = keyOf(meta, args);
     } catch (error) {
       return prepared.returns === 'observable' ? throwError(() => error) : Promise.reject(error);
     }
-    switch (prepared.returns) {
-      case 'observable':
-        return this.observables.share$(key, () => method.apply(self, args) as Observable<unknown>);
-      case 'sync':
-        return method.apply(self, args);
-      case 'unknown':
-        return this.#firstCall(meta, prepared, key, self, method, args);
+    if (prepared.returns === 'observable') {
+      return this.observables.share$(key, () => method.apply(self, args) as Observable<unknown>);
     }
-    const { policy, cache } = { policy: prepared.policy, cache: this.cache };
+    if (prepared.returns === 'unknown') {
+      return this.#firstCall(meta, prepared, key, self, method, args);
+    }
+    const policy = prepared.policy;
+    const cache = this.cache;
     if (policy === undefined || cache === null) {
       return this.group.do(key, () => method.apply(self, args), prepared.call);
     }
