@@ -35,7 +35,11 @@ const CALL_RULES = {
   shareErrors: BOOLEAN,
 } as const;
 
-/** One execution of the work for a key, and what its callers share. */
+/**
+ * One execution of the work for a key, and what its callers share. It is the one object a flight
+ * allocates besides its promise, so it holds only what every flight needs (each field costs
+ * measurably in the unique-keys benchmark); the rest waits in `extra`, made when first needed.
+ */
 class Flight<T = unknown> {
   promise!: Promise<T>;
   /** Callers that joined after the leader (Go's `dups`). */
@@ -43,25 +47,28 @@ class Flight<T = unknown> {
   /** Callers still waiting; when the last one leaves, the work is aborted and the key freed. */
   waiting = 1;
   settled = false;
+  /** Whether #flights maps the key to this flight: settling then needs no lookup to know. */
+  linked = true;
+  extra: FlightExtra<T> | undefined = undefined;
+  constructor(readonly key: string) {}
+}
+
+/** What only some flights need: a signal, an expiry, a parent flight, a retry on error. */
+class FlightExtra<T> {
+  /** The flight whose work made this call, to tell re-entry from nesting. */
+  parent: Flight | undefined = undefined;
   controller: AbortController | undefined = undefined;
+  /**
+   * When the flight stops taking joiners (forgetAfter); undefined: never, and no clock read per
+   * join. Not Infinity: a number field is a separate heap box in V8, one more allocation per flight.
+   */
+  expires: number | undefined = undefined;
   /** With shareErrors off: the one new flight the joiners of this one run if it fails. */
   retry: Promise<T> | undefined = undefined;
   /** Joiners waiting on `retry` that have not left: they become waiters of `next`. */
   retriers = 0;
   /** The flight `retry` started or joined; a joiner that leaves now leaves that one. */
   next: Flight<T> | undefined = undefined;
-  /**
-   * When the flight stops taking joiners (forgetAfter); undefined: never, and no clock read per
-   * join. Not Infinity: a number field is a separate heap box in V8, one more allocation per flight.
-   */
-  expires: number | undefined = undefined;
-  /** Whether #flights maps the key to this flight: settling then needs no lookup to know. */
-  linked = true;
-  constructor(
-    readonly key: string,
-    /** The flight whose work made this call, to tell re-entry from nesting. */
-    readonly parent: Flight | undefined,
-  ) {}
 }
 
 /**
@@ -116,7 +123,8 @@ export class Group {
       retrier = retries;
     });
     // A joiner whose flight failed with shareErrors off got the outcome of the retry flight.
-    const shared = () => flight !== undefined && ((retrier && flight.next) || flight).dups > 0;
+    const shared = () =>
+      flight !== undefined && ((retrier && flight.extra?.next) || flight).dups > 0;
     return outcome.then(
       (value) => ({ value, error: undefined, shared: shared() }),
       (error: unknown) => ({ value: undefined, error, shared: shared() }),
@@ -216,17 +224,20 @@ export class Group {
   }
 
   #joinable(flight: Flight): boolean {
-    return flight.expires === undefined || performance.now() < flight.expires;
+    const expires = flight.extra?.expires;
+    return expires === undefined || performance.now() < expires;
   }
 
   #start<T>(key: string, fn: Work<T>, forgetAfter: number | undefined): Flight<T> {
     const parent = this.#context?.getStore() ?? this.#running;
-    const flight = new Flight<T>(key, parent);
-    if (forgetAfter !== undefined) flight.expires = performance.now() + forgetAfter;
+    const flight = new Flight<T>(key);
+    if (parent !== undefined) extraOf(flight).parent = parent;
+    if (forgetAfter !== undefined) extraOf(flight).expires = performance.now() + forgetAfter;
     this.#flights.set(key, flight);
     this.#counts.flights++;
     // The signal is made only for work that takes it: an AbortController is not free.
-    const signal = fn.length > 0 ? (flight.controller = new AbortController()).signal : undefined;
+    const signal =
+      fn.length > 0 ? (extraOf(flight).controller = new AbortController()).signal : undefined;
     let result: T | PromiseLike<T>;
     // Restore what ran before, not `parent`: after an await that is nothing, and a stale
     // #running would make outside callers look like re-entries.
@@ -270,14 +281,15 @@ export class Group {
   }
 
   #retryOnError<T>(flight: Flight<T>, fn: Work<T>): Promise<T> {
-    flight.retriers++;
-    return (flight.retry ??= flight.promise.catch((error: unknown) => {
+    const extra = extraOf(flight);
+    extra.retriers++;
+    return (extra.retry ??= flight.promise.catch((error: unknown) => {
       // Every joiner left while the first flight ran: nobody to run it again for.
-      if (flight.retriers === 0) throw error;
-      const next = (flight.next = this.#enter(flight.key, fn));
+      if (extra.retriers === 0) throw error;
+      const next = (extra.next = this.#enter(flight.key, fn));
       // #enter counted the joiners as one caller; each waits (and may leave) on its own.
-      next.waiting += flight.retriers - 1;
-      next.dups += flight.retriers - 1;
+      next.waiting += extra.retriers - 1;
+      next.dups += extra.retriers - 1;
       return next.promise;
     }));
   }
@@ -343,12 +355,13 @@ export class Group {
   #leave(flight: Flight, retrier: boolean): void {
     if (retrier) {
       // The joiner waits on the retry flight once it began, and is no longer a retrier either way.
-      if (flight.next !== undefined) return this.#leave(flight.next, false);
-      flight.retriers--;
+      const extra = extraOf(flight);
+      if (extra.next !== undefined) return this.#leave(extra.next, false);
+      extra.retriers--;
     }
     if (flight.settled || --flight.waiting > 0) return;
     this.#settle(flight);
-    flight.controller?.abort(
+    flight.extra?.controller?.abort(
       new SingleflightAbortError(flight.key, undefined, messages.ABANDONED(flight.key)),
     );
   }
@@ -357,8 +370,12 @@ export class Group {
 function ignore(): void {}
 
 function isWithin(context: Flight, flight: Flight): boolean {
-  for (let f: Flight | undefined = context; f !== undefined; f = f.parent) {
+  for (let f: Flight | undefined = context; f !== undefined; f = f.extra?.parent) {
     if (f === flight) return true;
   }
   return false;
+}
+
+function extraOf<T>(flight: Flight<T>): FlightExtra<T> {
+  return (flight.extra ??= new FlightExtra<T>());
 }
