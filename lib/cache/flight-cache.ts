@@ -1,16 +1,9 @@
 import type { Cache } from 'cache-manager';
 import type { CacheErrorLogger, CachePolicy, FlightCacheStats } from './flight-cache.interfaces.js';
+import { LocalMirror } from './local-mirror.js';
 
 /** Thrown inside cache-manager's wrap to keep a value out of the store (not cacheable, or stale). */
 const NOT_STORED = Symbol('not stored');
-/** What peek() answers when the local mirror has nothing fresh. */
-export const MISS: unique symbol = Symbol('miss');
-
-interface LocalEntry {
-  value: unknown;
-  /** Until when the mirror may answer; after it, calls go through the store (and its refresh). */
-  freshUntil: number;
-}
 
 export interface FlightCacheOptions {
   /**
@@ -32,7 +25,7 @@ const defaultShouldCache = (value: unknown) => value !== undefined;
  * @publicApi
  */
 export class FlightCache {
-  readonly #local: Map<string, LocalEntry> | undefined;
+  readonly #local: LocalMirror | undefined;
   /** Bumped by invalidate(): a load that saw another generation must not store its value. */
   readonly #generations = new Map<string, number>();
   readonly #counts = { hits: 0, misses: 0, errors: 0 };
@@ -44,7 +37,7 @@ export class FlightCache {
     readonly cache: Cache,
     options: FlightCacheOptions,
   ) {
-    this.#local = options.local ? new Map() : undefined;
+    this.#local = options.local ? new LocalMirror() : undefined;
     this.#timeout = options.timeout;
     this.#logger = options.logger;
     // Keyv keeps a store's failures to itself and emits them; cache-manager never sees them.
@@ -52,16 +45,17 @@ export class FlightCache {
       store.on('error', (error) => this.#report(undefined, error));
   }
 
-  /** The value the local mirror holds for `key`, or MISS. Synchronous, for the hot path. */
-  peek(key: string): unknown {
-    const entry = this.#local?.get(key);
-    if (entry === undefined) return MISS;
-    if (entry.freshUntil <= Date.now()) {
-      this.#local!.delete(key);
-      return MISS;
-    }
-    this.#counts.hits++;
-    return entry.value;
+  /**
+   * A settled promise of the value this process stored for `key`, while it is fresh; otherwise
+   * undefined (and always undefined for a store others write too). Synchronous, for the hot path.
+   */
+  peek(key: string): Promise<unknown> | undefined {
+    return this.#counted(this.#local?.get(key));
+  }
+
+  /** `peek` of the key `scope:rest`, without building that string (the decorators' hit path). */
+  peekScoped(scope: string, rest: string): Promise<unknown> | undefined {
+    return this.#counted(this.#local?.hit(scope, rest));
   }
 
   /**
@@ -98,11 +92,10 @@ export class FlightCache {
         // Invalidated while the store was writing: take back what was written.
         await this.#quietly(key, this.cache.del(key));
       } else if (this.#local !== undefined) {
+        // Fresh until the refresh threshold: later calls go through the store, which refreshes.
         const expires = typeof stored?.expires === 'number' ? stored.expires : Infinity;
-        this.#local.set(key, {
-          value: stored?.value,
-          freshUntil: expires - (policy.refreshThreshold ?? 0),
-        });
+        const freshFor = expires - (policy.refreshThreshold ?? 0) - Date.now();
+        this.#local.set(key, stored?.value, freshFor);
       }
       return stored?.value as T;
     } catch (error) {
@@ -124,6 +117,11 @@ export class FlightCache {
     this.#generations.set(key, (this.#generations.get(key) ?? 0) + 1);
     this.#local?.delete(key);
     await this.#quietly(key, this.cache.del(key));
+  }
+
+  #counted(hit: Promise<unknown> | undefined): Promise<unknown> | undefined {
+    if (hit !== undefined) this.#counts.hits++;
+    return hit;
   }
 
   stats(): FlightCacheStats {

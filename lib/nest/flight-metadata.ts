@@ -24,9 +24,12 @@ export interface FlightMetadata {
 
 const scopes = new Map<string, object>();
 
-/** `Class.method`, with `#2`, `#3`... when another class of the same name took it already. */
+/**
+ * `Class.method`, with `#2`, `#3`... when another class of the same name took it already. Never a
+ * ':' in it (a computed method name may have one): keys are split at their first ':'.
+ */
 export function uniqueScope(target: object, propertyKey: string | symbol): string {
-  const base = `${target.constructor.name}.${String(propertyKey)}`;
+  const base = `${target.constructor.name}.${String(propertyKey)}`.replaceAll(':', '%3A');
   for (let n = 1; ; n++) {
     const scope = n === 1 ? base : `${base}#${n}`;
     const owner = scopes.get(scope);
@@ -37,13 +40,14 @@ export function uniqueScope(target: object, propertyKey: string | symbol): strin
   }
 }
 
-/** The key of one call: the scope, then the decorator's key, its key function's, or the arguments'. */
-export function keyOf(meta: FlightMetadata, args: unknown[]): string {
+/**
+ * The part of a call's key after `Class.method:`: the decorator's key, its key function's, or the
+ * arguments' (empty without arguments). The whole key is `${meta.scope}:${part}`.
+ */
+export function keyPartOf(meta: FlightMetadata, args: unknown[]): string {
   const source = meta.keySource;
-  if (typeof source === 'string') return `${meta.scope}:${source}`;
-  if (source === undefined) {
-    return args.length === 0 ? meta.scope : `${meta.scope}:${serializeArgs(args, meta.scope)}`;
-  }
+  if (typeof source === 'string') return source;
+  if (source === undefined) return args.length === 0 ? '' : serializeArgs(args, meta.scope);
   let key: unknown;
   try {
     key = source(...args);
@@ -53,7 +57,7 @@ export function keyOf(meta: FlightMetadata, args: unknown[]): string {
   if (typeof key !== 'string') {
     throw new SingleflightKeyError(messages.KEY_FN_NOT_STRING(meta.scope, key));
   }
-  return `${meta.scope}:${key}`;
+  return key;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type Observable, isObservable, throwError } from 'rxjs';
-import { FlightCache, MISS } from '../cache/flight-cache.js';
+import { FlightCache } from '../cache/flight-cache.js';
 import type { CachePolicy } from '../cache/flight-cache.interfaces.js';
 import { Group } from '../core/group.js';
 import type { CallOptions } from '../core/group.interfaces.js';
@@ -8,7 +8,7 @@ import { SingleflightOptionsError } from '../core/singleflight.errors.js';
 import * as messages from '../core/singleflight.messages.js';
 import { WriteGroup } from '../core/write-group.js';
 import { ObservableGroup } from '../rx/observable-group.js';
-import { type FlightMetadata, type ReturnKind, keyOf } from './flight-metadata.js';
+import { type FlightMetadata, type ReturnKind, keyPartOf } from './flight-metadata.js';
 import type {
   MergeWritesOptions,
   SingleFlightOptions,
@@ -47,25 +47,27 @@ export class FlightRunner {
     const prepared = this.#prepared.get(meta) ?? this.prepare(meta);
     // A method found to be synchronous is passed through, so it needs no key.
     if (prepared.returns === 'sync') return method.apply(self, args);
-    let key: string;
+    let part: string;
     try {
-      key = keyOf(meta, args);
+      part = keyPartOf(meta, args);
     } catch (error) {
       return prepared.returns === 'observable' ? throwError(() => error) : Promise.reject(error);
     }
+    const policy = prepared.policy;
+    const cache = this.cache;
+    // A hit is looked up by the key's parts: the whole key is built only when it is needed.
+    const hit = policy === undefined ? undefined : cache?.peekScoped(meta.scope, part);
+    if (hit !== undefined) return hit;
+    const key = `${meta.scope}:${part}`;
     if (prepared.returns === 'observable') {
       return this.observables.share$(key, () => method.apply(self, args) as Observable<unknown>);
     }
     if (prepared.returns === 'unknown') {
       return this.#firstCall(meta, prepared, key, self, method, args);
     }
-    const policy = prepared.policy;
-    const cache = this.cache;
     if (policy === undefined || cache === null) {
       return this.group.do(key, () => method.apply(self, args), prepared.call);
     }
-    const hit = cache.peek(key);
-    if (hit !== MISS) return Promise.resolve(hit);
     return this.group.do(
       key,
       () => cache.load(key, () => method.apply(self, args), policy),
@@ -77,7 +79,7 @@ export class FlightRunner {
     const prepared = this.#prepared.get(meta) ?? this.prepare(meta);
     let key: string;
     try {
-      key = keyOf(meta, args);
+      key = `${meta.scope}:${keyPartOf(meta, args)}`;
     } catch (error) {
       return Promise.reject(error);
     }

@@ -1,0 +1,86 @@
+/** The longest delay setTimeout takes; a longer one would fire at once. */
+const MAX_DELAY = 2 ** 31 - 1;
+
+interface Entry {
+  /** One settled promise per stored value: every hit returns it, nothing is allocated per hit. */
+  readonly promise: Promise<unknown>;
+  readonly freshUntil: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/**
+ * What this process stored in a cache no one else writes, for hits that need no trip through the
+ * store. Keys are split at their first ':' (`Class.method:<key>`), so a decorated method looks up
+ * its own part without building the whole key: concatenating it would cost more than the lookup.
+ * A hit checks the clock (tests that move `Date.now` expect that); a timer removes an entry nobody
+ * reads again, so one-off keys do not pile up.
+ */
+export class LocalMirror {
+  /** Keys with a ':': by the part before it, then by the rest. */
+  readonly #scoped = new Map<string, Map<string, Entry>>();
+  /** Keys without one, kept apart so that `a` and `a:` never meet. */
+  readonly #plain = new Map<string, Entry>();
+
+  /** The stored value of `scope:rest` as a resolved promise, or undefined. */
+  hit(scope: string, rest: string): Promise<unknown> | undefined {
+    const map = this.#scoped.get(scope);
+    return map === undefined ? undefined : fresh(map, rest);
+  }
+
+  /** Same, by the whole key. */
+  get(key: string): Promise<unknown> | undefined {
+    const [map, rest] = this.#locate(key, false);
+    return map === undefined ? undefined : fresh(map, rest);
+  }
+
+  /** Keeps `value` for `freshFor` ms (Infinity: until deleted). */
+  set(key: string, value: unknown, freshFor: number): void {
+    if (!(freshFor > 0)) return this.delete(key);
+    const [map, rest] = this.#locate(key, true);
+    const entry: Entry = {
+      promise: Promise.resolve(value),
+      freshUntil: Date.now() + freshFor,
+      timer: undefined,
+    };
+    clearTimeout(map!.get(rest)?.timer);
+    map!.set(rest, entry);
+    if (freshFor !== Infinity) this.#expire(map!, rest, entry, freshFor);
+  }
+
+  delete(key: string): void {
+    const [map, rest] = this.#locate(key, false);
+    const entry = map?.get(rest);
+    if (entry === undefined) return;
+    clearTimeout(entry.timer);
+    map!.delete(rest);
+  }
+
+  #expire(map: Map<string, Entry>, rest: string, entry: Entry, ms: number): void {
+    const delay = Math.min(ms, MAX_DELAY);
+    entry.timer = setTimeout(() => {
+      if (map.get(rest) !== entry) return;
+      if (delay < ms) this.#expire(map, rest, entry, ms - delay);
+      else map.delete(rest);
+    }, delay);
+    // A cached value must not keep the process alive.
+    entry.timer.unref();
+  }
+
+  #locate(key: string, create: boolean): [Map<string, Entry> | undefined, string] {
+    const colon = key.indexOf(':');
+    if (colon < 0) return [this.#plain, key];
+    const scope = key.slice(0, colon);
+    let map = this.#scoped.get(scope);
+    if (map === undefined && create) this.#scoped.set(scope, (map = new Map()));
+    return [map, key.slice(colon + 1)];
+  }
+}
+
+function fresh(map: Map<string, Entry>, rest: string): Promise<unknown> | undefined {
+  const entry = map.get(rest);
+  if (entry === undefined) return undefined;
+  if (entry.freshUntil > Date.now()) return entry.promise;
+  clearTimeout(entry.timer);
+  map.delete(rest);
+  return undefined;
+}

@@ -1,0 +1,85 @@
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { LocalMirror } from '../../lib/cache/local-mirror.js';
+
+afterEach(() => jest.useRealTimers());
+
+describe('LocalMirror', () => {
+  it('finds a value by its whole key and by the parts around the first colon', async () => {
+    const mirror = new LocalMirror();
+    mirror.set('Svc.get:user:1', 'one', 1000);
+    await expect(mirror.get('Svc.get:user:1')).resolves.toBe('one');
+    await expect(mirror.hit('Svc.get', 'user:1')).resolves.toBe('one');
+    expect(mirror.hit('Svc.get', 'user:2')).toBeUndefined();
+    expect(mirror.hit('Svc', 'get:user:1')).toBeUndefined();
+  });
+
+  it('keeps keys with and without a colon apart', async () => {
+    const mirror = new LocalMirror();
+    mirror.set('a', 'plain', 1000);
+    mirror.set('a:', 'empty rest', 1000);
+    await expect(mirror.get('a')).resolves.toBe('plain');
+    await expect(mirror.get('a:')).resolves.toBe('empty rest');
+    await expect(mirror.hit('a', '')).resolves.toBe('empty rest');
+  });
+
+  it('returns one settled promise for every hit of a value', () => {
+    const mirror = new LocalMirror();
+    mirror.set('k:1', { big: true }, 1000);
+    expect(mirror.get('k:1')).toBe(mirror.hit('k', '1'));
+  });
+
+  it('stops answering once the clock passes the entry, even when its timer has not fired', () => {
+    const mirror = new LocalMirror();
+    const now = Date.now();
+    mirror.set('k:1', 1, 1000);
+    const spy = jest.spyOn(Date, 'now').mockReturnValue(now + 1001);
+    try {
+      expect(mirror.hit('k', '1')).toBeUndefined();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(mirror.hit('k', '1')).toBeUndefined(); // removed, not only hidden
+  });
+
+  it('removes an entry nobody reads once its time is up', () => {
+    jest.useFakeTimers();
+    const mirror = new LocalMirror();
+    mirror.set('k:1', 1, 1000);
+    jest.advanceTimersByTime(999);
+    expect(mirror.hit('k', '1')).toBeDefined();
+    jest.advanceTimersByTime(1);
+    expect(jest.getTimerCount()).toBe(0);
+    expect(mirror.hit('k', '1')).toBeUndefined();
+  });
+
+  it('holds a value longer than setTimeout can wait, and forever with Infinity', () => {
+    jest.useFakeTimers();
+    const mirror = new LocalMirror();
+    const month = 30 * 24 * 3600 * 1000; // more than 2^31 - 1 ms
+    mirror.set('k:long', 1, month);
+    mirror.set('k:forever', 2, Infinity);
+    jest.advanceTimersByTime(2 ** 31);
+    expect(mirror.hit('k', 'long')).toBeDefined();
+    jest.advanceTimersByTime(month - 2 ** 31);
+    expect(mirror.hit('k', 'long')).toBeUndefined();
+    expect(mirror.hit('k', 'forever')).toBeDefined();
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('replaces a value and its timer; delete and a non-positive time remove it', () => {
+    jest.useFakeTimers();
+    const mirror = new LocalMirror();
+    mirror.set('k:1', 'old', 1000);
+    mirror.set('k:1', 'new', 5000);
+    expect(jest.getTimerCount()).toBe(1);
+    jest.advanceTimersByTime(2000);
+    expect(mirror.hit('k', '1')).toBeDefined();
+    mirror.delete('k:1');
+    expect(mirror.hit('k', '1')).toBeUndefined();
+    expect(jest.getTimerCount()).toBe(0);
+    mirror.set('k:2', 'x', 1000);
+    mirror.set('k:2', 'y', 0);
+    expect(mirror.hit('k', '2')).toBeUndefined();
+    expect(jest.getTimerCount()).toBe(0);
+  });
+});
