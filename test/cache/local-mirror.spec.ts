@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { LocalMirror } from '../../lib/cache/local-mirror.js';
 
-afterEach(() => jest.useRealTimers());
+afterEach(() => {
+  jest.useRealTimers();
+});
 
 describe('LocalMirror', () => {
   it('finds a value by its whole key and by the parts around the first colon', async () => {
