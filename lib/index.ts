@@ -41,3 +41,35 @@ export type {
   MergeWritesOptions,
   SingleFlightOptions,
 } from './nest/interfaces/flight-options.interface.js';
+export {
+  DistributedFlight,
+  MISS_SENTINEL,
+  type DistributedFlightLog,
+  type DistributedFlightOptions,
+  type DistributedFlightStats,
+} from './distributed/distributed-flight.js';
+export { RemoteFlightError, isRemoteError } from './distributed/remote-flight.error.js';
+export type { RemoteErrorFields } from './distributed/remote-flight.error.js';
+export type { RedisCoordinator, RedisScript } from './distributed/coordinator.interface.js';
+export {
+  SingleflightCoordinationError,
+  type CoordinationFailure,
+} from './distributed/coordination.error.js';
+export {
+  nodeRedisAdapter,
+  type NodeRedisAdapterOptions,
+  type NodeRedisClient,
+} from './distributed/node-redis.adapter.js';
+export {
+  ioredisAdapter,
+  type IoredisAdapterOptions,
+  type IoredisClient,
+} from './distributed/ioredis.adapter.js';
+export { DistributedWriteGroup } from './distributed/distributed-write-group.js';
+export type {
+  DistributedWriteGroupStats,
+  DistributedWriteOptions,
+  WriteLedger,
+  WriteRun,
+  WriteRunContext,
+} from './distributed/distributed-write-group.interfaces.js';

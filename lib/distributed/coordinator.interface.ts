@@ -1,5 +1,6 @@
 /** A Lua script: adapters run it by SHA1 (EVALSHA) and load it on NOSCRIPT. */
 export interface RedisScript {
+  /** Shown in errors (`EVALSHA <name>`); no effect on Redis. */
   readonly name: string;
   readonly source: string;
 }
@@ -7,11 +8,17 @@ export interface RedisScript {
 /**
  * The few Redis operations the distributed flights need, behind one narrow interface so that
  * node-redis and ioredis (or anything else) can serve them. Every command must settle within the
- * adapter's own per-command timeout: a hung server must not hang a caller.
+ * adapter's own per-command timeout: a hung server must not hang a caller. The adapters of this
+ * library (`nodeRedisAdapter`, `ioredisAdapter`) reject with a SingleflightCoordinationError
+ * whenever a command fails or times out.
  * @publicApi
  */
 export interface RedisCoordinator {
-  /** Runs `script` with KEYS and ARGV; replies come back as Redis gives them (strings, numbers, arrays, null). */
+  /**
+   * Runs `script` with KEYS and ARGV; replies come back as Redis gives them (strings, numbers,
+   * arrays, null), in RESP2 shapes whatever the connection's protocol: Lua `true` is 1 and
+   * `false` is null, unless the script itself calls `redis.setresp(3)`.
+   */
   eval(
     script: RedisScript,
     keys: readonly string[],
@@ -21,16 +28,30 @@ export interface RedisCoordinator {
   publish(channel: string, message: string): Promise<void>;
   /**
    * Subscribes on a dedicated connection (pub/sub takes a connection over) and resolves once
-   * Redis has acknowledged it, so no message published afterwards can be missed.
+   * Redis has acknowledged it, so no message published afterwards can be missed. One listener
+   * per channel: subscribing a channel again replaces its listener. A listener must not throw.
    */
   subscribe(channel: string, onMessage: (message: string) => void): Promise<void>;
+  /** Stops delivery to the channel's listener at once, then unsubscribes on Redis. */
   unsubscribe(channel: string): Promise<void>;
-  /** Keys matching a SCAN pattern, in batches of about `count`. */
+  /**
+   * Keys matching a SCAN pattern, in batches of about `count` (default 100). As with SCAN, a key
+   * may come twice, and keys added or removed meanwhile may or may not come.
+   */
   scan(pattern: string, count?: number): AsyncIterable<string>;
-  /** Called when either connection is lost; returns a function that removes the listener. */
+  /**
+   * Called when either connection is lost (once per outage, however many reconnect attempts
+   * fail); returns a function that removes the listener.
+   */
   onConnectionLost(listener: () => void): () => void;
-  /** Called when the connections are ready again after a loss; returns a remover. */
+  /**
+   * Called when the connections are ready again after a loss, with the subscriptions restored;
+   * returns a remover.
+   */
   onReady(listener: () => void): () => void;
-  /** Closes what the adapter opened itself (the subscriber connection); the user's client stays open. */
+  /**
+   * Closes what the adapter opened itself (the subscriber connection) and stops calling the
+   * listeners; the user's client stays open, and eval/get/publish/scan keep working on it.
+   */
   close(): Promise<void>;
 }

@@ -1,0 +1,144 @@
+import type { RetryOptions } from '../core/write-group.interfaces.js';
+
+/**
+ * What a push gets besides the newest arguments.
+ * @publicApi
+ */
+export interface WriteRunContext {
+  /** The user key being pushed. */
+  readonly key: string;
+  /**
+   * Fencing token: grows by one with every run of the key across the fleet. A downstream that
+   * writes conditionally (`UPDATE … SET fence = $f WHERE id = $id AND fence < $f`, or an ETag)
+   * rejects the late write of a runner that stalled past its lease. It is 0 when the push runs
+   * in-process because Redis is unreachable (no fleet-wide order exists then), and it starts at 1
+   * again if the key's Redis state expired (`stateTtlMs`) or was lost.
+   */
+  readonly fence: number;
+  /** Aborted when this instance lost the key's lease mid-push (another instance may push now). */
+  readonly signal: AbortSignal;
+}
+
+/** The push of a key: gets the newest call's arguments (as JSON gives them back) and the context. */
+export type WriteRun<A extends unknown[] = unknown[], T = unknown> = (
+  args: A,
+  context: WriteRunContext,
+) => Promise<T>;
+
+/**
+ * An optional durable record of pushes, kept in the user's own database, that covers what Redis
+ * alone cannot: a crash between the data commit and the event, and Redis losing its state
+ * (failover with async replication, eviction, FLUSHALL).
+ *
+ * The recipe (design notes §3.4): give each pushed row `srcVersion` and `pushedVersion`.
+ * - Bump `srcVersion` **in the same transaction as the data change**, so no committed change can
+ *   miss it (this is the durable twin of Redis' `ver`).
+ * - `started(key, fence)`: remember the `srcVersion` the push is about to read (keyed by fence).
+ * - `finished(key, fence)`: write `pushedVersion = <the srcVersion read at start>`, unconditionally
+ *   (a compare-and-set would hide an older push that finished last).
+ * - `pending()`: yield the keys where `srcVersion <> pushedVersion` and the row is older than a
+ *   grace period longer than `leaseMs` (so live pushes are not chased). Yield `{ key, args }` when
+ *   the arguments must come from your store (Redis may have lost them); a bare key keeps the
+ *   arguments Redis has.
+ *
+ * The sweep queues pending keys through the protocol (an event), never by pushing directly, so
+ * one key still has one push at a time. Compare fences or versions for equality, never wall clocks.
+ * @publicApi
+ */
+export interface WriteLedger {
+  /** Before each push; a throw fails that push (it is retried through the protocol). */
+  started(key: string, fence: number): Promise<void>;
+  /** After each successful push; a throw is logged (the sweep pushes the key again later). */
+  finished(key: string, fence: number): Promise<void>;
+  /** Keys whose last push never finished; read by every sweep. */
+  pending(): AsyncIterable<string | { key: string; args: unknown[] }>;
+}
+
+/**
+ * @publicApi
+ */
+export interface DistributedWriteOptions {
+  /**
+   * Prefix of every Redis key and of the wake-up channel (`${namespace}:wdone`).
+   * @default 'mw'
+   */
+  namespace?: string;
+  /**
+   * How long a runner's lease lives without renewal; renewed every leaseMs/3 while it pushes. A
+   * crashed runner's key is taken over about this long after the crash.
+   * @default 10000
+   */
+  leaseMs?: number;
+  /**
+   * How often this instance scans Redis for keys with pending writes and no runner (a runner that
+   * crashed while no other instance had seen the key); 0 turns the sweep off.
+   * @default 60000
+   */
+  sweepEveryMs?: number;
+  /**
+   * The longest a caller waits for a push covering its call, after which it rejects with a
+   * SingleflightTimeoutError (the write stays pending in Redis).
+   * @default 30000
+   */
+  waitTimeoutMs?: number;
+  /**
+   * After a Redis error or timeout, calls skip Redis for this long and run in-process.
+   * @default 5000
+   */
+  breakerMs?: number;
+  /**
+   * Added to a runner's remaining lease before this instance checks whether it crashed; a random
+   * 0..recoverSlackMs more spreads the instances out.
+   * @default 50
+   */
+  recoverSlackMs?: number;
+  /**
+   * Lifetime of a key's Redis state (`ver`, `done`, `fence`, newest arguments), renewed by every
+   * event. After it lapses, `fence` starts at 1 again.
+   * @default 604800000 (7 days)
+   */
+  stateTtlMs?: number;
+  /**
+   * How often a failed push is tried in all on this instance before the key is left to the next
+   * event or the sweep; the wait before try n+1 is `backoffMs * 2^(n-1)` (or your function). Every
+   * retry goes through Redis (RECOVER), never straight to the push.
+   * @default { attempts: 3, backoffMs: 100 }
+   */
+  retry?: RetryOptions;
+  /** The durable push record; see WriteLedger. */
+  ledger?: WriteLedger;
+}
+
+/**
+ * Counters of one instance.
+ * @publicApi
+ */
+export interface DistributedWriteGroupStats {
+  calls: number;
+  /** EVENT round trips to Redis. */
+  events: number;
+  /** Calls that shared another call's EVENT round trip (made while it was in flight). */
+  coalesced: number;
+  /** Pushes started on this instance (follow-ups and recoveries included). */
+  runs: number;
+  /** Pushes started because events arrived during the previous push. */
+  followUps: number;
+  /** Pushes started by a recovery timer, a retry or the sweep. */
+  recovered: number;
+  /** Pushes that threw. */
+  failures: number;
+  /** Pushes whose lease was lost before they finished. */
+  leaseLost: number;
+  /** Callers rejected after waitTimeoutMs. */
+  timeouts: number;
+  /** Calls that ran through the in-process WriteGroup because Redis was unreachable. */
+  localFallbacks: number;
+  /** Redis commands that failed or timed out. */
+  coordinationErrors: number;
+  /** Sweeps run. */
+  sweeps: number;
+  /** Callers now waiting for a push. */
+  waiting: number;
+  /** Keys this instance now tracks (waiting callers, its own push, a recovery timer). */
+  size: number;
+}

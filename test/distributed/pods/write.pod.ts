@@ -1,0 +1,101 @@
+// One pod of a fleet, for test/distributed/distributed-write.pods.spec.ts: its own
+// DistributedWriteGroup and Redis connections; its push is an HTTP POST to the test's downstream.
+//
+//   test -> pod   { type: 'setup', round, ... }       connect, init, answer 'ready'
+//   test -> pod   { type: 'event', round, key, seq }  one call: do(key, [seq], push)
+//   pod -> test   { type: 'evented', ... }            an EVENT reached Redis: the seq it carried, its ver
+//   pod -> test   { type: 'settled', ... }            a call settled
+//   test -> pod   { type: 'teardown', round }         close, answer 'closed' with the stats
+import { DistributedWriteGroup } from '../../../lib/distributed/distributed-write-group.js';
+import type {
+  DistributedWriteGroupStats,
+  DistributedWriteOptions,
+  WriteRunContext,
+} from '../../../lib/distributed/distributed-write-group.interfaces.js';
+import { type Connection, connect } from '../../support/write-fleet.js';
+
+export interface SetupMessage {
+  type: 'setup';
+  round: number;
+  url: string;
+  downstream: string;
+  options: DistributedWriteOptions;
+}
+
+export type TestMessage =
+  | SetupMessage
+  | { type: 'event'; round: number; key: string; seq: number }
+  | { type: 'teardown'; round: number };
+
+export type PodMessage =
+  | { type: 'up'; pod: string }
+  | { type: 'ready'; round: number; pod: string }
+  | { type: 'evented'; round: number; pod: string; key: string; seq: number; ver: number }
+  | { type: 'settled'; round: number; pod: string; seq: number; ok: boolean; detail: string }
+  | { type: 'log'; round: number; pod: string; message: string }
+  | { type: 'closed'; round: number; pod: string; stats: DistributedWriteGroupStats };
+
+const pod = process.env.POD ?? String(process.pid);
+const send = (message: PodMessage) => process.send!(message);
+
+type Push = (args: [number], context: WriteRunContext) => Promise<string>;
+
+let current:
+  { round: number; group: DistributedWriteGroup; connection: Connection; push: Push } | undefined;
+
+async function setup(message: SetupMessage): Promise<void> {
+  const { round } = message;
+  const connection = await connect(message.url, {
+    onEvent: ({ key, json, ver }) => {
+      const [seq] = JSON.parse(json) as [number];
+      send({ type: 'evented', round, pod, key, seq, ver });
+    },
+  });
+  const group = new DistributedWriteGroup(connection.coordinator, message.options, (text) =>
+    send({ type: 'log', round, pod, message: text }),
+  );
+  const push: Push = async ([seq], { key, fence }) => {
+    const response = await fetch(message.downstream, {
+      method: 'POST',
+      body: JSON.stringify({ key, seq, fence, pod }),
+    });
+    if (!response.ok) throw new Error(`downstream answered ${response.status}`);
+    return `${pod}:${seq}`;
+  };
+  // Any pod can push any user key it is handed (a crashed pod's key, the sweep).
+  group.handle('user', push as never);
+  await group.init();
+  current = { round, group, connection, push };
+  send({ type: 'ready', round, pod });
+}
+
+function event(round: number, key: string, seq: number): void {
+  const { group, push } = current!;
+  group.do(key, [seq] as [number], push).then(
+    (value) => send({ type: 'settled', round, pod, seq, ok: true, detail: String(value) }),
+    (error: unknown) =>
+      send({ type: 'settled', round, pod, seq, ok: false, detail: String(error) }),
+  );
+}
+
+async function teardown(round: number): Promise<void> {
+  const open = current;
+  current = undefined;
+  if (open === undefined) return;
+  await open.group.close();
+  await open.connection.close();
+  send({ type: 'closed', round, pod, stats: open.group.stats() });
+}
+
+function fail(error: unknown): void {
+  console.error(`pod ${pod}:`, error);
+  process.exit(1);
+}
+
+process.on('message', (message: TestMessage) => {
+  if (message.type === 'setup') setup(message).catch(fail);
+  else if (message.type === 'teardown') teardown(message.round).catch(fail);
+  else event(message.round, message.key, message.seq);
+});
+process.on('disconnect', () => process.exit(0));
+send({ type: 'up', pod });

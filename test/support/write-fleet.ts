@@ -1,0 +1,175 @@
+import { createHash } from 'node:crypto';
+import { createClient } from 'redis';
+import type { RedisCoordinator } from '../../lib/distributed/coordinator.interface.js';
+import type {
+  WriteRun,
+  WriteRunContext,
+} from '../../lib/distributed/distributed-write-group.interfaces.js';
+import {
+  type NodeRedisClient,
+  nodeRedisAdapter,
+} from '../../lib/distributed/node-redis.adapter.js';
+import { EVENT } from '../../lib/distributed/write.scripts.js';
+
+// Helpers for the distributed MergeWrites tests (in-process pods and pod processes alike).
+
+export type RedisClient = ReturnType<typeof createClient>;
+
+/** One pod's Redis side: the user's node-redis client and the library's adapter over it. */
+export interface Connection {
+  client: RedisClient;
+  coordinator: RedisCoordinator;
+  close(): Promise<void>;
+}
+
+/** An EVENT that reached Redis: the call's arguments (JSON) and the `ver` Redis gave it. */
+export interface EventRecord {
+  key: string;
+  json: string;
+  ver: number;
+}
+
+export async function connect(
+  url: string,
+  options: { opTimeoutMs?: number; onEvent?: (event: EventRecord) => void } = {},
+): Promise<Connection> {
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: { reconnectStrategy: (retries) => Math.min(50 * (retries + 1), 300) },
+  });
+  client.on('error', () => {});
+  await client.connect();
+  const adapter = nodeRedisAdapter(client as unknown as NodeRedisClient, {
+    opTimeoutMs: options.opTimeoutMs ?? 250,
+  });
+  const coordinator = options.onEvent ? recordEvents(adapter, options.onEvent) : adapter;
+  return {
+    client,
+    coordinator,
+    async close() {
+      await adapter.close();
+      client.destroy();
+    },
+  };
+}
+
+/**
+ * The adapter, reporting each EVENT that stored arguments once Redis answered. Redis orders the
+ * events of one key, so the event with the highest `ver` is "the newest" across pods: what the
+ * final push must carry.
+ */
+export function recordEvents(
+  inner: RedisCoordinator,
+  onEvent: (event: EventRecord) => void,
+): RedisCoordinator {
+  return {
+    async eval(script, keys, args) {
+      const reply = await inner.eval(script, keys, args);
+      if (script === EVENT && args[5] === '1') {
+        onEvent({
+          key: String(args[3]),
+          json: String(args[2]),
+          ver: Number((reply as unknown[])[1]),
+        });
+      }
+      return reply;
+    },
+    get: (key) => inner.get(key),
+    publish: (channel, message) => inner.publish(channel, message),
+    subscribe: (channel, onMessage) => inner.subscribe(channel, onMessage),
+    unsubscribe: (channel) => inner.unsubscribe(channel),
+    scan: (pattern, count) => inner.scan(pattern, count),
+    onConnectionLost: (listener) => inner.onConnectionLost(listener),
+    onReady: (listener) => inner.onReady(listener),
+    close: () => inner.close(),
+  };
+}
+
+/** The Redis keys of one user key, as the library names them. */
+export function redisKeys(namespace: string, key: string) {
+  const id = createHash('sha1')
+    .update(namespace + key)
+    .digest('hex');
+  return { id, lease: `${namespace}:{${id}}:lease`, st: `${namespace}:{${id}}:st` };
+}
+
+/** `ver`, `done`, `fence`, `args` of a key's state hash, and whether a lease is held. */
+export async function redisState(client: RedisClient, namespace: string, key: string) {
+  const { lease, st } = redisKeys(namespace, key);
+  const hash = await client.hGetAll(st);
+  return {
+    ver: Number(hash.ver ?? 0),
+    done: Number(hash.done ?? 0),
+    fence: Number(hash.fence ?? 0),
+    args: hash.args === undefined ? undefined : (JSON.parse(hash.args) as unknown),
+    leased: (await client.exists(lease)) === 1,
+  };
+}
+
+export interface Write {
+  key: string;
+  args: unknown[];
+  fence: number;
+  pod: string;
+}
+
+/**
+ * A downstream in the test process: holds each push for a while and records, per key, how many
+ * pushes overlap and the order in which writes land.
+ */
+export class Downstream {
+  readonly writes: Write[] = [];
+  readonly #active = new Map<string, number>();
+  maxConcurrent = 0;
+
+  /** The push of pod `pod`: lands after `holdMs()`, or throws when `fail()` says so. */
+  push(
+    pod: string,
+    holdMs: () => number = () => 5,
+    fail: () => boolean = () => false,
+  ): WriteRun<unknown[], string> {
+    return async (args: unknown[], { key, fence }: WriteRunContext) => {
+      const active = (this.#active.get(key) ?? 0) + 1;
+      this.#active.set(key, active);
+      this.maxConcurrent = Math.max(this.maxConcurrent, active);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, holdMs()));
+        if (fail()) throw new Error(`downstream refused ${key} ${JSON.stringify(args)}`);
+        this.writes.push({ key, args, fence, pod });
+        return `${pod}:${JSON.stringify(args)}`;
+      } finally {
+        this.#active.set(key, this.#active.get(key)! - 1);
+      }
+    };
+  }
+
+  last(key: string): Write | undefined {
+    return this.writes.findLast((write) => write.key === key);
+  }
+
+  of(key: string): Write[] {
+    return this.writes.filter((write) => write.key === key);
+  }
+}
+
+/** A small seeded PRNG (mulberry32), so the random parts of a test replay from its seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Resolves once the async `condition()` holds, checking every 10 ms; fails after `ms`. */
+export async function eventually(condition: () => Promise<boolean>, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
