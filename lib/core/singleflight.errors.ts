@@ -9,8 +9,9 @@ export class SingleflightTimeoutError extends Error {
   constructor(
     readonly key: string,
     readonly timeout: number,
+    message = messages.TIMEOUT(key, timeout),
   ) {
-    super(messages.TIMEOUT(key, timeout));
+    super(message);
   }
 }
 

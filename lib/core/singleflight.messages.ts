@@ -83,8 +83,8 @@ export const KEY_FN_NOT_STRING = (where: string, value: unknown) =>
 
 // Several instances: distributed singleflight (lib/distributed/distributed-flight.ts)
 
-export const NOT_A_COORDINATOR = (value: unknown) =>
-  `DistributedFlight needs a RedisCoordinator (e.g. nodeRedisAdapter(client)), got ${typeof value} (${show(value)}).`;
+export const NOT_A_COORDINATOR = (where: string, value: unknown) =>
+  `${where} needs a RedisCoordinator (e.g. nodeRedisAdapter(client)), got ${typeof value} (${show(value)}).`;
 
 export const COORDINATION_FAILED = (namespace: string, breakerMs: number) =>
   `Redis coordination of singleflight namespace "${namespace}" failed, so flights run in each ` +
@@ -167,3 +167,15 @@ export const COORDINATOR_COMMAND_FAILED = (operation: string, cause: unknown) =>
 
 export const COORDINATOR_CLOSED = (operation: string) =>
   `${operation} was called after the Redis coordinator was closed; create a new adapter.`;
+
+// Metrics and debug logs (SingleflightModule.forRoot({ metrics, debug }))
+
+export const METRICS_NEED_PROM_CLIENT =
+  'SingleflightModule.forRoot() has `metrics` on, which needs the prom-client package, and it ' +
+  'could not be loaded (see cause). Install it (npm install prom-client), or remove `metrics`.';
+
+export const METRIC_TAKEN = (name: string) =>
+  `The metric "${name}" is already registered in the prom-client registry of ` +
+  'SingleflightModule.forRoot({ metrics }): another app in this process has singleflight ' +
+  'metrics on (app.close() takes them out), or another metric has that name. Give this app its ' +
+  'own `registry` or `prefix`.';

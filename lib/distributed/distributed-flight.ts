@@ -231,7 +231,9 @@ export class DistributedFlight {
     log: DistributedFlightLog = (message, error) => console.warn(message, error ?? ''),
   ) {
     if (typeof (coordinator as Partial<RedisCoordinator> | undefined)?.eval !== 'function') {
-      throw new SingleflightArgumentError(messages.NOT_A_COORDINATOR(coordinator));
+      throw new SingleflightArgumentError(
+        messages.NOT_A_COORDINATOR('DistributedFlight', coordinator),
+      );
     }
     validateOptions('DistributedFlight options', options, RULES);
     this.#coordinator = coordinator;

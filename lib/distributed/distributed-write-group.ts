@@ -9,6 +9,7 @@ import {
 } from '../core/options.validator.js';
 import {
   SingleflightAbortError,
+  SingleflightArgumentError,
   SingleflightTimeoutError,
   toError,
 } from '../core/singleflight.errors.js';
@@ -175,6 +176,11 @@ export class DistributedWriteGroup {
   #healTimer: NodeJS.Timeout | undefined;
 
   constructor(coordinator: RedisCoordinator, options: DistributedWriteOptions = {}, log?: Log) {
+    if (typeof (coordinator as Partial<RedisCoordinator> | undefined)?.eval !== 'function') {
+      throw new SingleflightArgumentError(
+        messages.NOT_A_COORDINATOR('DistributedWriteGroup', coordinator),
+      );
+    }
     validateOptions('DistributedWriteGroup options', options, RULES);
     this.#coordinator = coordinator;
     this.#log = log ?? defaultLog;
@@ -849,9 +855,5 @@ const escapeGlob = (value: string) => value.replace(/[*?[\]\\]/g, '\\$&');
 
 /** SingleflightTimeoutError, with the text of this wait (waitTimeoutMs, the write stays pending). */
 function waitTimeoutError(key: string, ms: number): SingleflightTimeoutError {
-  const error = new SingleflightTimeoutError(key, ms);
-  const first = error.message;
-  error.message = messages.WRITE_WAIT_TIMEOUT(key, ms);
-  if (error.stack !== undefined) error.stack = error.stack.replace(first, error.message);
-  return error;
+  return new SingleflightTimeoutError(key, ms, messages.WRITE_WAIT_TIMEOUT(key, ms));
 }

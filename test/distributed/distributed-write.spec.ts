@@ -516,6 +516,9 @@ describe('DistributedWriteGroup against a real redis-server', () => {
 
     it('options are checked when the group is made', () => {
       const coordinator = raw.coordinator;
+      expect(() => new DistributedWriteGroup({} as never)).toThrow(
+        /DistributedWriteGroup needs a RedisCoordinator/,
+      );
       for (const options of [
         { leaseMs: 0 },
         { leaseMs: 1.5 },
