@@ -73,3 +73,7 @@ export type {
   WriteRun,
   WriteRunContext,
 } from './distributed/distributed-write-group.interfaces.js';
+export type {
+  MetricsRegistry,
+  SingleflightMetricsOptions,
+} from './nest/interfaces/singleflight-metrics-options.interface.js';

@@ -9,11 +9,14 @@ import * as messages from '../core/singleflight.messages.js';
 import { WriteGroup } from '../core/write-group.js';
 import { ObservableGroup } from '../rx/observable-group.js';
 import { type FlightMetadata, type ReturnKind, keyPartOf } from './flight-metadata.js';
+import type { FlightObserver } from './flight-observer.js';
+import { FlightProbe, SharedProbe, WriteProbe } from './flight-probe.js';
 import type {
   MergeWritesOptions,
   SingleFlightOptions,
 } from './interfaces/flight-options.interface.js';
 import type { SingleflightModuleOptions } from './interfaces/singleflight-module-options.interface.js';
+import { FLIGHT_OBSERVER } from './singleflight.constants.js';
 import { MODULE_OPTIONS_TOKEN } from './singleflight.module-definition.js';
 
 type Method = (...args: unknown[]) => unknown;
@@ -34,6 +37,8 @@ interface Prepared {
 export class FlightRunner {
   readonly #prepared = new Map<FlightMetadata, Prepared>();
   readonly #logger = new Logger('Singleflight');
+  /** Metrics and debug logs; undefined when both are off, and then no call pays for them. */
+  readonly #observer: FlightObserver | undefined;
 
   constructor(
     readonly group: Group,
@@ -41,7 +46,10 @@ export class FlightRunner {
     readonly observables: ObservableGroup,
     @Inject(FlightCache) readonly cache: FlightCache | null,
     @Inject(MODULE_OPTIONS_TOKEN) private readonly options: SingleflightModuleOptions,
-  ) {}
+    @Inject(FLIGHT_OBSERVER) observer: FlightObserver | null,
+  ) {
+    this.#observer = observer ?? undefined;
+  }
 
   flight(meta: FlightMetadata, self: object, method: Method, args: unknown[]): unknown {
     const prepared = this.#prepared.get(meta) ?? this.prepare(meta);
@@ -51,28 +59,25 @@ export class FlightRunner {
     try {
       part = keyPartOf(meta, args);
     } catch (error) {
+      this.#observer?.called(meta.scope, undefined, 'rejected', error);
       return prepared.returns === 'observable' ? throwError(() => error) : Promise.reject(error);
     }
     const policy = prepared.policy;
     const cache = this.cache;
     // A hit is looked up by the key's parts: the whole key is built only when it is needed.
     const hit = policy === undefined ? undefined : cache?.peekScoped(meta.scope, part);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      this.#observer?.called(meta.scope, `${meta.scope}:${part}`, 'cached');
+      return hit;
+    }
     const key = `${meta.scope}:${part}`;
     if (prepared.returns === 'observable') {
-      return this.observables.share$(key, () => method.apply(self, args) as Observable<unknown>);
+      return this.#share$(meta, key, () => method.apply(self, args) as Observable<unknown>);
     }
     if (prepared.returns === 'unknown') {
       return this.#firstCall(meta, prepared, key, self, method, args);
     }
-    if (policy === undefined || cache === null) {
-      return this.group.do(key, () => method.apply(self, args), prepared.call);
-    }
-    return this.group.do(
-      key,
-      () => cache.load(key, () => method.apply(self, args), policy),
-      prepared.call,
-    );
+    return this.#do(meta, key, () => method.apply(self, args), policy, prepared.call);
   }
 
   write(meta: FlightMetadata, self: object, method: Method, args: unknown[]): Promise<unknown> {
@@ -81,13 +86,18 @@ export class FlightRunner {
     try {
       key = `${meta.scope}:${keyPartOf(meta, args)}`;
     } catch (error) {
+      this.#observer?.called(meta.scope, undefined, 'rejected', error);
       return Promise.reject(error);
     }
-    return this.writes.do(key, (...latest: unknown[]) => method.apply(self, latest), {
-      args,
-      merge: prepared.writes!.merge,
-      retry: prepared.writes!.retry,
-    });
+    let run = (...latest: unknown[]) => method.apply(self, latest);
+    let merge = prepared.writes!.merge;
+    const probe = this.#observer && new WriteProbe(this.#observer, meta.scope, key);
+    if (probe !== undefined) {
+      run = probe.run(run);
+      merge = probe.merge(merge);
+    }
+    const outcome = this.writes.do(key, run, { args, merge, retry: prepared.writes!.retry });
+    return probe === undefined ? outcome : probe.called(outcome);
   }
 
   /**
@@ -137,6 +147,37 @@ export class FlightRunner {
     });
   }
 
+  /**
+   * Starts or joins the flight of `key`, through the cache when `policy` applies: the one place
+   * Promise flights start. With an observer, probes watch the call; without, it adds nothing.
+   */
+  #do(
+    meta: FlightMetadata,
+    key: string,
+    run: () => unknown,
+    policy: CachePolicy | undefined,
+    call: CallOptions | undefined,
+  ): Promise<unknown> {
+    const cache = policy === undefined ? null : this.cache;
+    const probe =
+      this.#observer && new FlightProbe(this.#observer, meta.scope, key, cache !== null);
+    const work = probe === undefined ? run : probe.work(run);
+    const fn = cache === null ? work : () => cache.load(key, work, policy!);
+    const outcome = this.group.do(key, probe === undefined ? fn : probe.flight(fn), call);
+    return probe === undefined ? outcome : probe.called(outcome, call);
+  }
+
+  /** The shared Observable flight of `key`; with an observer, probes watch each subscription. */
+  #share$(
+    meta: FlightMetadata,
+    key: string,
+    source: () => Observable<unknown>,
+  ): Observable<unknown> {
+    const probe = this.#observer && new SharedProbe(this.#observer, meta.scope, key);
+    if (probe === undefined) return this.observables.share$(key, source);
+    return probe.calls(this.observables.share$(key, probe.source(source)));
+  }
+
   #remember(meta: FlightMetadata, prepared: Prepared): Prepared {
     this.#prepared.set(meta, prepared);
     return prepared;
@@ -156,12 +197,14 @@ export class FlightRunner {
   ): unknown {
     let result: unknown;
     let ran = false;
-    const outcome = this.group.do(
+    const outcome = this.#do(
+      meta,
       key,
       () => {
         ran = true;
         return (result = method.apply(self, args));
       },
+      undefined,
       prepared.call,
     );
     if (!ran) return outcome;

@@ -14,3 +14,6 @@ export const CACHE_MANAGER = 'CACHE_MANAGER';
 
 /** How long (ms) a cache store read may take before the work runs without it. */
 export const DEFAULT_CACHE_TIMEOUT = 1000;
+
+/** The app's FlightObserver (metrics, debug logs), or null when both are off. */
+export const FLIGHT_OBSERVER = Symbol('SingleflightFlightObserver');

@@ -12,14 +12,22 @@ import {
 import { SingleflightOptionsError } from '../core/singleflight.errors.js';
 import * as messages from '../core/singleflight.messages.js';
 import { RETRY, WriteGroup } from '../core/write-group.js';
+import { PrometheusObserver } from '../metrics/prometheus.observer.js';
 import { ObservableGroup } from '../rx/observable-group.js';
+import { FanOutObserver } from './fan-out.observer.js';
+import type { FlightObserver } from './flight-observer.js';
 import type { SingleflightModuleOptions } from './interfaces/singleflight-module-options.interface.js';
-import { CACHE_MANAGER, DEFAULT_CACHE_TIMEOUT } from './singleflight.constants.js';
+import { LoggingObserver } from './logging.observer.js';
+import { CACHE_MANAGER, DEFAULT_CACHE_TIMEOUT, FLIGHT_OBSERVER } from './singleflight.constants.js';
 import { MODULE_OPTIONS_TOKEN } from './singleflight.module-definition.js';
 
 const CACHE: OptionRule = [
   'false or { stores?, timeout? }',
   (v) => v === false || isPlainObject(v),
+];
+const METRICS: OptionRule = [
+  'true, false or { registry?, prefix?, buckets? }',
+  (v) => typeof v === 'boolean' || isPlainObject(v),
 ];
 const MODULE_RULES = {
   timeout: DURATION,
@@ -30,17 +38,46 @@ const MODULE_RULES = {
   detectAsyncReentry: BOOLEAN,
   retry: RETRY,
   cache: CACHE,
+  metrics: METRICS,
+  debug: BOOLEAN,
 } as const;
 const CACHE_RULES = {
   stores: ['an array of Keyv instances', Array.isArray],
   timeout: DURATION,
 } as const satisfies Record<string, OptionRule>;
+const METRICS_RULES = {
+  registry: [
+    'a prom-client Registry',
+    (v) =>
+      isPlainObject(v) &&
+      typeof v.registerMetric === 'function' &&
+      typeof v.getSingleMetric === 'function' &&
+      typeof v.removeSingleMetric === 'function',
+  ],
+  prefix: [
+    'a metric name prefix (letters, digits, "_" and ":", not starting with a digit)',
+    (v) => typeof v === 'string' && /^(?:[a-zA-Z_:][a-zA-Z0-9_:]*)?$/.test(v),
+  ],
+  buckets: [
+    'a non-empty array of increasing finite numbers (seconds)',
+    (v) =>
+      Array.isArray(v) &&
+      v.length > 0 &&
+      v.every((b, i) => Number.isFinite(b) && (i === 0 || b > (v[i - 1] as number))),
+  ],
+} as const satisfies Record<string, OptionRule>;
 
-/** Checks the module options once, at start-up, for forRoot and forRootAsync alike. */
+/**
+ * Checks the module options at start-up, for forRoot and forRootAsync alike. Every factory that
+ * reads them calls it (it is cheap), so whichever Nest runs first reports a bad option.
+ */
 function validated(options: SingleflightModuleOptions): SingleflightModuleOptions {
   const where = 'SingleflightModule.forRoot()';
   validateOptions(where, options, MODULE_RULES);
   if (options.cache !== false) validateOptions(`${where} cache`, options.cache, CACHE_RULES);
+  if (typeof options.metrics === 'object') {
+    validateOptions(`${where} metrics`, options.metrics, METRICS_RULES);
+  }
   if (options.cache === false && options.ttl) {
     throw new SingleflightOptionsError(messages.TTL_WITHOUT_CACHE(where));
   }
@@ -84,6 +121,21 @@ export const singleflightProviders: Provider[] = [
       if (appCache) return new FlightCache(appCache, { ...flightOptions, local: false });
       // The embedded default: no one else writes it, so a local mirror may answer hits.
       return new FlightCache(createCache(), { ...flightOptions, local: true });
+    },
+  },
+  {
+    // Null when metrics and debug logs are off: the runner then adds nothing to any call.
+    provide: FLIGHT_OBSERVER,
+    inject: [MODULE_OPTIONS_TOKEN],
+    useFactory: async (options: SingleflightModuleOptions): Promise<FlightObserver | null> => {
+      const { metrics, debug } = validated(options);
+      const observers: FlightObserver[] = [];
+      if (metrics) {
+        observers.push(await PrometheusObserver.create(metrics === true ? {} : metrics));
+      }
+      if (debug) observers.push(new LoggingObserver(new Logger('Singleflight')));
+      if (observers.length === 0) return null;
+      return observers.length === 1 ? observers[0]! : new FanOutObserver(observers);
     },
   },
 ];

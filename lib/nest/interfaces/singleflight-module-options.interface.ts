@@ -1,5 +1,6 @@
 import type { CreateCacheOptions } from 'cache-manager';
 import type { RetryOptions } from '../../core/write-group.interfaces.js';
+import type { SingleflightMetricsOptions } from './singleflight-metrics-options.interface.js';
 
 /**
  * Where cached flights keep their values.
@@ -40,4 +41,17 @@ export interface SingleflightModuleOptions {
   retry?: RetryOptions;
   /** Where cached flights keep values, or `false` to turn caching off. @default in-memory or CACHE_MANAGER */
   cache?: SingleflightCacheOptions | false;
+  /**
+   * Prometheus metrics of every decorated method (needs `prom-client`, loaded only when this is
+   * on): `true` for the defaults, or options. Off, the calls pay nothing for it.
+   * @default false
+   */
+  metrics?: boolean | SingleflightMetricsOptions;
+  /**
+   * Log a debug line (Nest `Logger`, context `Singleflight`) when a flight starts, a call joins
+   * one, and a flight settles (with its duration), and for `@MergeWrites()` runs. Off, the calls
+   * pay nothing for it. The lines show when the app's logger has the `debug` level on.
+   * @default false
+   */
+  debug?: boolean;
 }

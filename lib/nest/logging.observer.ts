@@ -1,0 +1,83 @@
+import type { CallKind, FlightObserver } from './flight-observer.js';
+
+/**
+ * Logs a debug line for each step of a flight or `@MergeWrites()` run: start, join, cache hit,
+ * settle (with the duration), a caller leaving. Made by the module when `debug` is on.
+ */
+export class LoggingObserver implements FlightObserver {
+  /** A Nest `Logger` (context `Singleflight`), which hands the lines to the app's logger. */
+  constructor(private readonly logger: { debug(message: string): void }) {}
+
+  called(method: string, key: string | undefined, kind: CallKind, error?: unknown): void {
+    // A call that led is logged by flightStarted/writeStarted.
+    if (kind === 'joined') this.#log(method, `joined the flight in progress, key "${key}"`);
+    else if (kind === 'cached') this.#log(method, `answered from the cache, key "${key}"`);
+    else if (kind === 'queued') this.#log(method, `waits for the run in progress, key "${key}"`);
+    else if (kind === 'rejected')
+      this.#log(method, `call failed before its flight: ${show(error)}`);
+  }
+
+  flightStarted(method: string, key: string): void {
+    this.#log(method, `flight started, key "${key}"`);
+  }
+
+  flightSettled(
+    method: string,
+    key: string,
+    seconds: number,
+    failed: boolean,
+    error: unknown,
+    fromCache: boolean | undefined,
+  ): void {
+    const source = fromCache === true ? ' from the cache store' : '';
+    this.#log(
+      method,
+      failed
+        ? `flight failed in ${ms(seconds)}, key "${key}": ${show(error)}`
+        : `flight settled in ${ms(seconds)}${source}, key "${key}"`,
+    );
+  }
+
+  callLeft(method: string, key: string, error: Error): void {
+    this.#log(method, `a caller left (${error.name}), key "${key}"; the flight goes on`);
+  }
+
+  writeStarted(method: string, key: string): void {
+    this.#log(method, `run started, key "${key}"`);
+  }
+
+  writeRetried(method: string, key: string, attempt: number): void {
+    this.#log(method, `run failed, try ${attempt} starts, key "${key}"`);
+  }
+
+  writeSettled(
+    method: string,
+    key: string,
+    seconds: number,
+    failed: boolean,
+    error: unknown,
+  ): void {
+    this.#log(
+      method,
+      failed
+        ? `run failed in ${ms(seconds)}, key "${key}": ${show(error)}`
+        : `run settled in ${ms(seconds)}, key "${key}"`,
+    );
+  }
+
+  writeCoalesced(method: string, key: string): void {
+    this.#log(method, `call served by a newer call's run, key "${key}"`);
+  }
+
+  #log(method: string, message: string): void {
+    this.logger.debug(`${method}: ${message}`);
+  }
+}
+
+function ms(seconds: number): string {
+  return `${(seconds * 1000).toFixed(1)} ms`;
+}
+
+function show(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
