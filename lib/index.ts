@@ -77,3 +77,4 @@ export type {
   MetricsRegistry,
   SingleflightMetricsOptions,
 } from './nest/interfaces/singleflight-metrics-options.interface.js';
+export type { SingleflightRedisOptions } from './nest/interfaces/singleflight-redis-options.interface.js';

@@ -112,6 +112,11 @@ export class FlightCache {
     }
   }
 
+  /** What the store holds for `key` (undefined: nothing), read within the store timeout. */
+  stored(key: string): Promise<unknown> {
+    return this.#storeTimed(this.cache.get(key));
+  }
+
   /** Drops `key` from the cache and keeps any flight that is running for it from storing. */
   async invalidate(key: string): Promise<void> {
     this.#generations.set(key, (this.#generations.get(key) ?? 0) + 1);

@@ -179,3 +179,14 @@ export const METRIC_TAKEN = (name: string) =>
   'SingleflightModule.forRoot({ metrics }): another app in this process has singleflight ' +
   'metrics on (app.close() takes them out), or another metric has that name. Give this app its ' +
   'own `registry` or `prefix`.';
+
+// Several instances through the module (forRoot({ redis }))
+
+export const REDIS_CLIENT_MISSING =
+  'SingleflightModule.forRoot({ redis }) needs `client` (a connected node-redis or ioredis client) ' +
+  'or `coordinator` (e.g. nodeRedisAdapter(client)).';
+
+export const DISTRIBUTED_MERGE = (where: string) =>
+  `${where} has a \`merge\` function, but its writes are coordinated through Redis, where the newest ` +
+  "call's arguments win. Remove `merge` (fold the state in the push itself), or set " +
+  '`distributed: false` on this method.';

@@ -76,7 +76,8 @@ export function ioredisAdapter(
   );
 }
 
-function isIoredisClient(value: unknown): value is IoredisClient {
+/** Whether `value` looks like an ioredis client (the adapter checks the same). */
+export function isIoredisClient(value: unknown): value is IoredisClient {
   return (
     isPlainObject(value) &&
     typeof value.status === 'string' &&

@@ -88,7 +88,8 @@ export function nodeRedisAdapter(
   );
 }
 
-function isNodeRedisClient(value: unknown): value is NodeRedisClient {
+/** Whether `value` looks like a node-redis client (the adapter checks the same). */
+export function isNodeRedisClient(value: unknown): value is NodeRedisClient {
   return (
     isPlainObject(value) &&
     'isReady' in value &&

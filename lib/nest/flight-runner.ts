@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
 import { type Observable, isObservable, throwError } from 'rxjs';
 import { FlightCache } from '../cache/flight-cache.js';
 import type { CachePolicy } from '../cache/flight-cache.interfaces.js';
@@ -7,6 +7,9 @@ import type { CallOptions } from '../core/group.interfaces.js';
 import { SingleflightOptionsError } from '../core/singleflight.errors.js';
 import * as messages from '../core/singleflight.messages.js';
 import { WriteGroup } from '../core/write-group.js';
+import { type DistributedFlight, MISS_SENTINEL } from '../distributed/distributed-flight.js';
+import type { DistributedWriteGroup } from '../distributed/distributed-write-group.js';
+import { isRemoteError } from '../distributed/remote-flight.error.js';
 import { ObservableGroup } from '../rx/observable-group.js';
 import { type FlightMetadata, type ReturnKind, keyPartOf } from './flight-metadata.js';
 import type { FlightObserver } from './flight-observer.js';
@@ -16,7 +19,8 @@ import type {
   SingleFlightOptions,
 } from './interfaces/flight-options.interface.js';
 import type { SingleflightModuleOptions } from './interfaces/singleflight-module-options.interface.js';
-import { FLIGHT_OBSERVER } from './singleflight.constants.js';
+import type { RedisCoordination } from './redis-coordination.js';
+import { FLIGHT_OBSERVER, REDIS_COORDINATION } from './singleflight.constants.js';
 import { MODULE_OPTIONS_TOKEN } from './singleflight.module-definition.js';
 
 type Method = (...args: unknown[]) => unknown;
@@ -27,6 +31,11 @@ interface Prepared {
   call: CallOptions | undefined;
   policy: CachePolicy | undefined;
   writes: MergeWritesOptions | undefined;
+  /** The fleet-wide engines this method uses (with `redis`, unless it opted out). */
+  fleet: DistributedFlight | undefined;
+  fleetWrites: DistributedWriteGroup | undefined;
+  /** Whether fleetWrites knows how to push this method's keys (for recovery on this instance). */
+  handled: boolean;
 }
 
 /**
@@ -47,6 +56,7 @@ export class FlightRunner {
     @Inject(FlightCache) readonly cache: FlightCache | null,
     @Inject(MODULE_OPTIONS_TOKEN) private readonly options: SingleflightModuleOptions,
     @Inject(FLIGHT_OBSERVER) observer: FlightObserver | null,
+    @Inject(REDIS_COORDINATION) private readonly redis: RedisCoordination | null,
   ) {
     this.#observer = observer ?? undefined;
   }
@@ -77,7 +87,10 @@ export class FlightRunner {
     if (prepared.returns === 'unknown') {
       return this.#firstCall(meta, prepared, key, self, method, args);
     }
-    return this.#do(meta, key, () => method.apply(self, args), policy, prepared.call);
+    const run = () => method.apply(self, args);
+    const fleet = prepared.fleet;
+    const work = fleet === undefined ? run : this.#acrossInstances(fleet, key, run, policy);
+    return this.#do(meta, key, work, policy, prepared.call);
   }
 
   write(meta: FlightMetadata, self: object, method: Method, args: unknown[]): Promise<unknown> {
@@ -96,7 +109,16 @@ export class FlightRunner {
       run = probe.run(run);
       merge = probe.merge(merge);
     }
-    const outcome = this.writes.do(key, run, { args, merge, retry: prepared.writes!.retry });
+    const fleet = prepared.fleetWrites;
+    if (fleet !== undefined && !prepared.handled) {
+      // So that this instance can push the method's keys when it recovers them from Redis.
+      fleet.handle(meta.scope, (latest) => Promise.resolve(method.apply(self, latest)));
+      prepared.handled = true;
+    }
+    const outcome =
+      fleet === undefined
+        ? this.writes.do(key, run, { args, merge, retry: prepared.writes!.retry })
+        : fleet.do(key, args, (latest) => Promise.resolve(run(...latest)));
     return probe === undefined ? outcome : probe.called(outcome);
   }
 
@@ -111,11 +133,18 @@ export class FlightRunner {
         throw new SingleflightOptionsError(messages.OBSERVABLE_WRITES(where));
       }
       const own = meta.options as MergeWritesOptions;
+      const fleetWrites = own.distributed === false ? undefined : this.redis?.writes;
+      if (fleetWrites !== undefined && own.merge !== undefined) {
+        throw new SingleflightOptionsError(messages.DISTRIBUTED_MERGE(where));
+      }
       return this.#remember(meta, {
         returns: meta.returns,
         call: undefined,
         policy: undefined,
         writes: { merge: own.merge, retry: own.retry ?? this.options.retry },
+        fleet: undefined,
+        fleetWrites,
+        handled: false,
       });
     }
     const own = meta.options as SingleFlightOptions;
@@ -144,7 +173,46 @@ export class FlightRunner {
           }
         : undefined,
       writes: undefined,
+      // An Observable cannot travel between instances: those stay in-process.
+      fleet:
+        own.distributed === false || meta.returns === 'observable'
+          ? undefined
+          : this.redis?.flights,
+      fleetWrites: undefined,
+      handled: false,
     });
+  }
+
+  /**
+   * The work of a flight shared with the other instances: the in-process flight wraps it, so Redis
+   * sees one flight per instance. A leader re-reads the cache first (another instance may have
+   * just stored the value); an HTTP error from another instance is thrown here as an HttpException.
+   */
+  #acrossInstances(
+    fleet: DistributedFlight,
+    key: string,
+    run: () => unknown,
+    policy: CachePolicy | undefined,
+  ): () => Promise<unknown> {
+    const cache = policy === undefined ? null : this.cache;
+    const recheck =
+      cache === null
+        ? undefined
+        : async () => {
+            const stored = await cache.stored(key);
+            return stored === undefined ? MISS_SENTINEL : stored;
+          };
+    return () =>
+      fleet
+        .run(key, async () => run(), recheck)
+        .catch((error: unknown) => {
+          if (isRemoteError(error) && error.status !== undefined) {
+            throw new HttpException(error.response ?? error.message, error.status, {
+              cause: error,
+            });
+          }
+          throw error;
+        });
   }
 
   /**

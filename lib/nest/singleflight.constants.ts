@@ -17,3 +17,6 @@ export const DEFAULT_CACHE_TIMEOUT = 1000;
 
 /** The app's FlightObserver (metrics, debug logs), or null when both are off. */
 export const FLIGHT_OBSERVER = Symbol('SingleflightFlightObserver');
+
+/** This app's RedisCoordination, or null without `forRoot({ redis })`. */
+export const REDIS_COORDINATION = Symbol('SingleflightRedisCoordination');

@@ -18,7 +18,13 @@ import { FanOutObserver } from './fan-out.observer.js';
 import type { FlightObserver } from './flight-observer.js';
 import type { SingleflightModuleOptions } from './interfaces/singleflight-module-options.interface.js';
 import { LoggingObserver } from './logging.observer.js';
-import { CACHE_MANAGER, DEFAULT_CACHE_TIMEOUT, FLIGHT_OBSERVER } from './singleflight.constants.js';
+import { RedisCoordination } from './redis-coordination.js';
+import {
+  CACHE_MANAGER,
+  DEFAULT_CACHE_TIMEOUT,
+  FLIGHT_OBSERVER,
+  REDIS_COORDINATION,
+} from './singleflight.constants.js';
 import { MODULE_OPTIONS_TOKEN } from './singleflight.module-definition.js';
 
 const CACHE: OptionRule = [
@@ -40,7 +46,15 @@ const MODULE_RULES = {
   cache: CACHE,
   metrics: METRICS,
   debug: BOOLEAN,
+  redis: ['{ client | coordinator, opTimeoutMs?, flights?, writes? }', isPlainObject],
 } as const;
+const REDIS_RULES = {
+  client: ['a connected node-redis or ioredis client', isPlainObject],
+  coordinator: ['a RedisCoordinator (e.g. nodeRedisAdapter(client))', isPlainObject],
+  opTimeoutMs: DURATION,
+  flights: ['false or DistributedFlight options', (v) => v === false || isPlainObject(v)],
+  writes: ['false or DistributedWriteGroup options', (v) => v === false || isPlainObject(v)],
+} as const satisfies Record<string, OptionRule>;
 const CACHE_RULES = {
   stores: ['an array of Keyv instances', Array.isArray],
   timeout: DURATION,
@@ -78,6 +92,7 @@ function validated(options: SingleflightModuleOptions): SingleflightModuleOption
   if (typeof options.metrics === 'object') {
     validateOptions(`${where} metrics`, options.metrics, METRICS_RULES);
   }
+  if (options.redis !== undefined) validateOptions(`${where} redis`, options.redis, REDIS_RULES);
   if (options.cache === false && options.ttl) {
     throw new SingleflightOptionsError(messages.TTL_WITHOUT_CACHE(where));
   }
@@ -121,6 +136,15 @@ export const singleflightProviders: Provider[] = [
       if (appCache) return new FlightCache(appCache, { ...flightOptions, local: false });
       // The embedded default: no one else writes it, so a local mirror may answer hits.
       return new FlightCache(createCache(), { ...flightOptions, local: true });
+    },
+  },
+  {
+    // Null without `redis`: every flight and write then stays in this instance.
+    provide: REDIS_COORDINATION,
+    inject: [MODULE_OPTIONS_TOKEN],
+    useFactory: (options: SingleflightModuleOptions): RedisCoordination | null => {
+      const { redis } = validated(options);
+      return redis === undefined ? null : new RedisCoordination(redis);
     },
   },
   {

@@ -1,10 +1,10 @@
-import { FUNCTION, validateOptions } from '../../core/options.validator.js';
+import { BOOLEAN, FUNCTION, validateOptions } from '../../core/options.validator.js';
 import { RETRY } from '../../core/write-group.js';
 import type { MergeWritesOptions } from '../interfaces/flight-options.interface.js';
 import { decorateMethod } from './decorate-method.js';
 import { type KeyedMethodDecorator, splitArguments } from './single-flight.decorator.js';
 
-const MERGE_WRITES_RULES = { merge: FUNCTION, retry: RETRY } as const;
+const MERGE_WRITES_RULES = { merge: FUNCTION, retry: RETRY, distributed: BOOLEAN } as const;
 
 /**
  * A burst of calls with the same key causes at most one run in flight and one follow-up run, and

@@ -20,6 +20,7 @@ export const SINGLE_FLIGHT_RULES = {
   ttl: TTL,
   refreshThreshold: DURATION,
   shouldCache: FUNCTION,
+  distributed: BOOLEAN,
 } as const;
 
 /** A method decorator that checks a key function's parameters against the method's. */

@@ -17,6 +17,11 @@ export interface SingleFlightOptions<T = any> {
   refreshThreshold?: number;
   /** Whether a value is cached. @default every value but undefined */
   shouldCache?: (value: T) => boolean;
+  /**
+   * With `forRoot({ redis })`: share the flight with the other instances. `false` keeps this
+   * method's flights in-process. @default true
+   */
+  distributed?: boolean;
 }
 
 /**
@@ -28,4 +33,10 @@ export interface MergeWritesOptions<A extends unknown[] = any[]> {
   merge?: (pending: A, next: A) => A;
   /** Try a failed run again. @default the module's `retry`, else none */
   retry?: RetryOptions;
+  /**
+   * With `forRoot({ redis })`: one push of a key at a time across the instances, with the newest
+   * call's arguments (JSON-safe) wherever it runs. `false` keeps this method's writes in-process.
+   * @default true
+   */
+  distributed?: boolean;
 }

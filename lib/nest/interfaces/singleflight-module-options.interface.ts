@@ -1,6 +1,7 @@
 import type { CreateCacheOptions } from 'cache-manager';
 import type { RetryOptions } from '../../core/write-group.interfaces.js';
 import type { SingleflightMetricsOptions } from './singleflight-metrics-options.interface.js';
+import type { SingleflightRedisOptions } from './singleflight-redis-options.interface.js';
 
 /**
  * Where cached flights keep their values.
@@ -54,4 +55,10 @@ export interface SingleflightModuleOptions {
    * @default false
    */
   debug?: boolean;
+  /**
+   * Coordinate several instances through Redis: a `client` (node-redis or ioredis) or a
+   * `coordinator`. Methods opt out with `distributed: false`.
+   * @default undefined (each instance on its own)
+   */
+  redis?: SingleflightRedisOptions;
 }

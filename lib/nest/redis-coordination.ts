@@ -1,0 +1,52 @@
+import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { SingleflightOptionsError } from '../core/singleflight.errors.js';
+import * as messages from '../core/singleflight.messages.js';
+import type { RedisCoordinator } from '../distributed/coordinator.interface.js';
+import { DistributedFlight } from '../distributed/distributed-flight.js';
+import { DistributedWriteGroup } from '../distributed/distributed-write-group.js';
+import { ioredisAdapter, isIoredisClient } from '../distributed/ioredis.adapter.js';
+import { isNodeRedisClient, nodeRedisAdapter } from '../distributed/node-redis.adapter.js';
+import type { SingleflightRedisOptions } from './interfaces/singleflight-redis-options.interface.js';
+
+/**
+ * This app's distributed engines, made from `forRoot({ redis })`: subscribed before the app takes
+ * calls, closed when it shuts down. Internal: the FlightRunner uses it.
+ */
+export class RedisCoordination implements OnApplicationBootstrap, OnApplicationShutdown {
+  readonly flights: DistributedFlight | undefined;
+  readonly writes: DistributedWriteGroup | undefined;
+  readonly #coordinator: RedisCoordinator;
+  readonly #ownsCoordinator: boolean;
+
+  constructor(options: SingleflightRedisOptions) {
+    const logger = new Logger('Singleflight');
+    const log = (message: string, error?: unknown) =>
+      logger.warn(error === undefined ? message : `${message} ${String(error)}`);
+    this.#ownsCoordinator = options.coordinator === undefined;
+    this.#coordinator = options.coordinator ?? adapterFor(options);
+    this.flights =
+      options.flights === false
+        ? undefined
+        : new DistributedFlight(this.#coordinator, options.flights, log);
+    this.writes =
+      options.writes === false
+        ? undefined
+        : new DistributedWriteGroup(this.#coordinator, options.writes, log);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    // Both resolve when Redis is down too: the app starts, and its calls run in-process.
+    await Promise.all([this.flights?.init(), this.writes?.init()]);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([this.flights?.close(), this.writes?.close()]);
+    if (this.#ownsCoordinator) await this.#coordinator.close();
+  }
+}
+
+function adapterFor({ client, opTimeoutMs }: SingleflightRedisOptions): RedisCoordinator {
+  if (isNodeRedisClient(client)) return nodeRedisAdapter(client, { opTimeoutMs });
+  if (isIoredisClient(client)) return ioredisAdapter(client, { opTimeoutMs });
+  throw new SingleflightOptionsError(messages.REDIS_CLIENT_MISSING);
+}

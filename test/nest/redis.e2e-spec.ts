@@ -1,0 +1,233 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  BadRequestException,
+  Controller,
+  Get,
+  type INestApplication,
+  Injectable,
+  Param,
+} from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import request from 'supertest';
+import {
+  MergeWrites,
+  SingleFlight,
+  SingleflightModule,
+  SingleflightOptionsError,
+  type SingleflightRedisOptions,
+} from '../../lib/index.js';
+import { type RedisServer, startRedis } from '../support/redis-server.js';
+
+/** What every instance's backend saw: one list for the whole fleet, as a shared backend would. */
+const backend = { calls: [] as string[], pushes: [] as number[], running: 0, overlapped: false };
+
+@Injectable()
+class TokenService {
+  @SingleFlight((region: string) => region, { ttl: 60_000 })
+  async token(region: string): Promise<{ region: string; token: string }> {
+    backend.calls.push(region);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    if (region === 'mars') throw new BadRequestException(`unsupported region ${region}`);
+    return { region, token: `t-${region}-${backend.calls.length}` };
+  }
+
+  @SingleFlight((region: string) => region, { distributed: false })
+  async local(region: string): Promise<string> {
+    backend.calls.push(`local:${region}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return region;
+  }
+
+  @MergeWrites((key: string) => key)
+  async push(key: string, version: number): Promise<number> {
+    void key;
+    if (++backend.running > 1) backend.overlapped = true;
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    backend.pushes.push(version);
+    backend.running--;
+    return version;
+  }
+}
+
+@Controller('tokens')
+class TokensController {
+  constructor(private readonly tokens: TokenService) {}
+
+  @Get(':region')
+  token(@Param('region') region: string) {
+    return this.tokens.token(region);
+  }
+}
+
+interface Instance {
+  app: INestApplication;
+  service: TokenService;
+  close(): Promise<void>;
+}
+
+type Connect = (
+  url: string,
+) => Promise<{ options: SingleflightRedisOptions; close(): Promise<void> }>;
+
+/** One instance of the app with its own Redis connection, as one pod of a fleet. */
+async function instance(redis: Connect): Promise<Instance> {
+  const connection = await redis(server.url);
+  const moduleRef = await Test.createTestingModule({
+    imports: [SingleflightModule.forRoot({ redis: connection.options })],
+    controllers: [TokensController],
+    providers: [TokenService],
+  }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  await app.init();
+  return {
+    app,
+    service: app.get(TokenService),
+    async close() {
+      await app.close();
+      await connection.close();
+    },
+  };
+}
+
+const nodeRedis: Connect = async (url) => {
+  const client = createClient({ url, disableOfflineQueue: true });
+  await client.connect();
+  return { options: { client }, close: async () => client.destroy() };
+};
+
+const ioredis: Connect = async (url) => {
+  const client = new Redis(url, { enableOfflineQueue: false, lazyConnect: true });
+  await client.connect();
+  return { options: { client }, close: async () => client.disconnect() };
+};
+
+let server: RedisServer;
+const open: Instance[] = [];
+beforeAll(async () => {
+  server = await startRedis();
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((i) => i.close()));
+  Object.assign(backend, { calls: [], pushes: [], running: 0, overlapped: false });
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+async function fleet(size: number, redis = nodeRedis): Promise<Instance[]> {
+  const made = await Promise.all(Array.from({ length: size }, () => instance(redis)));
+  open.push(...made);
+  return made;
+}
+
+describe('SingleflightModule.forRoot({ redis })', () => {
+  it.each([
+    ['node-redis', nodeRedis],
+    ['ioredis', ioredis],
+  ])('runs a method once for 3 instances x 100 concurrent callers (%s)', async (name, redis) => {
+    const instances = await fleet(3, redis);
+    // A key of its own: Redis keeps a result for a moment (resultTtlMs) for late instances.
+    const region = `eu-${name}`;
+    const results = await Promise.all(
+      instances.flatMap((i) => Array.from({ length: 100 }, () => i.service.token(region))),
+    );
+    expect(backend.calls).toEqual([region]);
+    expect(new Set(results.map((r) => r.token))).toEqual(new Set([results[0]!.token]));
+  });
+
+  it('keeps a method with distributed: false in each instance', async () => {
+    const instances = await fleet(3);
+    await Promise.all(
+      instances.flatMap((i) => Array.from({ length: 50 }, () => i.service.local('eu'))),
+    );
+    expect(backend.calls).toEqual(['local:eu', 'local:eu', 'local:eu']);
+  });
+
+  it("answers another instance's HTTP error with the same status, and never caches it", async () => {
+    const [a, b] = await fleet(2);
+    const responses = await Promise.all([
+      ...Array.from({ length: 20 }, () => request(a!.app.getHttpServer()).get('/tokens/mars')),
+      ...Array.from({ length: 20 }, () => request(b!.app.getHttpServer()).get('/tokens/mars')),
+    ]);
+    expect(backend.calls).toEqual(['mars']);
+    for (const response of responses) {
+      expect(response.status).toBe(400);
+      expect(response.body.message).toBe('unsupported region mars');
+    }
+    await request(b!.app.getHttpServer()).get('/tokens/mars').expect(400);
+    expect(backend.calls).toEqual(['mars', 'mars']);
+  });
+
+  it('pushes one key at a time across instances, the newest version last', async () => {
+    const instances = await fleet(3);
+    const calls: Promise<unknown>[] = [];
+    for (let version = 1; version <= 30; version++) {
+      calls.push(instances[version % 3]!.service.push('doc', version));
+      if (version % 7 === 0) await new Promise((resolve) => setTimeout(resolve, 15));
+    }
+    await Promise.all(calls);
+    expect(backend.overlapped).toBe(false);
+    expect(backend.pushes.at(-1)).toBe(30);
+    expect(backend.pushes.length).toBeLessThan(30);
+  });
+
+  it('serves every call when Redis is gone, each instance on its own', async () => {
+    const down = await startRedis();
+    await down.stop();
+    const instances = await Promise.all([0, 1].map(() => instanceAt(down.url)));
+    open.push(...instances);
+    const results = await Promise.all(
+      instances.flatMap((i) => Array.from({ length: 50 }, () => i.service.token('asia'))),
+    );
+    expect(results).toHaveLength(100);
+    expect(backend.calls).toEqual(['asia', 'asia']);
+  });
+
+  it('refuses a merge function on a method whose writes go through Redis, at start-up', async () => {
+    @Injectable()
+    class Merging {
+      @MergeWrites((key: string) => key, { merge: (_pending, next) => next })
+      async push(key: string): Promise<string> {
+        return key;
+      }
+    }
+    const client = createClient({ url: server.url, disableOfflineQueue: true });
+    await client.connect();
+    try {
+      const moduleRef = await Test.createTestingModule({
+        imports: [SingleflightModule.forRoot({ redis: { client } })],
+        providers: [Merging],
+      }).compile();
+      const app = moduleRef.createNestApplication({ logger: false });
+      await expect(app.init()).rejects.toThrow(SingleflightOptionsError);
+      await expect(app.init()).rejects.toThrow(/Merging\.push has a `merge` function/);
+      await app.close();
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('refuses redis options without a client', async () => {
+    const moduleRef = Test.createTestingModule({
+      imports: [SingleflightModule.forRoot({ redis: {} })],
+      providers: [TokenService],
+    });
+    await expect(moduleRef.compile()).rejects.toThrow(/needs `client`/);
+  });
+});
+
+/** An instance whose Redis is not there: node-redis keeps trying to connect in the background. */
+async function instanceAt(url: string): Promise<Instance> {
+  return instance(async () => {
+    const client = createClient({
+      url,
+      disableOfflineQueue: true,
+      socket: { reconnectStrategy: () => 200 },
+    });
+    client.on('error', () => undefined);
+    client.connect().catch(() => undefined);
+    return { options: { client }, close: async () => client.destroy() };
+  });
+}
