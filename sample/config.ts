@@ -8,6 +8,8 @@ export interface SampleConfig {
   tokenTtlMs: number;
   /** Multiplies the simulated downstream's push latency (50-500 ms). */
   pushLatencyScale: number;
+  /** Redis for the token cache and for coordinating several instances; none: each on its own. */
+  redisUrl: string | undefined;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): SampleConfig {
@@ -16,6 +18,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): SampleConfig {
     tokenLatencyScale: number(env, 'TOKEN_LATENCY_SCALE', 1),
     tokenTtlMs: number(env, 'TOKEN_TTL_MS', 30_000),
     pushLatencyScale: number(env, 'PUSH_LATENCY_SCALE', 1),
+    redisUrl: env.REDIS_URL?.trim() || undefined,
   };
 }
 

@@ -20,7 +20,9 @@ export class PushService {
    * follow-up, and the last push carries the newest state: the state is read when the push runs,
    * not when it was asked for.
    */
-  @MergeWrites((key: string) => key)
+  // The event store lives in this process, so with REDIS_URL the pushes stay here too: an
+  // instance that never saw the key's events could not push its state.
+  @MergeWrites((key: string) => key, { distributed: false })
   async push(key: string): Promise<EventState> {
     const state = this.store.latest(key);
     if (state === undefined) throw new Error(`no event recorded for "${key}"`);
