@@ -4,8 +4,12 @@
  *
  *   npm run bench -- --rounds 9        rounds per scenario (default 15; 7 at least is advised)
  *   npm run bench -- --only A,E        only these scenario ids
- *   npm run bench -- --no-json         do not write bench/results/latest.json
+ *   npm run bench -- --no-json         do not write bench/results/ (latest.json, the day's file)
  *   npm run bench -- --strict          exit 1 when a target or a check fails
+ *
+ * Besides latest.json, a run updates bench/results/<YYYY-MM-DD>-<machine>.json (rows of the day on
+ * this machine) and, when it ran peer scenarios (PEER-*), renders bench/results/peers.svg (see
+ * bench/results.ts).
  *
  * To add scenarios, drop a module in bench/scenarios/ that calls registerScenario(); nothing here
  * needs to change.
@@ -26,6 +30,7 @@ import {
   runOrderedRound,
   toRows,
 } from './harness.js';
+import { saveResults } from './results.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -96,6 +101,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const rows: Row[] = [];
   const notes: string[] = [];
+  const notesByScenario: Record<string, string[]> = {};
   for (const scenario of selected) {
     const t0 = performance.now();
     const n = roundsGiven ? rounds : (scenario.rounds ?? rounds);
@@ -104,7 +110,11 @@ async function main(): Promise<void> {
       : await runInterleaved(scenario, n);
     const scenarioRows = toRows(scenario, samples);
     rows.push(...scenarioRows);
-    if (scenario.summarize) notes.push(...scenario.summarize(scenarioRows));
+    if (scenario.summarize) {
+      const lines = scenario.summarize(scenarioRows);
+      notes.push(...lines);
+      notesByScenario[scenario.id] = lines;
+    }
     const seconds = ((performance.now() - t0) / 1000).toFixed(1);
     console.log(`${scenario.id}: ${scenario.title}  [${n} rounds, ${seconds} s]`);
   }
@@ -122,18 +132,20 @@ async function main(): Promise<void> {
     const dir = join(here, '..', '..', 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, 'latest.json');
-    const report = {
+    const meta = {
       date: new Date().toISOString(),
       node: process.version,
       v8: process.versions.v8,
       cpus: cpus().length,
       cpu,
       seconds,
-      rows,
-      notes,
     };
+    const report = { ...meta, rows, notes };
     writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
     console.log(`Results: ${file}`);
+    for (const written of saveResults(dir, meta, rows, notesByScenario)) {
+      console.log(`Results: ${written}`);
+    }
   }
   if (values.strict && rows.some((r) => r.pass === false)) process.exitCode = 1;
 }

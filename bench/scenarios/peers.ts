@@ -1,0 +1,227 @@
+/**
+ * Group.do and the Map baseline against other in-flight dedupe tools (set up in bench/peers.ts),
+ * through the core workloads (bench/scenarios/core.ts), in the same process, interleaved.
+ *
+ *   PEER-A  200k calls, each its own key (A).
+ *   PEER-B  200 waves x 1000 concurrent callers of one key (B). Each wave has a key of its own
+ *           (`hot:0` .. `hot:199`, for every contender), since the peers that store values would
+ *           answer a later wave from their cache.
+ *   PEER-C  100k calls over 1000 Zipf keys, batches of 1000 (C). Each batch has keys of its own
+ *           (`<batch>:item:<k>`) for the same reason; the expected executions are the same.
+ *   PEER-E  heap bytes per waiting joiner, 100k joiners of one pending flight (E).
+ *
+ * The check column says how often the work ran: a contender that runs it more than once per
+ * concurrent burst fails its row. Nothing here has a target: the rows are for information.
+ */
+import type { Dedupe } from '../baseline.js';
+import {
+  type Contender,
+  type RunInfo,
+  heapBytes,
+  registerScenario,
+  settleAndCollect,
+} from '../harness.js';
+import { type Peer, own, peers } from '../peers.js';
+
+const BATCH = 1000;
+const RESOLVED = Promise.resolve(1);
+
+const everyone: readonly Peer[] = [...own, ...peers];
+/**
+ * Rounds when the run gives no --rounds: bentocache's runs are long (seconds), and 9 rounds keep
+ * the four scenarios near 5 minutes on 2 cores.
+ */
+const PEER_ROUNDS = 9;
+
+/** A contender per tool, each run on a fresh instance. */
+function contenders(workload: (dedupe: Dedupe) => Promise<RunInfo>): Contender[] {
+  return everyone.map((peer) => ({ name: peer.name, run: () => workload(peer.make()) }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// PEER-A: unique keys
+// ---------------------------------------------------------------------------------------------
+
+const A_CALLS = 200_000;
+const uniqueKeys = Array.from({ length: A_CALLS }, (_, i) => `user:${i}`);
+
+async function uniqueKeyCalls(dedupe: Dedupe): Promise<RunInfo> {
+  let executions = 0;
+  const work = () => {
+    executions++;
+    return RESOLVED;
+  };
+  const batch = Array.from({ length: BATCH }, () => RESOLVED);
+  for (let i = 0; i < A_CALLS; i += BATCH) {
+    for (let j = 0; j < BATCH; j++) batch[j] = dedupe.do(uniqueKeys[i + j]!, work);
+    await Promise.all(batch);
+  }
+  const ok = executions === A_CALLS;
+  return { check: { ok, text: `${executions} executions (expected ${A_CALLS})` } };
+}
+
+registerScenario({
+  id: 'PEER-A',
+  title: 'peers: 200k unique keys (every call leads its own flight)',
+  unit: 'ns',
+  per: 'call',
+  ops: A_CALLS,
+  rounds: PEER_ROUNDS,
+  contenders: contenders(uniqueKeyCalls),
+});
+
+// ---------------------------------------------------------------------------------------------
+// PEER-B: waves of concurrent callers, a key per wave
+// ---------------------------------------------------------------------------------------------
+
+const WAVES = 200;
+const WAVE_CALLERS = 1000;
+const waveKeys = Array.from({ length: WAVES }, (_, w) => `hot:${w}`);
+
+async function waves(dedupe: Dedupe): Promise<RunInfo> {
+  let executions = 0;
+  let wrongValues = 0;
+  let worstWave = 0;
+  const batch = Array.from({ length: WAVE_CALLERS }, () => RESOLVED);
+  for (let wave = 0; wave < WAVES; wave++) {
+    let release!: (value: number) => void;
+    const gate = new Promise<number>((resolve) => (release = resolve));
+    const before = executions;
+    const work = () => {
+      executions++;
+      return gate;
+    };
+    const key = waveKeys[wave]!;
+    for (let j = 0; j < WAVE_CALLERS; j++) batch[j] = dedupe.do(key, work);
+    release(wave); // the flight settles only once the whole wave has called
+    const values = await Promise.all(batch);
+    if (values[0] !== wave || values[WAVE_CALLERS - 1] !== wave) wrongValues++;
+    worstWave = Math.max(worstWave, executions - before);
+  }
+  const ok = executions === WAVES && wrongValues === 0;
+  const worst = worstWave > 1 ? ` (up to ${worstWave} in a wave)` : '';
+  const bad = wrongValues ? `, ${wrongValues} bad waves` : '';
+  return { check: { ok, text: `${(executions / WAVES).toFixed(2)} exec/wave${worst}${bad}` } };
+}
+
+registerScenario({
+  id: 'PEER-B',
+  title: `peers: ${WAVES} waves x ${WAVE_CALLERS} concurrent callers of one key (a key per wave)`,
+  unit: 'ns',
+  per: 'call',
+  ops: WAVES * WAVE_CALLERS,
+  rounds: PEER_ROUNDS,
+  contenders: contenders(waves),
+});
+
+// ---------------------------------------------------------------------------------------------
+// PEER-C: Zipf-skewed keys, keys of their own per batch
+// ---------------------------------------------------------------------------------------------
+
+const C_CALLS = 100_000;
+const C_KEYS = 1000;
+const ZIPF_S = 1.1;
+
+/** mulberry32, as in core.ts: the same seed gives C's sequence. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** C's Zipf sequence (core.ts), each key prefixed with its batch number. */
+function zipfSequence(calls: number, keys: number, s: number, seed: number): string[] {
+  const cdf = new Float64Array(keys);
+  let total = 0;
+  for (let k = 0; k < keys; k++) cdf[k] = total += 1 / (k + 1) ** s;
+  const random = mulberry32(seed);
+  return Array.from({ length: calls }, (_, i) => {
+    const u = random() * total;
+    let lo = 0;
+    let hi = keys - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid]! < u) lo = mid + 1;
+      else hi = mid;
+    }
+    return `${Math.floor(i / BATCH)}:item:${lo}`;
+  });
+}
+
+const zipfKeys = zipfSequence(C_CALLS, C_KEYS, ZIPF_S, 0x5eed);
+/** Flights a correct dedupe runs: the distinct keys of each concurrent batch. */
+const zipfFlights = new Set(zipfKeys).size;
+
+async function zipfCalls(dedupe: Dedupe): Promise<RunInfo> {
+  let executions = 0;
+  const work = () => {
+    executions++;
+    return RESOLVED;
+  };
+  const batch = Array.from({ length: BATCH }, () => RESOLVED);
+  for (let i = 0; i < C_CALLS; i += BATCH) {
+    for (let j = 0; j < BATCH; j++) batch[j] = dedupe.do(zipfKeys[i + j]!, work);
+    await Promise.all(batch);
+  }
+  const ok = executions === zipfFlights;
+  return { check: { ok, text: `${executions} executions (expected ${zipfFlights})` } };
+}
+
+registerScenario({
+  id: 'PEER-C',
+  title: `peers: ${C_CALLS / 1000}k calls over ${C_KEYS} Zipf keys (s=${ZIPF_S}), batches of ${BATCH} (keys per batch)`,
+  unit: 'ns',
+  per: 'call',
+  ops: C_CALLS,
+  rounds: PEER_ROUNDS,
+  contenders: contenders(zipfCalls),
+});
+
+// ---------------------------------------------------------------------------------------------
+// PEER-E: heap per waiting joiner
+// ---------------------------------------------------------------------------------------------
+
+const E_JOINERS = 100_000;
+
+async function joinerHeap(dedupe: Dedupe): Promise<RunInfo> {
+  let executions = 0;
+  let release!: (value: number) => void;
+  const gate = new Promise<number>((resolve) => (release = resolve));
+  const work = () => {
+    executions++;
+    return gate;
+  };
+  // As in E: the array is full size before the first reading, the leader is not a joiner.
+  const held: Array<Promise<number> | null> = [];
+  for (let i = 0; i <= E_JOINERS; i++) held.push(null);
+  held[0] = dedupe.do('hot', work);
+  await settleAndCollect();
+  const before = heapBytes();
+  for (let i = 1; i <= E_JOINERS; i++) held[i] = dedupe.do('hot', work);
+  await settleAndCollect();
+  const bytes = heapBytes() - before;
+  const shared = held.every((p) => p === held[0]);
+  release(42);
+  const values = await Promise.all(held);
+  const right = values.every((v) => v === 42);
+  const text =
+    `${executions} execution${executions === 1 ? '' : 's'}, ` +
+    `${right ? 'values right' : 'WRONG VALUES'}, ` +
+    `${shared ? "leader's promise shared" : 'a promise per joiner'}`;
+  return { bytes, check: { ok: right && executions === 1, text } };
+}
+
+registerScenario({
+  id: 'PEER-E',
+  title: `peers: heap per waiting joiner (${E_JOINERS / 1000}k joiners of one pending flight)`,
+  unit: 'bytes',
+  per: 'joiner',
+  ops: E_JOINERS,
+  rounds: PEER_ROUNDS,
+  contenders: contenders(joinerHeap),
+});
