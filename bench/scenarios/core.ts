@@ -18,6 +18,7 @@ import {
   registerScenario,
   settleAndCollect,
 } from '../harness.js';
+import { zipfRanks } from '../zipf.js';
 
 /** Callers issued before awaiting them all: promises never pile up beyond this. */
 const BATCH = 1000;
@@ -112,39 +113,7 @@ const C_CALLS = 100_000;
 const C_KEYS = 1000;
 const ZIPF_S = 1.1;
 
-/** mulberry32: a small seeded PRNG, so every run and contender sees the same sequence. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function zipfSequence(calls: number, keys: number, s: number, seed: number): string[] {
-  const cdf = new Float64Array(keys);
-  let total = 0;
-  for (let k = 0; k < keys; k++) cdf[k] = total += 1 / (k + 1) ** s;
-  const names = Array.from({ length: keys }, (_, k) => `item:${k}`);
-  const random = mulberry32(seed);
-  // Inverse CDF: the first rank whose cumulative weight reaches a uniform draw.
-  return Array.from({ length: calls }, () => {
-    const u = random() * total;
-    let lo = 0;
-    let hi = keys - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (cdf[mid]! < u) lo = mid + 1;
-      else hi = mid;
-    }
-    return names[lo]!;
-  });
-}
-
-const zipfKeys = zipfSequence(C_CALLS, C_KEYS, ZIPF_S, 0x5eed);
+const zipfKeys = zipfRanks(C_CALLS, C_KEYS, ZIPF_S, 0x5eed).map((rank) => `item:${rank}`);
 /** Flights a correct dedupe runs: the distinct keys of each concurrent batch. */
 const zipfFlights = (() => {
   let flights = 0;

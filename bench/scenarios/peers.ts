@@ -21,6 +21,7 @@ import {
   registerScenario,
   settleAndCollect,
 } from '../harness.js';
+import { zipfRanks } from '../zipf.js';
 import { type Peer, own, peers } from '../peers.js';
 
 const BATCH = 1000;
@@ -122,38 +123,9 @@ const C_CALLS = 100_000;
 const C_KEYS = 1000;
 const ZIPF_S = 1.1;
 
-/** mulberry32, as in core.ts: the same seed gives C's sequence. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** C's Zipf sequence (core.ts), each key prefixed with its batch number. */
-function zipfSequence(calls: number, keys: number, s: number, seed: number): string[] {
-  const cdf = new Float64Array(keys);
-  let total = 0;
-  for (let k = 0; k < keys; k++) cdf[k] = total += 1 / (k + 1) ** s;
-  const random = mulberry32(seed);
-  return Array.from({ length: calls }, (_, i) => {
-    const u = random() * total;
-    let lo = 0;
-    let hi = keys - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (cdf[mid]! < u) lo = mid + 1;
-      else hi = mid;
-    }
-    return `${Math.floor(i / BATCH)}:item:${lo}`;
-  });
-}
-
-const zipfKeys = zipfSequence(C_CALLS, C_KEYS, ZIPF_S, 0x5eed);
+const zipfKeys = zipfRanks(C_CALLS, C_KEYS, ZIPF_S, 0x5eed).map(
+  (rank, i) => `${Math.floor(i / BATCH)}:item:${rank}`,
+);
 /** Flights a correct dedupe runs: the distinct keys of each concurrent batch. */
 const zipfFlights = new Set(zipfKeys).size;
 
