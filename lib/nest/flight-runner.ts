@@ -62,7 +62,7 @@ export class FlightRunner {
   }
 
   flight(meta: FlightMetadata, self: object, method: Method, args: unknown[]): unknown {
-    const prepared = this.#prepared.get(meta) ?? this.prepare(meta);
+    const prepared = this.#preparedFor(meta);
     // A method found to be synchronous is passed through, so it needs no key.
     if (prepared.returns === 'sync') return method.apply(self, args);
     let part: string;
@@ -80,21 +80,23 @@ export class FlightRunner {
       this.#observer?.called(meta.scope, `${meta.scope}:${part}`, 'cached');
       return hit;
     }
-    const key = `${meta.scope}:${part}`;
     if (prepared.returns === 'observable') {
-      return this.#share$(meta, key, () => method.apply(self, args) as Observable<unknown>);
+      return this.#share$(meta, part, () => method.apply(self, args) as Observable<unknown>);
     }
     if (prepared.returns === 'unknown') {
-      return this.#firstCall(meta, prepared, key, self, method, args);
+      return this.#firstCall(meta, prepared, part, self, method, args);
     }
     const run = () => method.apply(self, args);
     const fleet = prepared.fleet;
-    const work = fleet === undefined ? run : this.#acrossInstances(fleet, key, run, policy);
-    return this.#do(meta, key, work, policy, prepared.call);
+    const work =
+      fleet === undefined
+        ? run
+        : this.#acrossInstances(fleet, `${meta.scope}:${part}`, run, policy);
+    return this.#do(meta, part, work, policy, prepared.call);
   }
 
   write(meta: FlightMetadata, self: object, method: Method, args: unknown[]): Promise<unknown> {
-    const prepared = this.#prepared.get(meta) ?? this.prepare(meta);
+    const prepared = this.#preparedFor(meta);
     let key: string;
     try {
       key = `${meta.scope}:${keyPartOf(meta, args)}`;
@@ -221,11 +223,12 @@ export class FlightRunner {
    */
   #do(
     meta: FlightMetadata,
-    key: string,
+    part: string,
     run: () => unknown,
     policy: CachePolicy | undefined,
     call: CallOptions | undefined,
   ): Promise<unknown> {
+    const key = `${meta.scope}:${part}`;
     const cache = policy === undefined ? null : this.cache;
     const probe =
       this.#observer && new FlightProbe(this.#observer, meta.scope, key, cache !== null);
@@ -235,15 +238,25 @@ export class FlightRunner {
     return probe === undefined ? outcome : probe.called(outcome, call);
   }
 
-  /** The shared Observable flight of `key`; with an observer, probes watch each subscription. */
+  /** The shared Observable flight of a key; with an observer, probes watch each subscription. */
   #share$(
     meta: FlightMetadata,
-    key: string,
+    part: string,
     source: () => Observable<unknown>,
   ): Observable<unknown> {
+    const key = `${meta.scope}:${part}`;
     const probe = this.#observer && new SharedProbe(this.#observer, meta.scope, key);
     if (probe === undefined) return this.observables.share$(key, source);
     return probe.calls(this.observables.share$(key, probe.source(source)));
+  }
+
+  /** This app's options for a method; the last app's are kept on the metadata, found at once. */
+  #preparedFor(meta: FlightMetadata): Prepared {
+    if (meta.runner === this) return meta.prepared as Prepared;
+    const prepared = this.#prepared.get(meta) ?? this.prepare(meta);
+    meta.runner = this;
+    meta.prepared = prepared;
+    return prepared;
   }
 
   #remember(meta: FlightMetadata, prepared: Prepared): Prepared {
@@ -258,7 +271,7 @@ export class FlightRunner {
   #firstCall(
     meta: FlightMetadata,
     prepared: Prepared,
-    key: string,
+    part: string,
     self: object,
     method: Method,
     args: unknown[],
@@ -267,7 +280,7 @@ export class FlightRunner {
     let ran = false;
     const outcome = this.#do(
       meta,
-      key,
+      part,
       () => {
         ran = true;
         return (result = method.apply(self, args));
@@ -281,7 +294,7 @@ export class FlightRunner {
       prepared.policy = undefined;
       void outcome.catch(() => undefined);
       const source = result;
-      return this.observables.share$(key, () => source);
+      return this.observables.share$(`${meta.scope}:${part}`, () => source);
     }
     if (isThenable(result)) {
       prepared.returns = 'promise';
