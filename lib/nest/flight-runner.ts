@@ -105,6 +105,8 @@ export class FlightRunner {
       return Promise.reject(error);
     }
     let run = (...latest: unknown[]) => method.apply(self, latest);
+    // With `context: true` the method gets the run's WriteRunContext after its own arguments.
+    const withContext = prepared.writes!.context === true;
     let merge = prepared.writes!.merge;
     const probe = this.#observer && new WriteProbe(this.#observer, meta.scope, key);
     if (probe !== undefined) {
@@ -114,13 +116,20 @@ export class FlightRunner {
     const fleet = prepared.fleetWrites;
     if (fleet !== undefined && !prepared.handled) {
       // So that this instance can push the method's keys when it recovers them from Redis.
-      fleet.handle(meta.scope, (latest) => Promise.resolve(method.apply(self, latest)));
+      fleet.handle(meta.scope, (latest, context) =>
+        Promise.resolve(method.apply(self, withContext ? [...latest, context] : latest)),
+      );
       prepared.handled = true;
     }
-    const outcome =
-      fleet === undefined
-        ? this.writes.do(key, run, { args, merge, retry: prepared.writes!.retry })
-        : fleet.do(key, args, (latest) => Promise.resolve(run(...latest)));
+    let outcome: Promise<unknown>;
+    if (fleet !== undefined) {
+      outcome = fleet.do(key, args, (latest, context) =>
+        Promise.resolve(withContext ? run(...latest, context) : run(...latest)),
+      );
+    } else {
+      const inProcess = withContext ? withLocalContext(key, run) : run;
+      outcome = this.writes.do(key, inProcess, { args, merge, retry: prepared.writes!.retry });
+    }
     return probe === undefined ? outcome : probe.called(outcome);
   }
 
@@ -143,7 +152,7 @@ export class FlightRunner {
         returns: meta.returns,
         call: undefined,
         policy: undefined,
-        writes: { merge: own.merge, retry: own.retry ?? this.options.retry },
+        writes: { merge: own.merge, retry: own.retry ?? this.options.retry, context: own.context },
         fleet: undefined,
         fleetWrites,
         handled: false,
@@ -306,6 +315,14 @@ export class FlightRunner {
     void outcome.catch(() => undefined);
     return result;
   }
+}
+
+/**
+ * A run's context without Redis: fence 0 (runs of one instance never overlap, so there is nothing
+ * to fence) and a signal of its own that never aborts.
+ */
+function withLocalContext(key: string, run: Method): Method {
+  return (...latest) => run(...latest, { key, fence: 0, signal: new AbortController().signal });
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

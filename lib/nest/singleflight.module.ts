@@ -14,12 +14,18 @@ import {
 import { singleflightProviders } from './singleflight.providers.js';
 
 /**
- * Provides this app's Group, WriteGroup, ObservableGroup and FlightCache, and the engine behind
- * `@SingleFlight()` and `@MergeWrites()`. Global unless `isGlobal: false`.
+ * Provides this app's Group, WriteGroup, ObservableGroup and FlightCache (null with
+ * `cache: false`), and the engine behind `@SingleFlight()` and `@MergeWrites()`. Global unless
+ * `isGlobal: false`. Each app has its own engines; there is no static singleton.
  *
  * ```ts
  * @Module({ imports: [SingleflightModule.forRoot({ timeout: 5_000 })] })
  * export class AppModule {}
+ *
+ * SingleflightModule.forRootAsync({
+ *   inject: [ConfigService],
+ *   useFactory: (config: ConfigService) => ({ ttl: config.get<number>('CACHE_TTL_MS') }),
+ * });
  * ```
  * @publicApi
  */
@@ -29,11 +35,19 @@ import { singleflightProviders } from './singleflight.providers.js';
   exports: [Group, WriteGroup, ObservableGroup, FlightCache, FlightRunner],
 })
 export class SingleflightModule extends ConfigurableModuleClass {
+  /**
+   * The module with these options (all optional), plus `isGlobal` (default true). Bad options fail
+   * the boot with a SingleflightOptionsError.
+   */
   // The generated forRoot() fails when called without an argument.
   static override forRoot(options: typeof OPTIONS_TYPE = {}) {
     return super.forRoot(options);
   }
 
+  /**
+   * The module with options from `useFactory` (with `imports` and `inject`), `useClass` or
+   * `useExisting` (a class with `createSingleflightOptions()`), plus `isGlobal` (default true).
+   */
   static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE) {
     return super.forRootAsync(options);
   }

@@ -17,11 +17,18 @@ import {
   SingleflightModule,
   SingleflightOptionsError,
   type SingleflightRedisOptions,
+  type WriteRunContext,
 } from '../../lib/index.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
 
 /** What every instance's backend saw: one list for the whole fleet, as a shared backend would. */
-const backend = { calls: [] as string[], pushes: [] as number[], running: 0, overlapped: false };
+const backend = {
+  calls: [] as string[],
+  pushes: [] as number[],
+  fenced: [] as Array<{ version: number; context: WriteRunContext }>,
+  running: 0,
+  overlapped: false,
+};
 
 @Injectable()
 class TokenService {
@@ -47,6 +54,14 @@ class TokenService {
     await new Promise((resolve) => setTimeout(resolve, 40));
     backend.pushes.push(version);
     backend.running--;
+    return version;
+  }
+
+  @MergeWrites((key: string) => key, { context: true })
+  async fencedPush(key: string, version: number, context?: WriteRunContext): Promise<number> {
+    void key;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    backend.fenced.push({ version, context: context! });
     return version;
   }
 }
@@ -110,7 +125,7 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   await Promise.all(open.splice(0).map((i) => i.close()));
-  Object.assign(backend, { calls: [], pushes: [], running: 0, overlapped: false });
+  Object.assign(backend, { calls: [], pushes: [], fenced: [], running: 0, overlapped: false });
 });
 afterAll(async () => {
   await server?.stop();
@@ -171,6 +186,44 @@ describe('SingleflightModule.forRoot({ redis })', () => {
     expect(backend.overlapped).toBe(false);
     expect(backend.pushes.at(-1)).toBe(30);
     expect(backend.pushes.length).toBeLessThan(30);
+  });
+
+  it('gives a method with context: true a fence that grows with every run across instances', async () => {
+    const instances = await fleet(3);
+    const calls: Promise<unknown>[] = [];
+    for (let version = 1; version <= 12; version++) {
+      calls.push(instances[version % 3]!.service.fencedPush('order-7', version));
+      if (version % 4 === 0) await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    await Promise.all(calls);
+    const fences = backend.fenced.map((push) => push.context.fence);
+    expect(fences.length).toBeGreaterThan(1);
+    expect(fences).toEqual([...fences].sort((a, b) => a - b));
+    expect(new Set(fences).size).toBe(fences.length);
+    expect(fences[0]).toBeGreaterThan(0);
+    expect(backend.fenced.at(-1)!.version).toBe(12);
+    expect(backend.fenced[0]!.context.key).toBe('TokenService.fencedPush:order-7');
+    expect(backend.fenced[0]!.context.signal).toBeInstanceOf(AbortSignal);
+  });
+
+  it('gives fence 0 to a method with context: true without Redis', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [SingleflightModule.forRoot()],
+      providers: [TokenService],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    try {
+      await app.get(TokenService).fencedPush('k', 1);
+      expect(backend.fenced).toEqual([
+        {
+          version: 1,
+          context: { key: 'TokenService.fencedPush:k', fence: 0, signal: expect.any(AbortSignal) },
+        },
+      ]);
+    } finally {
+      await app.close();
+    }
   });
 
   it('serves every call when Redis is gone, each instance on its own', async () => {

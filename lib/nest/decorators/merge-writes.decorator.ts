@@ -4,7 +4,12 @@ import type { MergeWritesOptions } from '../interfaces/flight-options.interface.
 import { decorateMethod } from './decorate-method.js';
 import { type KeyedMethodDecorator, splitArguments } from './single-flight.decorator.js';
 
-const MERGE_WRITES_RULES = { merge: FUNCTION, retry: RETRY, distributed: BOOLEAN } as const;
+const MERGE_WRITES_RULES = {
+  merge: FUNCTION,
+  retry: RETRY,
+  distributed: BOOLEAN,
+  context: BOOLEAN,
+} as const;
 
 /**
  * A burst of calls with the same key causes at most one run in flight and one follow-up run, and

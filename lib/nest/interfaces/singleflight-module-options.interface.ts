@@ -12,6 +12,7 @@ export interface SingleflightCacheOptions {
    * Keyv stores for a cache the module creates, e.g. `[new Keyv({ store: new KeyvRedis(url) })]` to
    * share values between instances. Without stores the app's `CACHE_MANAGER`
    * (`@nestjs/cache-manager`) is used when there is one, else an in-memory cache.
+   * @default undefined (`CACHE_MANAGER`, else in-memory)
    */
   stores?: CreateCacheOptions['stores'];
   /**
@@ -22,25 +23,46 @@ export interface SingleflightCacheOptions {
 }
 
 /**
- * Options of `SingleflightModule.forRoot()`. The flight options are defaults for every decorator.
+ * Options of `SingleflightModule.forRoot()`. The flight options are defaults for every decorator,
+ * which each method's own options override.
+ *
+ * ```ts
+ * SingleflightModule.forRoot({ timeout: 5_000, ttl: 30_000, retry: { attempts: 3, backoffMs: 100 } });
+ * ```
  * @publicApi
  */
 export interface SingleflightModuleOptions {
-  /** Default per-caller timeout (ms) of `@SingleFlight()` methods. @default none */
+  /**
+   * Default per-caller timeout (ms) of `@SingleFlight()` methods that return a Promise: a caller
+   * that waits longer rejects with a SingleflightTimeoutError; the flight goes on.
+   * @default none
+   */
   timeout?: number;
   /** Default max age (ms) of a flight that still takes joiners. @default none */
   forgetAfter?: number;
   /** Whether joiners of a failed flight share its error. @default true */
   shareErrors?: boolean;
-  /** Default ttl (ms) for caching the results of `@SingleFlight()` methods. @default none (no caching) */
+  /**
+   * Default ttl (ms) for caching the results of `@SingleFlight()` methods that return a Promise
+   * (Observable methods are never cached). Needs caching on (not `cache: false`).
+   * @default none (no caching)
+   */
   ttl?: number;
   /** Default refresh-ahead threshold (ms) of cached flights. @default none */
   refreshThreshold?: number;
   /** Detect a flight that calls its own key after an await. @default false */
   detectAsyncReentry?: boolean;
-  /** Default retry of `@MergeWrites()` runs. @default none */
+  /**
+   * Default retry of in-process `@MergeWrites()` runs. Distributed ones (with `redis`) use
+   * `redis.writes.retry` instead.
+   * @default none
+   */
   retry?: RetryOptions;
-  /** Where cached flights keep values, or `false` to turn caching off. @default in-memory or CACHE_MANAGER */
+  /**
+   * Where cached flights keep values, or `false` to turn caching off (the app's FlightCache is
+   * then null, and a `ttl` fails the boot).
+   * @default the app's `CACHE_MANAGER` when there is one, else an in-memory cache
+   */
   cache?: SingleflightCacheOptions | false;
   /**
    * Prometheus metrics of every decorated method (needs `prom-client`, loaded only when this is
