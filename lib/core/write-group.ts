@@ -60,8 +60,11 @@ class KeyState {
  * after it called, so the last run always carries the newest call.
  *
  * ```ts
- * const writes = new WriteGroup();
- * await writes.do(`push:${id}`, () => downstream.push(store.latest(id)));
+ * const writes = new WriteGroup({ retry: { attempts: 3, backoffMs: 100 } });
+ * // The state is read when the run starts, so the last run pushes the newest one.
+ * await writes.do(`push:${id}`, async () => downstream.push(await store.latest(id)));
+ * // Or pass the arguments: the newest call's win (or merge them).
+ * await writes.do(`push:${id}`, (state: State) => downstream.push(state), { args: [state] });
  * ```
  * @publicApi
  */
@@ -70,6 +73,7 @@ export class WriteGroup {
   readonly #counts = { calls: 0, runs: 0, coalesced: 0, failures: 0, retries: 0 };
   readonly #retry: RetryOptions | undefined;
 
+  /** A group of its own. Bad options throw a SingleflightOptionsError here. */
   constructor(options: WriteGroupOptions = {}) {
     validateOptions('WriteGroup options', options, GROUP_RULES);
     this.#retry = options.retry;
@@ -125,6 +129,7 @@ export class WriteGroup {
     return pending.promise as Promise<T>;
   }
 
+  /** Counters since the group was made, and the number of keys with a run in progress. */
   stats(): WriteGroupStats {
     return { ...this.#counts, size: this.#keys.size };
   }
@@ -165,10 +170,16 @@ export class WriteGroup {
         if (retry === undefined || attempt >= retry.attempts) throw error;
         this.#counts.retries++;
         const { backoffMs = 0 } = retry;
-        const wait =
-          typeof backoffMs === 'function'
-            ? backoffMs(attempt, error)
-            : backoffMs * 2 ** (attempt - 1);
+        let wait: number;
+        try {
+          wait =
+            typeof backoffMs === 'function'
+              ? backoffMs(attempt, error)
+              : backoffMs * 2 ** (attempt - 1);
+        } catch {
+          // A backoff that throws ends the retries; the callers get the work's own error.
+          throw error;
+        }
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       }
     }

@@ -296,6 +296,19 @@ describe('WriteGroup', () => {
       return { fn, tries, errors };
     }
 
+    it("ends the retries with the work's own error when the backoff function throws", async () => {
+      const { fn, errors } = flaky(5);
+      const writes = new WriteGroup();
+      const backoffMs = () => {
+        throw new Error('bad backoff');
+      };
+      await expect(writes.do('k', fn, { retry: { attempts: 4, backoffMs } })).rejects.toBe(
+        errors[0],
+      );
+      expect(fn).toHaveBeenCalledTimes(1);
+      expect(writes.stats().size).toBe(0);
+    });
+
     it('recovers from 2 transient failures with 3 attempts; numeric backoff doubles', async () => {
       jest.useFakeTimers({ now: 0 });
       const writes = new WriteGroup();
