@@ -1,5 +1,10 @@
 /**
  * What a cached flight does with its value.
+ *
+ * ```ts
+ * const policy: CachePolicy<User> = { ttl: 60_000, shouldCache: (user) => user.active };
+ * await flightCache.load(`user:${id}`, () => api.user(id), policy);
+ * ```
  * @publicApi
  */
 export interface CachePolicy<T = unknown> {
@@ -8,6 +13,7 @@ export interface CachePolicy<T = unknown> {
   /**
    * When less than this (ms) is left of an entry's ttl, the cached value is still answered and
    * cache-manager refreshes it in the background (its own refresh-ahead).
+   * @default undefined (no refresh-ahead)
    */
   refreshThreshold?: number;
   /** Whether a value is kept at all. Errors are never kept. @default every value but undefined */

@@ -22,6 +22,16 @@ const defaultShouldCache = (value: unknown) => value !== undefined;
  * Caching after the flight, over a cache-manager `Cache`. `load` runs inside a flight, so a cold
  * cache is read once per key, not once per caller. Errors are never stored; a failing or hung store
  * never fails the call; an `invalidate` during a flight keeps that flight from writing back.
+ * The module provides one per app (null with `cache: false`); decorated methods use it through
+ * their `ttl`, and it can be injected to invalidate a key:
+ *
+ * ```ts
+ * constructor(private readonly flights: FlightCache) {}
+ * async rename(id: string, name: string) {
+ *   await this.db.rename(id, name);
+ *   await this.flights.invalidate(`UserService.user:${id}`); // `Class.method:<key>`
+ * }
+ * ```
  * @publicApi
  */
 export class FlightCache {
@@ -32,6 +42,7 @@ export class FlightCache {
   readonly #timeout: number;
   readonly #logger: CacheErrorLogger | undefined;
 
+  /** Usually made by SingleflightModule; `local` only for a cache no one else writes. */
   constructor(
     /** The cache-manager cache the values are kept in. */
     readonly cache: Cache,
@@ -129,6 +140,7 @@ export class FlightCache {
     return hit;
   }
 
+  /** Hits (a `peek` that answered counts as one), misses and store errors since the app started. */
   stats(): FlightCacheStats {
     return { ...this.#counts };
   }

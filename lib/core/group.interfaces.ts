@@ -7,21 +7,40 @@
 export type Work<T> = (signal: AbortSignal) => T | PromiseLike<T>;
 
 /**
- * Per-caller options: they affect only the caller that passes them.
+ * Per-caller options of `Group.do`, `doResult` and `doChan$`: they affect only the caller that
+ * passes them.
+ *
+ * ```ts
+ * await group.do(key, fetchUser, { timeout: 2_000, signal: request.signal });
+ * ```
  * @publicApi
  */
 export interface CallOptions {
-  /** Stop waiting after this many ms with a SingleflightTimeoutError. The flight goes on. */
+  /**
+   * Stop waiting after this many ms with a SingleflightTimeoutError. The flight goes on.
+   * @default undefined (wait until the flight settles)
+   */
   timeout?: number;
-  /** Stop waiting when this signal aborts, with a SingleflightAbortError. The flight goes on. */
+  /**
+   * Stop waiting when this signal aborts, with a SingleflightAbortError. The flight goes on.
+   * @default undefined
+   */
   signal?: AbortSignal;
-  /** Overrides the group's `forgetAfter` for a flight this call starts. */
+  /**
+   * Overrides the group's `forgetAfter` for a flight this call starts.
+   * @default the group's `forgetAfter`
+   */
   forgetAfter?: number;
-  /** Overrides the group's `shareErrors` for this call, when it joins a flight. */
+  /**
+   * Overrides the group's `shareErrors` for this call, when it joins a flight.
+   * @default the group's `shareErrors`
+   */
   shareErrors?: boolean;
 }
 
 /**
+ * Options of `new Group(options)`; `SingleflightModule.forRoot()` passes its own `forgetAfter`,
+ * `shareErrors` and `detectAsyncReentry` to the app's Group.
  * @publicApi
  */
 export interface GroupOptions {
@@ -52,8 +71,14 @@ export interface GroupOptions {
  * @publicApi
  */
 export interface FlightResult<T> {
+  /** The work's value; undefined when it failed. */
   value: T | undefined;
+  /**
+   * What the work threw or rejected with (a non-Error wrapped in SingleflightThrownValueError), or
+   * a caller's own timeout or abort error; undefined on success.
+   */
   error: unknown;
+  /** Whether the outcome was given to more than one caller. */
   shared: boolean;
 }
 
@@ -76,5 +101,6 @@ export interface GroupStats {
   aborts: number;
   /** Calls of forget() that removed a flight. */
   forgets: number;
+  /** Keys in flight now. */
   size: number;
 }

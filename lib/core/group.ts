@@ -72,7 +72,8 @@ class FlightExtra<T> {
 }
 
 /**
- * Go's singleflight for promises: concurrent calls with the same key share one execution.
+ * Go's singleflight for promises: concurrent calls with the same key share one execution. It needs
+ * no Nest; in a Nest app, inject the app's Group (the one `@SingleFlight()` uses).
  *
  * ```ts
  * const group = new Group();
@@ -99,6 +100,10 @@ export class Group {
   /** Set by #enter for its caller: whether that call joined rather than led. */
   #joined = false;
 
+  /**
+   * A group of its own: flights of one group never meet those of another. Bad options throw a
+   * SingleflightOptionsError here.
+   */
   constructor(options: GroupOptions = {}) {
     validateOptions('Group options', options, GROUP_RULES);
     this.#forgetAfter = options.forgetAfter;

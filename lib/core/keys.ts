@@ -15,6 +15,17 @@ const stringify = configure({ deterministic: true, circularValue: TypeError, big
  * (class instances such as an HTTP request, functions, symbols, Maps, cycles) throws a
  * SingleflightKeyError rather than being dropped, so two users can never share a result by accident.
  * `where` names the method in the message.
+ *
+ * It is the default key of `@SingleFlight()` and `@MergeWrites()`: a method decorated without a
+ * key caches its values under `Class.method:` followed by this key (by nothing, for a call without
+ * arguments).
+ *
+ * ```ts
+ * serializeArgs(['eu', { tier: 'gold', shop: 1 }], 'TokenService.token');
+ * // '["eu",{"shop":1,"tier":"gold"}]'
+ * await flightCache.invalidate(`TokenService.token:${serializeArgs(['eu', 'shop'], '')}`);
+ * ```
+ * @publicApi
  */
 export function serializeArgs(args: readonly unknown[], where: string): string {
   let path = 'the argument list';

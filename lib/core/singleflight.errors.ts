@@ -2,12 +2,17 @@ import * as messages from './singleflight.messages.js';
 
 /**
  * A caller's own `timeout` ran out. Only that caller is rejected; the flight goes on for the others.
+ * A distributed `@MergeWrites()` call rejects with it after `waitTimeoutMs` (its write stays
+ * pending in Redis).
  * @publicApi
  */
 export class SingleflightTimeoutError extends Error {
   override readonly name = 'SingleflightTimeoutError';
+  /** Made by the library; the message says what happened and what to do. */
   constructor(
+    /** The key of the flight (or `@MergeWrites()` push) the caller waited for. */
     readonly key: string,
+    /** The timeout (ms) that ran out. */
     readonly timeout: number,
     message = messages.TIMEOUT(key, timeout),
   ) {
@@ -18,12 +23,15 @@ export class SingleflightTimeoutError extends Error {
 /**
  * A caller's `AbortSignal` fired (or, given to the work, every caller left). Its `name` is
  * `'AbortError'`, like the DOM's, so code that checks `err.name === 'AbortError'` keeps working;
- * the signal's reason is kept as `cause`.
+ * the signal's reason is kept as `cause`. A DistributedWriteGroup also rejects the callers still
+ * waiting with it when it closes.
  * @publicApi
  */
 export class SingleflightAbortError extends Error {
   override readonly name = 'AbortError';
+  /** Made by the library; the message says what happened and what to do. */
   constructor(
+    /** The key of the flight (or push) the caller left. */
     readonly key: string,
     reason?: unknown,
     message = messages.ABORTED(key),
@@ -38,7 +46,11 @@ export class SingleflightAbortError extends Error {
  */
 export class SingleflightReentryError extends Error {
   override readonly name = 'SingleflightReentryError';
-  constructor(readonly key: string) {
+  /** Made by the library; the message says what happened and what to do. */
+  constructor(
+    /** The key the flight called from inside its own work. */
+    readonly key: string,
+  ) {
     super(messages.REENTRY(key));
   }
 }
@@ -49,7 +61,9 @@ export class SingleflightReentryError extends Error {
  */
 export class SingleflightThrownValueError extends Error {
   override readonly name = 'SingleflightThrownValueError';
+  /** Made by the library; the message says what happened and what to do. */
   constructor(
+    /** The key of the flight whose work threw. */
     readonly key: string,
     value: unknown,
   ) {

@@ -1,5 +1,9 @@
 /**
  * How a failed run is tried again, so that a transient failure does not leave a stale final state.
+ *
+ * ```ts
+ * { attempts: 3, backoffMs: 100 } // 3 tries in all: waits 100 ms, then 200 ms, between them
+ * ```
  * @publicApi
  */
 export interface RetryOptions {
@@ -14,10 +18,14 @@ export interface RetryOptions {
 }
 
 /**
+ * Options of `new WriteGroup(options)`.
  * @publicApi
  */
 export interface WriteGroupOptions {
-  /** Default retry for every run of this group. */
+  /**
+   * Default retry for every run of this group.
+   * @default undefined (a failed run is not tried again)
+   */
   retry?: RetryOptions;
 }
 
@@ -26,21 +34,31 @@ export interface WriteGroupOptions {
  * @publicApi
  */
 export interface WriteCallOptions<A extends unknown[]> {
-  /** The arguments of this call; the run calls `fn(...args)`. */
+  /**
+   * The arguments of this call; the run calls `fn(...args)`.
+   * @default undefined (the run calls `fn()`)
+   */
   args?: A;
   /**
    * Folds the arguments of calls that wait for the same run: `merge(pendingArgs, newArgs)`.
-   * Without it, the newest call's arguments win.
+   * Without it, the newest call's arguments win. A merge that throws rejects only this call.
+   * @default undefined (the newest call's arguments)
    */
   merge?: (pending: A, next: A) => A;
-  /** Overrides the group's retry for the run this call starts or joins. */
+  /**
+   * Overrides the group's retry for the run this call starts or joins (a pending run takes the
+   * newest call's).
+   * @default the group's `retry`
+   */
   retry?: RetryOptions;
 }
 
 /**
+ * Counters since the group was made (`WriteGroup.stats()`).
  * @publicApi
  */
 export interface WriteGroupStats {
+  /** Calls of do() that passed their argument checks. */
   calls: number;
   /** Executions started (a retry is not a new run). */
   runs: number;

@@ -1,7 +1,11 @@
-/** A Lua script: adapters run it by SHA1 (EVALSHA) and load it on NOSCRIPT. */
+/**
+ * A Lua script: adapters run it by SHA1 (EVALSHA) and load it on NOSCRIPT.
+ * @publicApi
+ */
 export interface RedisScript {
   /** Shown in errors (`EVALSHA <name>`); no effect on Redis. */
   readonly name: string;
+  /** The Lua source. */
   readonly source: string;
 }
 
@@ -11,6 +15,12 @@ export interface RedisScript {
  * adapter's own per-command timeout: a hung server must not hang a caller. The adapters of this
  * library (`nodeRedisAdapter`, `ioredisAdapter`) reject with a SingleflightCoordinationError
  * whenever a command fails or times out.
+ *
+ * ```ts
+ * const coordinator = nodeRedisAdapter(client, { opTimeoutMs: 500 });
+ * const flights = new DistributedFlight(coordinator);
+ * const writes = new DistributedWriteGroup(coordinator);
+ * ```
  * @publicApi
  */
 export interface RedisCoordinator {
@@ -24,7 +34,9 @@ export interface RedisCoordinator {
     keys: readonly string[],
     args: readonly (string | number)[],
   ): Promise<unknown>;
+  /** GET: the string at `key`, or null. */
   get(key: string): Promise<string | null>;
+  /** PUBLISH `message` on `channel`. */
   publish(channel: string, message: string): Promise<void>;
   /**
    * Subscribes on a dedicated connection (pub/sub takes a connection over) and resolves once

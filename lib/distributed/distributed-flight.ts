@@ -24,13 +24,18 @@ import {
 
 /**
  * What a `recheck` answers when the cache has nothing for the key: the work runs then.
+ *
+ * ```ts
+ * await flight.run(key, work, async () => (await cache.get(key)) ?? MISS_SENTINEL);
+ * ```
  * @publicApi
  */
 export const MISS_SENTINEL: unique symbol = Symbol('singleflight.miss');
 
 /**
- * Timing and sharing of the distributed flights; the defaults are design/distributed.md §2.4's.
- * The per-command timeout belongs to the adapter (e.g. `nodeRedisAdapter(client, { opTimeoutMs })`).
+ * Timing and sharing of the distributed flights (`new DistributedFlight(coordinator, options)`, or
+ * `forRoot({ redis: { flights } })`). The per-command timeout belongs to the adapter (e.g.
+ * `nodeRedisAdapter(client, { opTimeoutMs })`).
  * @publicApi
  */
 export interface DistributedFlightOptions {
@@ -97,7 +102,11 @@ export interface DistributedFlightStats {
   breakerOpen: boolean;
 }
 
-/** Where the engine reports Redis trouble (once per outage) and lost leases. */
+/**
+ * Where the engine reports Redis trouble (once per outage) and lost leases; the module passes
+ * Nest's Logger (context `Singleflight`).
+ * @publicApi
+ */
 export type DistributedFlightLog = (message: string, error?: unknown) => void;
 
 const MS: OptionRule = ['an integer number of milliseconds >= 1', isPositiveInt];
@@ -168,9 +177,9 @@ const RETRY = Symbol('retry');
 const LOCAL = Symbol('local');
 
 /**
- * Singleflight across instances through Redis (design/distributed.md §2, "Protocol A"): of all the
- * instances that call `run` for one key at the same time, one wins a lease and runs the work; the
- * others wait for its result, announced on one pub/sub channel, and get the same value or error.
+ * Singleflight across instances through Redis: of all the instances that call `run` for one key
+ * at the same time, one wins a lease and runs the work; the others wait for its result, announced
+ * on one pub/sub channel, and get the same value or error.
  *
  * Call `run` inside the instance's own in-process flight (a `Group`), so Redis sees one flight per
  * instance and key, not one per caller. Redis never fails a caller: on any Redis error, timeout or
@@ -183,10 +192,10 @@ const LOCAL = Symbol('local');
  * const user = await group.do(`user:${id}`, () => flight.run(`user:${id}`, () => api.fetchUser(id)));
  * ```
  *
- * Values cross instances as JSON, the codec of Keyv/cache-manager (see result-codec.ts), and
- * every caller gets the JSON shape: the leader's callers get `decode(encode(value))` like everyone
- * else, and so do callers whose work ran locally because Redis was unavailable (a `Date` is an ISO
- * string wherever the flight ran). A value JSON cannot carry (BigInt, cycles) or larger than
+ * Values cross instances as JSON, the codec of Keyv/cache-manager, and every caller gets the JSON
+ * shape: the leader's callers get `decode(encode(value))` like everyone else, and so do callers
+ * whose work ran locally because Redis was unavailable (a `Date` is an ISO string wherever the
+ * flight ran). A value JSON cannot carry (BigInt, cycles) or larger than
  * `maxResultBytes` is not shared: the other instances run the work themselves, and each returns
  * its own original value. Errors are shared, as Go shares them: the leader's callers get the
  * original, other instances a `RemoteFlightError` with its name, message, code and HTTP status.
@@ -225,6 +234,11 @@ export class DistributedFlight {
     renewals: 0,
   };
 
+  /**
+   * `coordinator`: `nodeRedisAdapter(client)`, `ioredisAdapter(client)` or your own (it stays
+   * yours to close). `log` defaults to `console.warn`. Call `init()` before the first `run` (else
+   * that run subscribes first).
+   */
   constructor(
     coordinator: RedisCoordinator,
     options: DistributedFlightOptions = {},

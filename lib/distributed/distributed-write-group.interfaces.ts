@@ -19,7 +19,10 @@ export interface WriteRunContext {
   readonly signal: AbortSignal;
 }
 
-/** The push of a key: gets the newest call's arguments (as JSON gives them back) and the context. */
+/**
+ * The push of a key: gets the newest call's arguments (as JSON gives them back) and the context.
+ * @publicApi
+ */
 export type WriteRun<A extends unknown[] = unknown[], T = unknown> = (
   args: A,
   context: WriteRunContext,
@@ -30,7 +33,7 @@ export type WriteRun<A extends unknown[] = unknown[], T = unknown> = (
  * alone cannot: a crash between the data commit and the event, and Redis losing its state
  * (failover with async replication, eviction, FLUSHALL).
  *
- * The recipe (design notes §3.4): give each pushed row `srcVersion` and `pushedVersion`.
+ * The recipe: give each pushed row `srcVersion` and `pushedVersion`.
  * - Bump `srcVersion` **in the same transaction as the data change**, so no committed change can
  *   miss it (this is the durable twin of Redis' `ver`).
  * - `started(key, fence)`: remember the `srcVersion` the push is about to read (keyed by fence).
@@ -55,6 +58,8 @@ export interface WriteLedger {
 }
 
 /**
+ * Options of `new DistributedWriteGroup(coordinator, options)`, or of
+ * `forRoot({ redis: { writes } })`.
  * @publicApi
  */
 export interface DistributedWriteOptions {
@@ -105,7 +110,10 @@ export interface DistributedWriteOptions {
    * @default { attempts: 3, backoffMs: 100 }
    */
   retry?: RetryOptions;
-  /** The durable push record; see WriteLedger. */
+  /**
+   * The durable push record; see WriteLedger.
+   * @default undefined (Redis alone)
+   */
   ledger?: WriteLedger;
 }
 
@@ -114,6 +122,7 @@ export interface DistributedWriteOptions {
  * @publicApi
  */
 export interface DistributedWriteGroupStats {
+  /** Calls of do() that passed their argument checks. */
   calls: number;
   /** EVENT round trips to Redis. */
   events: number;

@@ -106,9 +106,9 @@ class KeyState {
 }
 
 /**
- * MergeWrites across several instances (design notes, Protocol B): per key at most one push in
- * flight fleet-wide, calls during a push cause exactly one follow-up push with the newest call's
- * arguments, and a crashed runner's work is taken over by another instance. Redis keeps, per key,
+ * MergeWrites across several instances: per key at most one push in flight fleet-wide, calls
+ * during a push cause exactly one follow-up push with the newest call's arguments, and a crashed
+ * runner's work is taken over by another instance. Redis keeps, per key,
  * `ver` (events seen), `done` (the highest `ver` a successful push covered), a fencing counter and
  * the newest arguments; a runner holds a lease renewed every leaseMs/3.
  *
@@ -130,7 +130,9 @@ class KeyState {
  * ```ts
  * const writes = new DistributedWriteGroup(nodeRedisAdapter(client), { leaseMs: 5_000 });
  * await writes.init();
- * await writes.do(`user:${id}`, [id, state], ([id, state], { fence }) => api.put(id, state, fence));
+ * await writes.do(`user:${id}`, [id, state] as [string, State], ([id, state], { fence }) =>
+ *   api.put(id, state, fence),
+ * );
  * ```
  * @publicApi
  */
@@ -175,6 +177,11 @@ export class DistributedWriteGroup {
   #sweepTimer: NodeJS.Timeout | undefined;
   #healTimer: NodeJS.Timeout | undefined;
 
+  /**
+   * `coordinator`: `nodeRedisAdapter(client)`, `ioredisAdapter(client)` or your own (it stays
+   * yours to close). `log` (Redis outages, lost leases, failed pushes) defaults to `console.warn`.
+   * Call `init()` before the first `do`: calls made before it run in-process.
+   */
   constructor(coordinator: RedisCoordinator, options: DistributedWriteOptions = {}, log?: Log) {
     if (typeof (coordinator as Partial<RedisCoordinator> | undefined)?.eval !== 'function') {
       throw new SingleflightArgumentError(
@@ -287,6 +294,7 @@ export class DistributedWriteGroup {
     }
   }
 
+  /** Counters of this instance, the callers waiting now and the keys it tracks. */
   stats(): DistributedWriteGroupStats {
     let waiting = 0;
     for (const state of this.#keys.values()) {

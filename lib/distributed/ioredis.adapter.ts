@@ -16,27 +16,46 @@ import type { RedisCoordinator } from './coordinator.interface.js';
  * @publicApi
  */
 export interface IoredisClient {
+  /** The connection state (`'ready'`, `'connecting'`, `'end'`...). */
   readonly status: string;
+  /** The client's options; a `keyPrefix` is honoured. */
   readonly options: { readonly keyPrefix?: string };
+  /** Every command of the adapter goes through it. */
   call(command: string, ...args: string[]): Promise<unknown>;
+  /** Used on the subscriber connection only. */
   subscribe(...channels: string[]): Promise<unknown>;
+  /** Used on the subscriber connection only. */
   unsubscribe(...channels: string[]): Promise<unknown>;
+  /** A new client with the same options: the default subscriber. */
   duplicate(override?: { lazyConnect?: boolean }): IoredisClient;
+  /** Connects (the adapter calls it only on the subscriber it made). */
   connect(): Promise<void>;
+  /** Closes (the adapter calls it only on the subscriber it made). */
   disconnect(): void;
+  /**
+   * The adapter listens to `'ready'`, `'close'` and `'end'`, plus `'message'` on the subscriber
+   * (and `'error'` on the subscriber it made).
+   */
   on(event: string, listener: (...args: any[]) => void): unknown;
+  /** Removes the adapter's listeners when it closes. */
   off(event: string, listener: (...args: any[]) => void): unknown;
 }
 
-/** @publicApi */
+/**
+ * Options of `ioredisAdapter(client, options)`.
+ * @publicApi
+ */
 export interface IoredisAdapterOptions {
   /**
    * A client used only for pub/sub (subscriber mode takes a connection over). The adapter never
-   * closes it. Default: `client.duplicate()`, connected on the first `subscribe()` and closed by
-   * `close()`.
+   * closes it.
+   * @default `client.duplicate()`, connected on the first `subscribe()` and closed by `close()`
    */
   subscriber?: IoredisClient;
-  /** Longest wait, in ms, for any one command, by the adapter's own timer. Default 250. */
+  /**
+   * Longest wait, in ms, for any one command, by the adapter's own timer.
+   * @default 250
+   */
   opTimeoutMs?: number;
 }
 
@@ -55,6 +74,7 @@ const WHERE = 'ioredisAdapter()';
  * ```ts
  * const client = new Redis(url, { enableOfflineQueue: false });
  * const coordinator = ioredisAdapter(client);
+ * SingleflightModule.forRoot({ redis: { coordinator } }); // or new DistributedFlight(coordinator)
  * ```
  * @publicApi
  */

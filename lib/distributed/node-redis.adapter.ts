@@ -19,33 +19,46 @@ type MessageListener = (message: string, channel: string) => void;
  * @publicApi
  */
 export interface NodeRedisClient {
+  /** Whether the socket is open (connecting or connected). */
   readonly isOpen: boolean;
+  /** Whether the client is connected and ready for commands. */
   readonly isReady: boolean;
+  /** Connects (the adapter calls it only on the subscriber it made). */
   connect(): Promise<unknown>;
+  /** Closes at once (the adapter calls it only on the subscriber it made). */
   destroy(): void;
+  /** A new client with the same options: the default subscriber. */
   duplicate(): NodeRedisClient;
+  /** Every command of the adapter goes through it. */
   sendCommand(
     args: string[],
     options: { abortSignal: AbortSignal; typeMapping: Record<never, never> },
   ): Promise<unknown>;
+  /** Used on the subscriber connection only. */
   subscribe(channel: string, listener: MessageListener): Promise<void>;
+  /** Used on the subscriber connection only. */
   unsubscribe(channel: string, listener: MessageListener): Promise<void>;
+  /** The adapter listens to `'ready'`, `'error'`, `'reconnecting'` and `'end'`. */
   on(event: string, listener: (...args: any[]) => void): unknown;
+  /** Removes the adapter's listeners when it closes. */
   off(event: string, listener: (...args: any[]) => void): unknown;
 }
 
-/** @publicApi */
+/**
+ * Options of `nodeRedisAdapter(client, options)`.
+ * @publicApi
+ */
 export interface NodeRedisAdapterOptions {
   /**
    * A connected client used only for pub/sub (a subscribed connection can run nothing else).
-   * The adapter never closes it. Default: `client.duplicate()`, connected on the first
-   * `subscribe()` and closed by `close()`.
+   * The adapter never closes it.
+   * @default `client.duplicate()`, connected on the first `subscribe()` and closed by `close()`
    */
   subscriber?: NodeRedisClient;
   /**
    * Longest wait, in ms, for any one command; the adapter's own timer, because node-redis's
    * `commandOptions.timeout` does not cover a command already written to a hung server.
-   * Default 250.
+   * @default 250
    */
   opTimeoutMs?: number;
 }
@@ -67,6 +80,7 @@ const WHERE = 'nodeRedisAdapter()';
  * ```ts
  * const client = await createClient({ url, disableOfflineQueue: true }).connect();
  * const coordinator = nodeRedisAdapter(client);
+ * SingleflightModule.forRoot({ redis: { coordinator } }); // or new DistributedFlight(coordinator)
  * ```
  * @publicApi
  */

@@ -2,6 +2,7 @@ import { Observable, ReplaySubject, defer, share, tap } from 'rxjs';
 import { assertFn, assertKey } from '../core/options.validator.js';
 
 /**
+ * Counters since the group was made (`ObservableGroup.stats()`).
  * @publicApi
  */
 export interface ObservableGroupStats {
@@ -19,7 +20,17 @@ export interface ObservableGroupStats {
  * Keyed flights for Observable sources that emit many values (an HttpService call, a stream).
  * Subscribers that arrive while a key's source runs share ONE upstream subscription and receive
  * every value, those emitted before they joined included. Errors and completion reach all; the
- * upstream is torn down when the last subscriber leaves, and the key is then free.
+ * upstream is torn down when the last subscriber leaves, and the key is then free. Nothing is
+ * kept after that: a later subscriber starts a new upstream. `@SingleFlight()` uses the app's
+ * ObservableGroup for methods that return an Observable.
+ *
+ * ```ts
+ * const observables = new ObservableGroup();
+ * const user$ = observables.share$(`user:${id}`, () =>
+ *   this.http.get<User>(`/users/${id}`).pipe(map((response) => response.data)),
+ * );
+ * user$.subscribe(render); // concurrent subscribers of `user:${id}` share one request
+ * ```
  * @publicApi
  */
 export class ObservableGroup {
@@ -41,6 +52,7 @@ export class ObservableGroup {
     });
   }
 
+  /** Counters since the group was made, and the number of keys with a running upstream. */
   stats(): ObservableGroupStats {
     return { ...this.#counts, size: this.#flights.size };
   }

@@ -17,7 +17,15 @@ const MERGE_WRITES_RULES = {
  * Every caller settles with the first run that started after it called.
  *
  * The key works as in `@SingleFlight()`; for `push(id, state)` give one that leaves the state out:
- * `@MergeWrites((id: string) => id)`.
+ * `@MergeWrites((id: string) => id)`. With `forRoot({ redis })` the runs are coordinated across
+ * instances; `context: true` passes the run's `{ key, fence, signal }` after the arguments.
+ *
+ * ```ts
+ * @MergeWrites((id: string) => id)
+ * async push(id: string, state: State): Promise<void> {
+ *   await this.downstream.put(id, state); // never two at once for one id; the newest state last
+ * }
+ * ```
  * @publicApi
  */
 export function MergeWrites(options?: MergeWritesOptions): MethodDecorator;

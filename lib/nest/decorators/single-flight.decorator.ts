@@ -23,7 +23,19 @@ export const SINGLE_FLIGHT_RULES = {
   distributed: BOOLEAN,
 } as const;
 
-/** A method decorator that checks a key function's parameters against the method's. */
+/**
+ * What `@SingleFlight(keyFn)` and `@MergeWrites(keyFn)` return: a method decorator that accepts
+ * only methods whose first parameters match the key function's, so a wrong key function is a
+ * compile error.
+ *
+ * ```ts
+ * @SingleFlight((id: string) => id)
+ * async user(id: string) {}          // compiles
+ * @SingleFlight((id: number) => `${id}`)
+ * async user(id: string) {}          // does not: number is not string
+ * ```
+ * @publicApi
+ */
 export type KeyedMethodDecorator<A extends unknown[]> = <
   M extends (...args: [...A, ...any[]]) => any,
 >(
@@ -41,6 +53,16 @@ export type KeyedMethodDecorator<A extends unknown[]> = <
  *   typed against the method's parameters.
  *
  * Keys are scoped by class and method. A method that returns an Observable gets a shared Observable.
+ *
+ * ```ts
+ * @Injectable()
+ * export class TokenService {
+ *   @SingleFlight((region: string) => region, { ttl: 30_000 })
+ *   async token(region: string): Promise<Token> {
+ *     return this.auth.fetchToken(region); // once per region, however many callers
+ *   }
+ * }
+ * ```
  * @publicApi
  */
 export function SingleFlight(options?: SingleFlightOptions): MethodDecorator;

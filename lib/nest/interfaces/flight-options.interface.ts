@@ -3,10 +3,11 @@ import type { RetryOptions } from '../../core/write-group.interfaces.js';
 /**
  * Options of `@SingleFlight()`; each overrides the module's default for this method. A method that
  * returns an Observable takes none of `timeout`, `forgetAfter`, `shareErrors` or `distributed` into
- * account, and a `ttl` on it fails at start-up (a shared Observable is never cached).
+ * account, and it is never cached: a `ttl` on it fails at start-up (or, when its return type is
+ * not annotated, is ignored).
  *
  * ```ts
- * @SingleFlight((id: string) => id, { timeout: 2_000, ttl: 60_000, shouldCache: (user) => user !== null })
+ * @SingleFlight((id: string) => id, { ttl: 60_000, shouldCache: (user) => user !== null })
  * ```
  * @publicApi
  */

@@ -4,14 +4,21 @@
  * @publicApi
  */
 export interface MetricsRegistry {
+  /** prom-client's `Registry.registerMetric`. */
   registerMetric(metric: never): void;
+  /** prom-client's `Registry.getSingleMetric`. */
   getSingleMetric(name: string): unknown;
+  /** prom-client's `Registry.removeSingleMetric`. */
   removeSingleMetric(name: string): void;
 }
 
 /**
  * Options of the Prometheus metrics (`SingleflightModule.forRoot({ metrics })`), which need the
  * `prom-client` package. Every metric has one label, `method`: the decorated `Class.method`.
+ *
+ * ```ts
+ * SingleflightModule.forRoot({ metrics: { registry: new Registry(), prefix: 'app_sf_' } });
+ * ```
  * @publicApi
  */
 export interface SingleflightMetricsOptions {

@@ -7,7 +7,13 @@ import type { NodeRedisClient } from '../../distributed/node-redis.adapter.js';
 /**
  * Coordination of several instances through Redis: `@SingleFlight()` methods run once across the
  * fleet, `@MergeWrites()` methods push one key at a time across the fleet. Redis trouble never fails
- * a call: the instance then runs on its own until Redis answers again.
+ * a call: the instance then runs on its own until Redis answers again. It does not share the
+ * cache: give `cache.stores` a Redis store for that.
+ *
+ * ```ts
+ * const client = await createClient({ url, disableOfflineQueue: true }).connect();
+ * SingleflightModule.forRoot({ redis: { client, flights: { leaseMs: 10_000 } } });
+ * ```
  * @publicApi
  */
 export interface SingleflightRedisOptions {
@@ -17,19 +23,26 @@ export interface SingleflightRedisOptions {
    * `enableOfflineQueue: false` (ioredis), so commands fail at once while Redis is away.
    */
   client?: NodeRedisClient | IoredisClient;
-  /** Or an adapter: `nodeRedisAdapter(client)`, `ioredisAdapter(client)`, or your own. */
+  /**
+   * Or an adapter: `nodeRedisAdapter(client)`, `ioredisAdapter(client)`, or your own. The module
+   * does not close a coordinator you pass (it closes the one it made for `client`).
+   */
   coordinator?: RedisCoordinator;
   /**
-   * How long one Redis command may take (with `client`).
+   * How long (ms) one Redis command may take (with `client`; an adapter you pass has its own).
    * @default 250
    */
   opTimeoutMs?: number;
-  /** Options of the distributed singleflight; `false` keeps `@SingleFlight()` in-process. */
+  /**
+   * Options of the distributed singleflight; `false` keeps `@SingleFlight()` in-process.
+   * @default {} (on, with DistributedFlight's defaults)
+   */
   flights?: DistributedFlightOptions | false;
   /**
    * Options of the distributed MergeWrites; `false` keeps `@MergeWrites()` in-process. The
    * arguments of a distributed `@MergeWrites()` method travel through Redis, so they must be
    * JSON-safe, and it cannot take a `merge` function (the newest call's arguments win).
+   * @default {} (on, with DistributedWriteGroup's defaults)
    */
   writes?: DistributedWriteOptions | false;
 }
