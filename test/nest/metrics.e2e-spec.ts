@@ -5,6 +5,7 @@ import { Keyv } from 'keyv';
 import { Registry, register } from 'prom-client';
 import { Observable, timer, map } from 'rxjs';
 import {
+  Group,
   MergeWrites,
   SingleFlight,
   SingleflightKeyError,
@@ -103,6 +104,8 @@ class CapturingLogger implements LoggerService {
 
 let app: INestApplication | undefined;
 afterEach(async () => {
+  // A flight a caller left (a timeout) goes on; it must not settle into the next test's logger.
+  if (app !== undefined) await until(() => app!.get(Group).stats().size === 0);
   await app?.close();
   app = undefined;
 });
