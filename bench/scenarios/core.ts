@@ -18,10 +18,8 @@ import {
   registerScenario,
   settleAndCollect,
 } from '../harness.js';
-import { zipfRanks } from '../zipf.js';
+import { BATCH, batchedCalls, zipfRanks } from '../workloads.js';
 
-/** Callers issued before awaiting them all: promises never pile up beyond this. */
-const BATCH = 1000;
 const RESOLVED = Promise.resolve(1);
 
 type Make = () => Dedupe;
@@ -34,21 +32,7 @@ const makeGroup: Make = () => new Group();
 
 const A_CALLS = 200_000;
 const uniqueKeys = Array.from({ length: A_CALLS }, (_, i) => `user:${i}`);
-
-async function uniqueKeyCalls(dedupe: Dedupe): Promise<RunInfo> {
-  let executions = 0;
-  // An already-resolved promise: the cheapest work there is, so the overhead shows.
-  const work = () => {
-    executions++;
-    return RESOLVED;
-  };
-  const batch = Array.from({ length: BATCH }, () => RESOLVED);
-  for (let i = 0; i < A_CALLS; i += BATCH) {
-    for (let j = 0; j < BATCH; j++) batch[j] = dedupe.do(uniqueKeys[i + j]!, work);
-    await Promise.all(batch);
-  }
-  return { check: { ok: executions === A_CALLS, text: `${executions} executions` } };
-}
+const uniqueCalls = (dedupe: Dedupe) => batchedCalls(dedupe, uniqueKeys, A_CALLS);
 
 const A_TARGET = { kind: 'ratio', max: 1.15 } as const;
 
@@ -59,8 +43,8 @@ registerScenario({
   per: 'call',
   ops: A_CALLS,
   contenders: [
-    { name: 'Map baseline', run: () => uniqueKeyCalls(makeBaseline()) },
-    { name: 'Group.do', run: () => uniqueKeyCalls(makeGroup()), target: A_TARGET },
+    { name: 'Map baseline', run: () => uniqueCalls(makeBaseline()) },
+    { name: 'Group.do', run: () => uniqueCalls(makeGroup()), target: A_TARGET },
   ],
 });
 
@@ -120,21 +104,7 @@ const zipfFlights = (() => {
   for (let i = 0; i < C_CALLS; i += BATCH) flights += new Set(zipfKeys.slice(i, i + BATCH)).size;
   return flights;
 })();
-
-async function zipfCalls(dedupe: Dedupe): Promise<RunInfo> {
-  let executions = 0;
-  const work = () => {
-    executions++;
-    return RESOLVED;
-  };
-  const batch = Array.from({ length: BATCH }, () => RESOLVED);
-  for (let i = 0; i < C_CALLS; i += BATCH) {
-    for (let j = 0; j < BATCH; j++) batch[j] = dedupe.do(zipfKeys[i + j]!, work);
-    await Promise.all(batch);
-  }
-  const ok = executions === zipfFlights;
-  return { check: { ok, text: `${executions} executions (expected ${zipfFlights})` } };
-}
+const zipfBatches = (dedupe: Dedupe) => batchedCalls(dedupe, zipfKeys, zipfFlights);
 
 registerScenario({
   id: 'C',
@@ -144,8 +114,8 @@ registerScenario({
   ops: C_CALLS,
   rounds: 25, // short runs (~25 ms): more rounds, same budget
   contenders: [
-    { name: 'Map baseline', run: () => zipfCalls(makeBaseline()) },
-    { name: 'Group.do', run: () => zipfCalls(makeGroup()), target: { kind: 'ratio', max: 1.15 } },
+    { name: 'Map baseline', run: () => zipfBatches(makeBaseline()) },
+    { name: 'Group.do', run: () => zipfBatches(makeGroup()), target: { kind: 'ratio', max: 1.15 } },
   ],
 });
 
@@ -198,15 +168,15 @@ registerScenario({
 // ---------------------------------------------------------------------------------------------
 
 const alsContenders: Contender[] = [
-  { name: 'Map baseline', run: () => uniqueKeyCalls(makeBaseline()) },
-  { name: 'Group.do', run: () => uniqueKeyCalls(makeGroup()) },
+  { name: 'Map baseline', run: () => uniqueCalls(makeBaseline()) },
+  { name: 'Group.do', run: () => uniqueCalls(makeGroup()) },
   // From here on AsyncLocalStorage's promise hooks are on in this process (Node < 24).
   {
     name: 'Group.do {detectAsyncReentry}',
-    run: () => uniqueKeyCalls(new Group({ detectAsyncReentry: true })),
+    run: () => uniqueCalls(new Group({ detectAsyncReentry: true })),
   },
-  { name: 'Map baseline, ALS hooks on', run: () => uniqueKeyCalls(makeBaseline()) },
-  { name: 'Group.do, ALS hooks on', run: () => uniqueKeyCalls(makeGroup()) },
+  { name: 'Map baseline, ALS hooks on', run: () => uniqueCalls(makeBaseline()) },
+  { name: 'Group.do, ALS hooks on', run: () => uniqueCalls(makeGroup()) },
 ];
 
 registerScenario({

@@ -21,10 +21,9 @@ import {
   registerScenario,
   settleAndCollect,
 } from '../harness.js';
-import { zipfRanks } from '../zipf.js';
+import { BATCH, batchedCalls, zipfRanks } from '../workloads.js';
 import { type Peer, own, peers } from '../peers.js';
 
-const BATCH = 1000;
 const RESOLVED = Promise.resolve(1);
 
 const everyone: readonly Peer[] = [...own, ...peers];
@@ -45,21 +44,7 @@ function contenders(workload: (dedupe: Dedupe) => Promise<RunInfo>): Contender[]
 
 const A_CALLS = 200_000;
 const uniqueKeys = Array.from({ length: A_CALLS }, (_, i) => `user:${i}`);
-
-async function uniqueKeyCalls(dedupe: Dedupe): Promise<RunInfo> {
-  let executions = 0;
-  const work = () => {
-    executions++;
-    return RESOLVED;
-  };
-  const batch = Array.from({ length: BATCH }, () => RESOLVED);
-  for (let i = 0; i < A_CALLS; i += BATCH) {
-    for (let j = 0; j < BATCH; j++) batch[j] = dedupe.do(uniqueKeys[i + j]!, work);
-    await Promise.all(batch);
-  }
-  const ok = executions === A_CALLS;
-  return { check: { ok, text: `${executions} executions (expected ${A_CALLS})` } };
-}
+const uniqueCalls = (dedupe: Dedupe) => batchedCalls(dedupe, uniqueKeys, A_CALLS);
 
 registerScenario({
   id: 'PEER-A',
@@ -68,7 +53,7 @@ registerScenario({
   per: 'call',
   ops: A_CALLS,
   rounds: PEER_ROUNDS,
-  contenders: contenders(uniqueKeyCalls),
+  contenders: contenders(uniqueCalls),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -128,21 +113,7 @@ const zipfKeys = zipfRanks(C_CALLS, C_KEYS, ZIPF_S, 0x5eed).map(
 );
 /** Flights a correct dedupe runs: the distinct keys of each concurrent batch. */
 const zipfFlights = new Set(zipfKeys).size;
-
-async function zipfCalls(dedupe: Dedupe): Promise<RunInfo> {
-  let executions = 0;
-  const work = () => {
-    executions++;
-    return RESOLVED;
-  };
-  const batch = Array.from({ length: BATCH }, () => RESOLVED);
-  for (let i = 0; i < C_CALLS; i += BATCH) {
-    for (let j = 0; j < BATCH; j++) batch[j] = dedupe.do(zipfKeys[i + j]!, work);
-    await Promise.all(batch);
-  }
-  const ok = executions === zipfFlights;
-  return { check: { ok, text: `${executions} executions (expected ${zipfFlights})` } };
-}
+const zipfBatches = (dedupe: Dedupe) => batchedCalls(dedupe, zipfKeys, zipfFlights);
 
 registerScenario({
   id: 'PEER-C',
@@ -151,7 +122,7 @@ registerScenario({
   per: 'call',
   ops: C_CALLS,
   rounds: PEER_ROUNDS,
-  contenders: contenders(zipfCalls),
+  contenders: contenders(zipfBatches),
 });
 
 // ---------------------------------------------------------------------------------------------

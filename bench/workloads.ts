@@ -1,3 +1,33 @@
+import type { Dedupe } from './baseline.js';
+import type { RunInfo } from './harness.js';
+
+/** Callers issued before awaiting them all: promises never pile up beyond this. */
+export const BATCH = 1000;
+const RESOLVED = Promise.resolve(1);
+
+/**
+ * One call of `dedupe.do` per key, BATCH concurrent calls at a time, with work that resolves at
+ * once (the cheapest there is, so the overhead shows); checks that the work ran `expected` times.
+ */
+export async function batchedCalls(
+  dedupe: Dedupe,
+  keys: readonly string[],
+  expected: number,
+): Promise<RunInfo> {
+  let executions = 0;
+  const work = () => {
+    executions++;
+    return RESOLVED;
+  };
+  const batch = Array.from({ length: BATCH }, () => RESOLVED);
+  for (let i = 0; i < keys.length; i += BATCH) {
+    for (let j = 0; j < BATCH; j++) batch[j] = dedupe.do(keys[i + j]!, work);
+    await Promise.all(batch);
+  }
+  const ok = executions === expected;
+  return { check: { ok, text: `${executions} executions (expected ${expected})` } };
+}
+
 /** mulberry32: a small seeded PRNG, so every run and contender sees the same sequence. */
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
