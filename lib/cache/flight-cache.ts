@@ -64,9 +64,12 @@ export class FlightCache {
     return this.#counted(this.#local?.get(key));
   }
 
-  /** `peek` of the key `scope:rest`, without building that string (the decorators' hit path). */
-  peekScoped(scope: string, rest: string): Promise<unknown> | undefined {
-    return this.#counted(this.#local?.hit(scope, rest));
+  /**
+   * `peek` of the keys `scope:<rest>`, without building those strings: a decorated method keeps
+   * this function and calls it with its key part. Undefined when no local mirror answers hits.
+   */
+  peekerOf(scope: string): ((rest: string) => Promise<unknown> | undefined) | undefined {
+    return this.#local?.scope(scope, () => this.#counts.hits++);
   }
 
   /**

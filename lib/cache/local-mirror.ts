@@ -22,10 +22,20 @@ export class LocalMirror {
   /** Keys without one, kept apart so that `a` and `a:` never meet. */
   readonly #plain = new Map<string, Entry>();
 
-  /** The stored value of `scope:rest` as a resolved promise, or undefined. */
-  hit(scope: string, rest: string): Promise<unknown> | undefined {
-    const map = this.#scoped.get(scope);
-    return map === undefined ? undefined : fresh(map, rest);
+  /**
+   * Looks up the keys `scope:<rest>` by their rest, for a caller that keeps the function: a
+   * decorated method finds its key part in one step. `onHit` runs for every answer.
+   */
+  scope(scope: string, onHit: () => void): (rest: string) => Promise<unknown> | undefined {
+    let map = this.#scoped.get(scope);
+    // Made now, so later values of the scope land in this same map.
+    if (map === undefined) this.#scoped.set(scope, (map = new Map()));
+    const entries = map;
+    return (rest) => {
+      const hit = fresh(entries, rest);
+      if (hit !== undefined) onHit();
+      return hit;
+    };
   }
 
   /** Same, by the whole key. */

@@ -30,6 +30,8 @@ interface Prepared {
   returns: ReturnKind | 'sync';
   call: CallOptions | undefined;
   policy: CachePolicy | undefined;
+  /** Answers a cached method's hits from the local mirror by key part; undefined: no mirror. */
+  peek: ((part: string) => Promise<unknown> | undefined) | undefined;
   writes: MergeWritesOptions | undefined;
   /** The fleet-wide engines this method uses (with `redis`, unless it opted out). */
   fleet: DistributedFlight | undefined;
@@ -73,9 +75,8 @@ export class FlightRunner {
       return prepared.returns === 'observable' ? throwError(() => error) : Promise.reject(error);
     }
     const policy = prepared.policy;
-    const cache = this.cache;
-    // A hit is looked up by the key's parts: the whole key is built only when it is needed.
-    const hit = policy === undefined ? undefined : cache?.peekScoped(meta.scope, part);
+    // A hit is looked up by the key's part: the whole key is built only when it is needed.
+    const hit = prepared.peek?.(part);
     if (hit !== undefined) {
       this.#observer?.called(meta.scope, `${meta.scope}:${part}`, 'cached');
       return hit;
@@ -152,6 +153,7 @@ export class FlightRunner {
         returns: meta.returns,
         call: undefined,
         policy: undefined,
+        peek: undefined,
         writes: { merge: own.merge, retry: own.retry ?? this.options.retry, context: own.context },
         fleet: undefined,
         fleetWrites,
@@ -183,6 +185,7 @@ export class FlightRunner {
             shouldCache: own.shouldCache,
           }
         : undefined,
+      peek: caching ? this.cache?.peekerOf(meta.scope) : undefined,
       writes: undefined,
       // An Observable cannot travel between instances: those stay in-process.
       fleet:
@@ -301,6 +304,7 @@ export class FlightRunner {
     if (isObservable(result)) {
       prepared.returns = 'observable';
       prepared.policy = undefined;
+      prepared.peek = undefined;
       void outcome.catch(() => undefined);
       const source = result;
       return this.observables.share$(`${meta.scope}:${part}`, () => source);

@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { LocalMirror } from '../../lib/cache/local-mirror.js';
 
+/** A one-off lookup of `scope:rest`, as a decorated method does it. */
+const hit = (mirror: LocalMirror, scope: string, rest: string) =>
+  mirror.scope(scope, () => {})(rest);
+
 afterEach(() => {
   jest.useRealTimers();
 });
@@ -10,9 +14,9 @@ describe('LocalMirror', () => {
     const mirror = new LocalMirror();
     mirror.set('Svc.get:user:1', 'one', 1000);
     await expect(mirror.get('Svc.get:user:1')).resolves.toBe('one');
-    await expect(mirror.hit('Svc.get', 'user:1')).resolves.toBe('one');
-    expect(mirror.hit('Svc.get', 'user:2')).toBeUndefined();
-    expect(mirror.hit('Svc', 'get:user:1')).toBeUndefined();
+    await expect(hit(mirror, 'Svc.get', 'user:1')).resolves.toBe('one');
+    expect(hit(mirror, 'Svc.get', 'user:2')).toBeUndefined();
+    expect(hit(mirror, 'Svc', 'get:user:1')).toBeUndefined();
   });
 
   it('keeps keys with and without a colon apart', async () => {
@@ -21,13 +25,18 @@ describe('LocalMirror', () => {
     mirror.set('a:', 'empty rest', 1000);
     await expect(mirror.get('a')).resolves.toBe('plain');
     await expect(mirror.get('a:')).resolves.toBe('empty rest');
-    await expect(mirror.hit('a', '')).resolves.toBe('empty rest');
+    await expect(hit(mirror, 'a', '')).resolves.toBe('empty rest');
   });
 
-  it('returns one settled promise for every hit of a value', () => {
+  it('returns one settled promise for every hit of a value, and calls onHit for each', () => {
     const mirror = new LocalMirror();
+    let hits = 0;
+    const peek = mirror.scope('k', () => hits++);
     mirror.set('k:1', { big: true }, 1000);
-    expect(mirror.get('k:1')).toBe(mirror.hit('k', '1'));
+    expect(mirror.get('k:1')).toBe(peek('1'));
+    expect(peek('1')).toBe(peek('1'));
+    expect(peek('2')).toBeUndefined();
+    expect(hits).toBe(3);
   });
 
   it('stops answering once the clock passes the entry, even when its timer has not fired', () => {
@@ -36,11 +45,11 @@ describe('LocalMirror', () => {
     mirror.set('k:1', 1, 1000);
     const spy = jest.spyOn(Date, 'now').mockReturnValue(now + 1001);
     try {
-      expect(mirror.hit('k', '1')).toBeUndefined();
+      expect(hit(mirror, 'k', '1')).toBeUndefined();
     } finally {
       spy.mockRestore();
     }
-    expect(mirror.hit('k', '1')).toBeUndefined(); // removed, not only hidden
+    expect(hit(mirror, 'k', '1')).toBeUndefined(); // removed, not only hidden
   });
 
   it('removes an entry nobody reads once its time is up', () => {
@@ -48,10 +57,10 @@ describe('LocalMirror', () => {
     const mirror = new LocalMirror();
     mirror.set('k:1', 1, 1000);
     jest.advanceTimersByTime(999);
-    expect(mirror.hit('k', '1')).toBeDefined();
+    expect(hit(mirror, 'k', '1')).toBeDefined();
     jest.advanceTimersByTime(1);
     expect(jest.getTimerCount()).toBe(0);
-    expect(mirror.hit('k', '1')).toBeUndefined();
+    expect(hit(mirror, 'k', '1')).toBeUndefined();
   });
 
   it('holds a value longer than setTimeout can wait, and forever with Infinity', () => {
@@ -61,10 +70,10 @@ describe('LocalMirror', () => {
     mirror.set('k:long', 1, month);
     mirror.set('k:forever', 2, Infinity);
     jest.advanceTimersByTime(2 ** 31);
-    expect(mirror.hit('k', 'long')).toBeDefined();
+    expect(hit(mirror, 'k', 'long')).toBeDefined();
     jest.advanceTimersByTime(month - 2 ** 31);
-    expect(mirror.hit('k', 'long')).toBeUndefined();
-    expect(mirror.hit('k', 'forever')).toBeDefined();
+    expect(hit(mirror, 'k', 'long')).toBeUndefined();
+    expect(hit(mirror, 'k', 'forever')).toBeDefined();
     expect(jest.getTimerCount()).toBe(0);
   });
 
@@ -75,13 +84,13 @@ describe('LocalMirror', () => {
     mirror.set('k:1', 'new', 5000);
     expect(jest.getTimerCount()).toBe(1);
     jest.advanceTimersByTime(2000);
-    expect(mirror.hit('k', '1')).toBeDefined();
+    expect(hit(mirror, 'k', '1')).toBeDefined();
     mirror.delete('k:1');
-    expect(mirror.hit('k', '1')).toBeUndefined();
+    expect(hit(mirror, 'k', '1')).toBeUndefined();
     expect(jest.getTimerCount()).toBe(0);
     mirror.set('k:2', 'x', 1000);
     mirror.set('k:2', 'y', 0);
-    expect(mirror.hit('k', '2')).toBeUndefined();
+    expect(hit(mirror, 'k', '2')).toBeUndefined();
     expect(jest.getTimerCount()).toBe(0);
   });
 });
