@@ -10,17 +10,20 @@
  */
 import { Group } from '../../lib/index.js';
 import { type Dedupe, MapDedupe } from '../baseline.js';
+import { type Contender, type Row, registerScenario } from '../harness.js';
 import {
-  type Contender,
-  type Row,
-  type RunInfo,
-  heapBytes,
-  registerScenario,
-  settleAndCollect,
-} from '../harness.js';
-import { BATCH, batchedCalls, zipfRanks } from '../workloads.js';
+  BATCH,
+  E_JOINERS,
+  WAVES,
+  WAVE_CALLERS,
+  batchedCalls,
+  joinerHeap,
+  waves,
+  zipfRanks,
+} from '../workloads.js';
 
-const RESOLVED = Promise.resolve(1);
+/** B's key: the same for every wave. */
+const hot = () => 'hot';
 
 type Make = () => Dedupe;
 const makeBaseline: Make = () => new MapDedupe();
@@ -52,30 +55,6 @@ registerScenario({
 // B: waves of concurrent callers on one key
 // ---------------------------------------------------------------------------------------------
 
-const WAVES = 200;
-const WAVE_CALLERS = 1000;
-
-async function waves(dedupe: Dedupe): Promise<RunInfo> {
-  let executions = 0;
-  let wrongValues = 0;
-  const batch = Array.from({ length: WAVE_CALLERS }, () => RESOLVED);
-  for (let wave = 0; wave < WAVES; wave++) {
-    let release!: (value: number) => void;
-    const gate = new Promise<number>((resolve) => (release = resolve));
-    const work = () => {
-      executions++;
-      return gate;
-    };
-    for (let j = 0; j < WAVE_CALLERS; j++) batch[j] = dedupe.do('hot', work);
-    release(wave); // the flight settles only once the whole wave has called
-    const values = await Promise.all(batch);
-    if (values[0] !== wave || values[WAVE_CALLERS - 1] !== wave) wrongValues++;
-  }
-  const ok = executions === WAVES && wrongValues === 0;
-  const text = `${(executions / WAVES).toFixed(2)} exec/wave${wrongValues ? `, ${wrongValues} bad waves` : ''}`;
-  return { check: { ok, text } };
-}
-
 registerScenario({
   id: 'B',
   title: `${WAVES} waves x ${WAVE_CALLERS} concurrent callers of one key`,
@@ -84,8 +63,8 @@ registerScenario({
   ops: WAVES * WAVE_CALLERS,
   rounds: 31, // short runs (~20 ms): more rounds, same budget
   contenders: [
-    { name: 'Map baseline', run: () => waves(makeBaseline()) },
-    { name: 'Group.do', run: () => waves(makeGroup()), target: { kind: 'ratio', max: 1.1 } },
+    { name: 'Map baseline', run: () => waves(makeBaseline(), hot) },
+    { name: 'Group.do', run: () => waves(makeGroup(), hot), target: { kind: 'ratio', max: 1.1 } },
   ],
 });
 
@@ -123,32 +102,6 @@ registerScenario({
 // E: heap per waiting joiner
 // ---------------------------------------------------------------------------------------------
 
-const E_JOINERS = 100_000;
-
-async function joinerHeap(dedupe: Dedupe): Promise<RunInfo> {
-  let release!: (value: number) => void;
-  const gate = new Promise<number>((resolve) => (release = resolve));
-  const work = () => gate;
-  // The array that keeps the joiners' promises alive is made (packed, full size) before the first
-  // heap reading, so its own bytes are not counted. `new Array(n)` is not used: above 100k
-  // elements V8 makes it a dictionary.
-  const held: Array<Promise<number> | null> = [];
-  for (let i = 0; i <= E_JOINERS; i++) held.push(null);
-  held[0] = dedupe.do('hot', work); // the leader: its flight is not a joiner's cost
-  await settleAndCollect();
-  const before = heapBytes();
-  for (let i = 1; i <= E_JOINERS; i++) held[i] = dedupe.do('hot', work);
-  await settleAndCollect();
-  const bytes = heapBytes() - before;
-  // Both contenders hand every joiner the leader's promise itself: nothing to allocate.
-  const shared = held.every((p) => p === held[0]);
-  release(42);
-  const values = await Promise.all(held);
-  const right = values.every((v) => v === 42);
-  const text = `${right ? 'values right' : 'WRONG VALUES'}, ${shared ? "leader's promise shared" : 'a promise per joiner'}`;
-  return { bytes, check: { ok: right && shared, text } };
-}
-
 registerScenario({
   id: 'E',
   title: `heap per waiting joiner (${E_JOINERS / 1000}k joiners of one pending flight)`,
@@ -156,10 +109,14 @@ registerScenario({
   per: 'joiner',
   ops: E_JOINERS,
   contenders: [
-    { name: 'Map baseline', run: () => joinerHeap(makeBaseline()) },
+    { name: 'Map baseline', run: () => joinerHeap(makeBaseline(), true) },
     // "0 extra bytes": within half a byte per joiner of the baseline. The reading is not exact
     // (+-0.2 B/joiner), but anything kept per joiner would cost 16 B or more.
-    { name: 'Group.do', run: () => joinerHeap(makeGroup()), target: { kind: 'extra', max: 0.5 } },
+    {
+      name: 'Group.do',
+      run: () => joinerHeap(makeGroup(), true),
+      target: { kind: 'extra', max: 0.5 },
+    },
   ],
 });
 

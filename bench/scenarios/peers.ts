@@ -14,17 +14,18 @@
  * concurrent burst fails its row. Nothing here has a target: the rows are for information.
  */
 import type { Dedupe } from '../baseline.js';
+import { type Contender, type RunInfo, registerScenario } from '../harness.js';
 import {
-  type Contender,
-  type RunInfo,
-  heapBytes,
-  registerScenario,
-  settleAndCollect,
-} from '../harness.js';
-import { BATCH, batchedCalls, zipfRanks } from '../workloads.js';
+  BATCH,
+  E_JOINERS,
+  WAVES,
+  WAVE_CALLERS,
+  batchedCalls,
+  joinerHeap,
+  waves,
+  zipfRanks,
+} from '../workloads.js';
 import { type Peer, own, peers } from '../peers.js';
-
-const RESOLVED = Promise.resolve(1);
 
 const everyone: readonly Peer[] = [...own, ...peers];
 /**
@@ -60,35 +61,7 @@ registerScenario({
 // PEER-B: waves of concurrent callers, a key per wave
 // ---------------------------------------------------------------------------------------------
 
-const WAVES = 200;
-const WAVE_CALLERS = 1000;
 const waveKeys = Array.from({ length: WAVES }, (_, w) => `hot:${w}`);
-
-async function waves(dedupe: Dedupe): Promise<RunInfo> {
-  let executions = 0;
-  let wrongValues = 0;
-  let worstWave = 0;
-  const batch = Array.from({ length: WAVE_CALLERS }, () => RESOLVED);
-  for (let wave = 0; wave < WAVES; wave++) {
-    let release!: (value: number) => void;
-    const gate = new Promise<number>((resolve) => (release = resolve));
-    const before = executions;
-    const work = () => {
-      executions++;
-      return gate;
-    };
-    const key = waveKeys[wave]!;
-    for (let j = 0; j < WAVE_CALLERS; j++) batch[j] = dedupe.do(key, work);
-    release(wave); // the flight settles only once the whole wave has called
-    const values = await Promise.all(batch);
-    if (values[0] !== wave || values[WAVE_CALLERS - 1] !== wave) wrongValues++;
-    worstWave = Math.max(worstWave, executions - before);
-  }
-  const ok = executions === WAVES && wrongValues === 0;
-  const worst = worstWave > 1 ? ` (up to ${worstWave} in a wave)` : '';
-  const bad = wrongValues ? `, ${wrongValues} bad waves` : '';
-  return { check: { ok, text: `${(executions / WAVES).toFixed(2)} exec/wave${worst}${bad}` } };
-}
 
 registerScenario({
   id: 'PEER-B',
@@ -97,7 +70,7 @@ registerScenario({
   per: 'call',
   ops: WAVES * WAVE_CALLERS,
   rounds: PEER_ROUNDS,
-  contenders: contenders(waves),
+  contenders: contenders((dedupe) => waves(dedupe, (wave) => waveKeys[wave]!)),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -129,36 +102,6 @@ registerScenario({
 // PEER-E: heap per waiting joiner
 // ---------------------------------------------------------------------------------------------
 
-const E_JOINERS = 100_000;
-
-async function joinerHeap(dedupe: Dedupe): Promise<RunInfo> {
-  let executions = 0;
-  let release!: (value: number) => void;
-  const gate = new Promise<number>((resolve) => (release = resolve));
-  const work = () => {
-    executions++;
-    return gate;
-  };
-  // As in E: the array is full size before the first reading, the leader is not a joiner.
-  const held: Array<Promise<number> | null> = [];
-  for (let i = 0; i <= E_JOINERS; i++) held.push(null);
-  held[0] = dedupe.do('hot', work);
-  await settleAndCollect();
-  const before = heapBytes();
-  for (let i = 1; i <= E_JOINERS; i++) held[i] = dedupe.do('hot', work);
-  await settleAndCollect();
-  const bytes = heapBytes() - before;
-  const shared = held.every((p) => p === held[0]);
-  release(42);
-  const values = await Promise.all(held);
-  const right = values.every((v) => v === 42);
-  const text =
-    `${executions} execution${executions === 1 ? '' : 's'}, ` +
-    `${right ? 'values right' : 'WRONG VALUES'}, ` +
-    `${shared ? "leader's promise shared" : 'a promise per joiner'}`;
-  return { bytes, check: { ok: right && executions === 1, text } };
-}
-
 registerScenario({
   id: 'PEER-E',
   title: `peers: heap per waiting joiner (${E_JOINERS / 1000}k joiners of one pending flight)`,
@@ -166,5 +109,5 @@ registerScenario({
   per: 'joiner',
   ops: E_JOINERS,
   rounds: PEER_ROUNDS,
-  contenders: contenders(joinerHeap),
+  contenders: contenders((dedupe) => joinerHeap(dedupe, false)),
 });

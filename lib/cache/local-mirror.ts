@@ -27,10 +27,9 @@ export class LocalMirror {
    * decorated method finds its key part in one step. `onHit` runs for every answer.
    */
   scope(scope: string, onHit: () => void): (rest: string) => Promise<unknown> | undefined {
-    let map = this.#scoped.get(scope);
     // Made now, so later values of the scope land in this same map.
-    if (map === undefined) this.#scoped.set(scope, (map = new Map()));
-    const entries = map;
+    const entries = this.#scoped.get(scope) ?? new Map<string, Entry>();
+    this.#scoped.set(scope, entries);
     return (rest) => {
       const hit = fresh(entries, rest);
       if (hit !== undefined) onHit();
@@ -38,7 +37,7 @@ export class LocalMirror {
     };
   }
 
-  /** Same, by the whole key. */
+  /** The stored value of `key` as a resolved promise, while it is fresh; otherwise undefined. */
   get(key: string): Promise<unknown> | undefined {
     const [map, rest] = this.#locate(key, false);
     return map === undefined ? undefined : fresh(map, rest);

@@ -14,6 +14,11 @@ export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export const DURATION: OptionRule = ['a finite number of milliseconds >= 0', isDuration];
+export const POSITIVE_DURATION: OptionRule = [
+  'a finite number of milliseconds > 0',
+  (v) => isDuration(v) && (v as number) > 0,
+];
+export const POSITIVE_MS: OptionRule = ['an integer number of milliseconds >= 1', isPositiveInt];
 export const BOOLEAN: OptionRule = ['true or false', isBoolean];
 export const FUNCTION: OptionRule = ['a function', isFunction];
 export const SIGNAL: OptionRule = ['an AbortSignal', isSignal];

@@ -169,13 +169,9 @@ export class WriteGroup {
         const error = toError(key, thrown);
         if (retry === undefined || attempt >= retry.attempts) throw error;
         this.#counts.retries++;
-        const { backoffMs = 0 } = retry;
         let wait: number;
         try {
-          wait =
-            typeof backoffMs === 'function'
-              ? backoffMs(attempt, error)
-              : backoffMs * 2 ** (attempt - 1);
+          wait = backoffDelay(retry, attempt, error);
         } catch {
           // A backoff that throws ends the retries; the callers get the work's own error.
           throw error;
@@ -197,4 +193,12 @@ export class WriteGroup {
       pending.reject,
     );
   }
+}
+
+/** The wait (ms) before try `attempt + 1`: `backoffMs * 2^(attempt-1)`, or the user's function. */
+export function backoffDelay(retry: RetryOptions, attempt: number, error: Error): number {
+  const { backoffMs = 0 } = retry;
+  return typeof backoffMs === 'function'
+    ? backoffMs(attempt, error)
+    : backoffMs * 2 ** (attempt - 1);
 }

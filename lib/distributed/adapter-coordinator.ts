@@ -1,7 +1,7 @@
 import { bounded } from './bounded-command.js';
 import { SingleflightCoordinationError } from './coordination.error.js';
 import { callIsolated, ConnectionHealth } from './connection-health.js';
-import type { RedisCoordinator, RedisScript } from './coordinator.interface.js';
+import { escapeGlob, type RedisCoordinator, type RedisScript } from './coordinator.interface.js';
 import { isNoScript, scriptSha } from './script-sha.js';
 
 export type ConnectionName = 'client' | 'subscriber';
@@ -121,7 +121,7 @@ export class AdapterCoordinator implements RedisCoordinator {
     // ioredis adds its keyPrefix to keys but not to SCAN patterns or SCAN replies: do both here,
     // so scanned keys can go straight back into eval() or get().
     const prefix = this.#driver.keyPrefix;
-    const match = prefix.replace(/[*?[\]\\]/g, '\\$&') + pattern;
+    const match = escapeGlob(prefix) + pattern;
     let cursor = '0';
     do {
       const [next, keys] = (await this.#run('SCAN', (signal) =>

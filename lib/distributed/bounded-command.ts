@@ -1,13 +1,7 @@
-import type { OptionRule } from '../core/options.validator.js';
 import { SingleflightCoordinationError } from './coordination.error.js';
 
 /** How long a coordination command may take unless the adapter is told otherwise. */
 export const DEFAULT_OP_TIMEOUT_MS = 250;
-
-export const OP_TIMEOUT: OptionRule = [
-  'a finite number of milliseconds > 0',
-  (v) => typeof v === 'number' && v > 0 && Number.isFinite(v),
-];
 
 /**
  * Runs one Redis command under our own timer. The clients' timeouts are not enough: node-redis's

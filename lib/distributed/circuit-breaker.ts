@@ -8,14 +8,12 @@ export class CircuitBreaker {
   constructor(private readonly ms: number) {}
 
   get isOpen(): boolean {
-    return this.#openUntil !== 0 && Date.now() < this.#openUntil;
+    return Date.now() < this.#openUntil;
   }
 
-  /** Opens the breaker; true when it was closed, so the caller logs once per outage. */
-  trip(): boolean {
-    const wasClosed = !this.isOpen;
+  /** Opens the breaker for `ms` from now. */
+  trip(): void {
     this.#openUntil = Date.now() + this.ms;
-    return wasClosed;
   }
 
   reset(): void {

@@ -1,3 +1,6 @@
+import { SingleflightArgumentError } from '../core/singleflight.errors.js';
+import * as messages from '../core/singleflight.messages.js';
+
 /**
  * A Lua script: adapters run it by SHA1 (EVALSHA) and load it on NOSCRIPT.
  * @publicApi
@@ -66,4 +69,19 @@ export interface RedisCoordinator {
    * listeners; the user's client stays open, and eval/get/publish/scan keep working on it.
    */
   close(): Promise<void>;
+}
+
+/** Throws a SingleflightArgumentError unless `value` looks like a RedisCoordinator. */
+export function assertCoordinator(
+  where: string,
+  value: unknown,
+): asserts value is RedisCoordinator {
+  if (typeof (value as Partial<RedisCoordinator> | undefined)?.eval !== 'function') {
+    throw new SingleflightArgumentError(messages.NOT_A_COORDINATOR(where, value));
+  }
+}
+
+/** `text` with SCAN's glob characters escaped, so it matches only itself in a scan() pattern. */
+export function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
 }

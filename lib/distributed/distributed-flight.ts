@@ -1,17 +1,18 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   BOOLEAN,
   DURATION,
+  POSITIVE_MS,
   type OptionRule,
   assertFn,
   assertKey,
   isPositiveInt,
   validateOptions,
 } from '../core/options.validator.js';
-import { SingleflightArgumentError, toError } from '../core/singleflight.errors.js';
+import { toError } from '../core/singleflight.errors.js';
 import * as messages from '../core/singleflight.messages.js';
 import { CircuitBreaker } from './circuit-breaker.js';
-import type { RedisCoordinator } from './coordinator.interface.js';
+import { assertCoordinator, type RedisCoordinator } from './coordinator.interface.js';
 import { ACQUIRE, COMPLETE, EXTEND, FORGET } from './flight.scripts.js';
 import { RemoteFlightError } from './remote-flight.error.js';
 import {
@@ -21,6 +22,7 @@ import {
   encodeValue,
   sharedShape,
 } from './result-codec.js';
+import { sha1Hex } from './script-sha.js';
 
 /**
  * What a `recheck` answers when the cache has nothing for the key: the work runs then.
@@ -109,14 +111,13 @@ export interface DistributedFlightStats {
  */
 export type DistributedFlightLog = (message: string, error?: unknown) => void;
 
-const MS: OptionRule = ['an integer number of milliseconds >= 1', isPositiveInt];
 const RULES = {
   namespace: [
     'a non-empty string without { or }',
     (v: unknown) => typeof v === 'string' && v.length > 0 && !/[{}]/.test(v),
   ] as OptionRule,
-  leaseMs: MS,
-  resultTtlMs: MS,
+  leaseMs: POSITIVE_MS,
+  resultTtlMs: POSITIVE_MS,
   reuseRecentResult: BOOLEAN,
   waitTimeoutMs: DURATION,
   breakerMs: DURATION,
@@ -244,11 +245,7 @@ export class DistributedFlight {
     options: DistributedFlightOptions = {},
     log: DistributedFlightLog = (message, error) => console.warn(message, error ?? ''),
   ) {
-    if (typeof (coordinator as Partial<RedisCoordinator> | undefined)?.eval !== 'function') {
-      throw new SingleflightArgumentError(
-        messages.NOT_A_COORDINATOR('DistributedFlight', coordinator),
-      );
-    }
+    assertCoordinator('DistributedFlight', coordinator);
     validateOptions('DistributedFlight options', options, RULES);
     this.#coordinator = coordinator;
     this.#options = { ...DEFAULTS };
@@ -380,9 +377,7 @@ export class DistributedFlight {
   /** The Redis keys of `key`: one hash tag, so every script touches one Cluster slot. */
   #keys(key: string): { hashed: string; lock: string; res: string } {
     const { namespace } = this.#options;
-    const hashed = createHash('sha1')
-      .update(namespace + key)
-      .digest('hex');
+    const hashed = sha1Hex(namespace + key);
     return { hashed, lock: `${namespace}:{${hashed}}:lock`, res: `${namespace}:{${hashed}}:res` };
   }
 

@@ -1,23 +1,29 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   DURATION,
+  POSITIVE_DURATION,
+  POSITIVE_MS,
   type OptionRule,
   assertFn,
   assertKey,
-  isPositiveInt,
   validateOptions,
 } from '../core/options.validator.js';
 import {
   SingleflightAbortError,
-  SingleflightArgumentError,
   SingleflightTimeoutError,
   toError,
 } from '../core/singleflight.errors.js';
 import * as messages from '../core/singleflight.messages.js';
-import { RETRY, WriteGroup } from '../core/write-group.js';
+import { RETRY, WriteGroup, backoffDelay } from '../core/write-group.js';
 import type { RetryOptions } from '../core/write-group.interfaces.js';
 import { CircuitBreaker } from './circuit-breaker.js';
-import type { RedisCoordinator, RedisScript } from './coordinator.interface.js';
+import {
+  assertCoordinator,
+  escapeGlob,
+  type RedisCoordinator,
+  type RedisScript,
+} from './coordinator.interface.js';
+import type { DistributedFlightLog as Log } from './distributed-flight.js';
 import type {
   DistributedWriteGroupStats,
   DistributedWriteOptions,
@@ -25,11 +31,11 @@ import type {
   WriteRun,
   WriteRunContext,
 } from './distributed-write-group.interfaces.js';
+import { sha1Hex } from './script-sha.js';
 import { encodeArgs } from './write-args.js';
 import { ABORT, EVENT, EXTEND, FINISH, PEEK, RECOVER } from './write.scripts.js';
 
 type AnyRun = WriteRun<any[], unknown>;
-type Log = (message: string, error?: unknown) => void;
 
 const isLedger = (v: unknown) =>
   typeof v === 'object' &&
@@ -42,10 +48,10 @@ const RULES = {
   namespace: ['a non-empty string', (v) => typeof v === 'string' && v.length > 0],
   leaseMs: ['an integer number of milliseconds >= 3', (v) => Number.isInteger(v) && Number(v) >= 3],
   sweepEveryMs: DURATION,
-  waitTimeoutMs: ['a finite number of milliseconds > 0', (v) => DURATION[1](v) && Number(v) > 0],
+  waitTimeoutMs: POSITIVE_DURATION,
   breakerMs: DURATION,
   recoverSlackMs: DURATION,
-  stateTtlMs: ['an integer number of milliseconds >= 1', isPositiveInt],
+  stateTtlMs: POSITIVE_MS,
   retry: RETRY,
   ledger: ['an object with started, finished and pending functions', isLedger],
 } as const satisfies Record<string, OptionRule>;
@@ -183,11 +189,7 @@ export class DistributedWriteGroup {
    * Call `init()` before the first `do`: calls made before it run in-process.
    */
   constructor(coordinator: RedisCoordinator, options: DistributedWriteOptions = {}, log?: Log) {
-    if (typeof (coordinator as Partial<RedisCoordinator> | undefined)?.eval !== 'function') {
-      throw new SingleflightArgumentError(
-        messages.NOT_A_COORDINATOR('DistributedWriteGroup', coordinator),
-      );
-    }
+    assertCoordinator('DistributedWriteGroup', coordinator);
     validateOptions('DistributedWriteGroup options', options, RULES);
     this.#coordinator = coordinator;
     this.#log = log ?? defaultLog;
@@ -321,10 +323,7 @@ export class DistributedWriteGroup {
       clearTimeout(state.recoverTimer);
       state.recoverTimer = undefined;
       for (const caller of [...state.batch, ...state.queue, ...state.waiting.splice(0)]) {
-        this.#reject(
-          caller,
-          new SingleflightAbortError(state.key, undefined, messages.WRITE_CLOSED(state.key)),
-        );
+        this.#reject(caller, closedError(state.key));
       }
       if (state.running !== undefined) running.push(state.running);
       this.#tidy(state);
@@ -375,10 +374,7 @@ export class DistributedWriteGroup {
       caller.ver = ver;
       if (caller.settled) continue;
       if (this.#closed) {
-        this.#reject(
-          caller,
-          new SingleflightAbortError(state.key, undefined, messages.WRITE_CLOSED(state.key)),
-        );
+        this.#reject(caller, closedError(state.key));
       } else {
         state.waiting.push(caller);
       }
@@ -579,17 +575,12 @@ export class DistributedWriteGroup {
 
   #retryLater(state: KeyState, error: Error): void {
     state.failures++;
-    const { attempts, backoffMs = 0 } = this.#retry;
-    if (state.failures >= attempts) {
+    if (state.failures >= this.#retry.attempts) {
       this.#log(messages.WRITE_RETRIES_EXHAUSTED(state.key, state.failures), error);
       state.failures = 0;
       return;
     }
-    const wait =
-      typeof backoffMs === 'function'
-        ? backoffMs(state.failures, error)
-        : backoffMs * 2 ** (state.failures - 1);
-    this.#scheduleRecover(state, Math.max(0, wait));
+    this.#scheduleRecover(state, Math.max(0, backoffDelay(this.#retry, state.failures, error)));
   }
 
   #leaseLost(state: KeyState, json: string): void {
@@ -627,12 +618,7 @@ export class DistributedWriteGroup {
     const waiting = state.waiting;
     let n = 0;
     while (n < waiting.length && waiting[n]!.ver <= upTo) n++;
-    for (const caller of waiting.splice(0, n)) {
-      if (caller.settled) continue;
-      caller.settled = true;
-      clearTimeout(caller.timer);
-      settle(caller);
-    }
+    for (const caller of waiting.splice(0, n)) if (claim(caller)) settle(caller);
   }
 
   /** A push covered `done`: if that is every event this instance saw, its crash watch is over. */
@@ -644,10 +630,7 @@ export class DistributedWriteGroup {
   }
 
   #reject(caller: Caller, error: unknown): void {
-    if (caller.settled) return;
-    caller.settled = true;
-    clearTimeout(caller.timer);
-    caller.reject(error);
+    if (claim(caller)) caller.reject(error);
   }
 
   #timeout(state: KeyState, caller: Caller): void {
@@ -699,13 +682,11 @@ export class DistributedWriteGroup {
 
   #fallBack(state: KeyState, callers: Caller[]): void {
     for (const caller of callers) {
-      const settled = caller.settled;
-      caller.settled = true;
-      clearTimeout(caller.timer);
+      const waits = claim(caller);
       // Run even for a caller that gave up: its write must not be lost.
       const outcome = this.#runLocal(state.key, caller.json, caller.run);
-      if (settled) outcome.catch(() => undefined);
-      else outcome.then(caller.resolve, caller.reject);
+      if (waits) outcome.then(caller.resolve, caller.reject);
+      else outcome.catch(() => undefined);
     }
   }
 
@@ -813,9 +794,7 @@ export class DistributedWriteGroup {
   #state(key: string): KeyState {
     let state = this.#keys.get(key);
     if (state === undefined) {
-      const id = createHash('sha1')
-        .update(this.#namespace + key)
-        .digest('hex');
+      const id = sha1Hex(this.#namespace + key);
       state = new KeyState(key, id, this.#namespace);
       this.#keys.set(key, state);
       this.#ids.set(id, state);
@@ -859,9 +838,20 @@ function asArray(reply: unknown): unknown[] {
 const text = (value: unknown): string =>
   typeof value === 'string' ? value : value == null ? '' : String(value);
 
-const escapeGlob = (value: string) => value.replace(/[*?[\]\\]/g, '\\$&');
+/** Marks `caller` settled and stops its timer; false when it was settled already. */
+function claim(caller: Caller): boolean {
+  if (caller.settled) return false;
+  caller.settled = true;
+  clearTimeout(caller.timer);
+  return true;
+}
 
 /** SingleflightTimeoutError, with the text of this wait (waitTimeoutMs, the write stays pending). */
 function waitTimeoutError(key: string, ms: number): SingleflightTimeoutError {
   return new SingleflightTimeoutError(key, ms, messages.WRITE_WAIT_TIMEOUT(key, ms));
+}
+
+/** SingleflightAbortError for a caller still waiting when the group closes. */
+function closedError(key: string): SingleflightAbortError {
+  return new SingleflightAbortError(key, undefined, messages.WRITE_CLOSED(key));
 }

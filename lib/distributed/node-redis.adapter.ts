@@ -1,13 +1,13 @@
 import { SingleflightArgumentError } from '../core/singleflight.errors.js';
 import * as messages from '../core/singleflight.messages.js';
-import { isPlainObject, validateOptions } from '../core/options.validator.js';
+import { isPlainObject, POSITIVE_DURATION, validateOptions } from '../core/options.validator.js';
 import {
   AdapterCoordinator,
   type ConnectionName,
   type CoordinatorDriver,
   type DriverEvents,
 } from './adapter-coordinator.js';
-import { bounded, DEFAULT_OP_TIMEOUT_MS, OP_TIMEOUT } from './bounded-command.js';
+import { bounded, DEFAULT_OP_TIMEOUT_MS } from './bounded-command.js';
 import type { RedisCoordinator } from './coordinator.interface.js';
 
 type MessageListener = (message: string, channel: string) => void;
@@ -93,7 +93,7 @@ export function nodeRedisAdapter(
   }
   validateOptions(WHERE, options, {
     subscriber: ['a node-redis client', isNodeRedisClient],
-    opTimeoutMs: OP_TIMEOUT,
+    opTimeoutMs: POSITIVE_DURATION,
   });
   const opTimeoutMs = options.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS;
   return new AdapterCoordinator(

@@ -109,7 +109,7 @@ export function decodeResult(text: string): DecodedResult {
 }
 
 /** The plain-data part of an error; HttpException's status and response are found by duck typing. */
-export function errorFields(error: unknown): RemoteErrorFields {
+function errorFields(error: unknown): RemoteErrorFields {
   const e = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
   const fields: RemoteErrorFields = {
     name: typeof e.name === 'string' ? e.name : 'Error',

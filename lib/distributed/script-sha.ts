@@ -8,10 +8,15 @@ const shas = new WeakMap<RedisScript, string>();
 export function scriptSha(script: RedisScript): string {
   let sha = shas.get(script);
   if (sha === undefined) {
-    sha = createHash('sha1').update(script.source).digest('hex');
+    sha = sha1Hex(script.source);
     shas.set(script, sha);
   }
   return sha;
+}
+
+/** The SHA1 (hex) of `text`: a script's digest, and the hash tag of a user key in Redis. */
+export function sha1Hex(text: string): string {
+  return createHash('sha1').update(text).digest('hex');
 }
 
 /** Redis does not have the script cached (restart, failover, SCRIPT FLUSH): run it with EVAL. */

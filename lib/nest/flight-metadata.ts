@@ -75,3 +75,8 @@ export function returnKind(target: object, propertyKey: string | symbol): Return
   if (isObservable(type.prototype) || type.name === 'Observable') return 'observable';
   return type.name || 'a synchronous value';
 }
+
+/** Whether a method's result is a Promise or another thenable. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}

@@ -1,6 +1,7 @@
 import { Observable, finalize, tap } from 'rxjs';
 import type { CallOptions } from '../core/group.interfaces.js';
 import { SingleflightAbortError, SingleflightTimeoutError } from '../core/singleflight.errors.js';
+import { isThenable } from './flight-metadata.js';
 import type { FlightObserver } from './flight-observer.js';
 
 type Run = (...args: unknown[]) => unknown;
@@ -215,10 +216,6 @@ function isOwnLeave(
     (error instanceof SingleflightTimeoutError || error instanceof SingleflightAbortError) &&
     error.key === key
   );
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
 
 function secondsSince(started: number): number {

@@ -9,9 +9,10 @@ import * as messages from '../core/singleflight.messages.js';
 import { WriteGroup } from '../core/write-group.js';
 import { type DistributedFlight, MISS_SENTINEL } from '../distributed/distributed-flight.js';
 import type { DistributedWriteGroup } from '../distributed/distributed-write-group.js';
+import type { WriteRunContext } from '../distributed/distributed-write-group.interfaces.js';
 import { isRemoteError } from '../distributed/remote-flight.error.js';
 import { ObservableGroup } from '../rx/observable-group.js';
-import { type FlightMetadata, type ReturnKind, keyPartOf } from './flight-metadata.js';
+import { type FlightMetadata, type ReturnKind, isThenable, keyPartOf } from './flight-metadata.js';
 import type { FlightObserver } from './flight-observer.js';
 import { FlightProbe, SharedProbe, WriteProbe } from './flight-probe.js';
 import type {
@@ -81,19 +82,17 @@ export class FlightRunner {
       this.#observer?.called(meta.scope, `${meta.scope}:${part}`, 'cached');
       return hit;
     }
+    const key = `${meta.scope}:${part}`;
     if (prepared.returns === 'observable') {
-      return this.#share$(meta, part, () => method.apply(self, args) as Observable<unknown>);
+      return this.#share$(meta, key, () => method.apply(self, args) as Observable<unknown>);
     }
     if (prepared.returns === 'unknown') {
-      return this.#firstCall(meta, prepared, part, self, method, args);
+      return this.#firstCall(meta, prepared, key, self, method, args);
     }
     const run = () => method.apply(self, args);
     const fleet = prepared.fleet;
-    const work =
-      fleet === undefined
-        ? run
-        : this.#acrossInstances(fleet, `${meta.scope}:${part}`, run, policy);
-    return this.#do(meta, part, work, policy, prepared.call);
+    const work = fleet === undefined ? run : this.#acrossInstances(fleet, key, run, policy);
+    return this.#do(meta, key, work, policy, prepared.call);
   }
 
   write(meta: FlightMetadata, self: object, method: Method, args: unknown[]): Promise<unknown> {
@@ -115,18 +114,20 @@ export class FlightRunner {
       merge = probe.merge(merge);
     }
     const fleet = prepared.fleetWrites;
+    // A fleet run calls with the newest arguments and the run's context.
+    const fleetRun = (call: Method) => (latest: unknown[], context: WriteRunContext) =>
+      Promise.resolve(withContext ? call(...latest, context) : call(...latest));
     if (fleet !== undefined && !prepared.handled) {
       // So that this instance can push the method's keys when it recovers them from Redis.
-      fleet.handle(meta.scope, (latest, context) =>
-        Promise.resolve(method.apply(self, withContext ? [...latest, context] : latest)),
+      fleet.handle(
+        meta.scope,
+        fleetRun((...latest) => method.apply(self, latest)),
       );
       prepared.handled = true;
     }
     let outcome: Promise<unknown>;
     if (fleet !== undefined) {
-      outcome = fleet.do(key, args, (latest, context) =>
-        Promise.resolve(withContext ? run(...latest, context) : run(...latest)),
-      );
+      outcome = fleet.do(key, args, fleetRun(run));
     } else {
       const inProcess = withContext ? withLocalContext(key, run) : run;
       outcome = this.writes.do(key, inProcess, { args, merge, retry: prepared.writes!.retry });
@@ -235,12 +236,11 @@ export class FlightRunner {
    */
   #do(
     meta: FlightMetadata,
-    part: string,
+    key: string,
     run: () => unknown,
     policy: CachePolicy | undefined,
     call: CallOptions | undefined,
   ): Promise<unknown> {
-    const key = `${meta.scope}:${part}`;
     const cache = policy === undefined ? null : this.cache;
     const probe =
       this.#observer && new FlightProbe(this.#observer, meta.scope, key, cache !== null);
@@ -250,13 +250,12 @@ export class FlightRunner {
     return probe === undefined ? outcome : probe.called(outcome, call);
   }
 
-  /** The shared Observable flight of a key; with an observer, probes watch each subscription. */
+  /** The shared Observable flight of `key`; with an observer, probes watch each subscription. */
   #share$(
     meta: FlightMetadata,
-    part: string,
+    key: string,
     source: () => Observable<unknown>,
   ): Observable<unknown> {
-    const key = `${meta.scope}:${part}`;
     const probe = this.#observer && new SharedProbe(this.#observer, meta.scope, key);
     if (probe === undefined) return this.observables.share$(key, source);
     return probe.calls(this.observables.share$(key, probe.source(source)));
@@ -283,7 +282,7 @@ export class FlightRunner {
   #firstCall(
     meta: FlightMetadata,
     prepared: Prepared,
-    part: string,
+    key: string,
     self: object,
     method: Method,
     args: unknown[],
@@ -292,7 +291,7 @@ export class FlightRunner {
     let ran = false;
     const outcome = this.#do(
       meta,
-      part,
+      key,
       () => {
         ran = true;
         return (result = method.apply(self, args));
@@ -307,7 +306,7 @@ export class FlightRunner {
       prepared.peek = undefined;
       void outcome.catch(() => undefined);
       const source = result;
-      return this.observables.share$(`${meta.scope}:${part}`, () => source);
+      return this.observables.share$(key, () => source);
     }
     if (isThenable(result)) {
       prepared.returns = 'promise';
@@ -327,10 +326,6 @@ export class FlightRunner {
  */
 function withLocalContext(key: string, run: Method): Method {
   return (...latest) => run(...latest, { key, fence: 0, signal: new AbortController().signal });
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
 
 function withoutUndefined<T extends object>(options: T): T | undefined {
