@@ -12,7 +12,8 @@ const stringify = configure({ deterministic: true, circularValue: TypeError, big
 /**
  * A stable key for an argument list: object keys in any order give the same key, and two argument
  * lists get the same key only if they hold the same plain data. Anything that is not plain data
- * (class instances such as an HTTP request, functions, symbols, Maps, cycles) throws a
+ * (class instances such as an HTTP request, functions, symbols, Maps, cycles, arrays with holes or
+ * extra properties) throws a
  * SingleflightKeyError rather than being dropped, so two users can never share a result by accident.
  * `where` names the method in the message.
  *
@@ -64,7 +65,12 @@ function tagged(raw: unknown, value: unknown, where: string, path: string): unkn
     case 'bigint':
       return `${TAG}${raw}n`;
     case 'object':
-      if (raw === null || Array.isArray(raw)) return raw;
+      if (raw === null) return raw;
+      if (Array.isArray(raw)) {
+        const flaw = arrayFlaw(raw);
+        if (flaw === undefined) return raw;
+        throw new SingleflightKeyError(messages.UNSERIALIZABLE_ARGUMENT(where, path, flaw));
+      }
       if (isDate(raw)) return `${TAG}date:${Date.prototype.getTime.call(raw)}`;
       // `raw`, not `value`: value is what a toJSON method returned, so { toJSON: () => 1 } would
       // share the key of 1. Walking raw reaches the toJSON function and rejects it.
@@ -82,6 +88,26 @@ function tagged(raw: unknown, value: unknown, where: string, path: string): unkn
         messages.UNSERIALIZABLE_ARGUMENT(where, path, `a ${typeof raw}`),
       );
   }
+}
+
+/**
+ * Why JSON would lose part of this array, if it would: a hole reads as undefined, and properties
+ * other than its items, symbol keys included, are dropped; a subclass is a class instance.
+ */
+function arrayFlaw(array: readonly unknown[]): string | undefined {
+  const proto = Object.getPrototypeOf(array) as unknown;
+  // Array.prototype is itself an array, in every realm; a subclass's prototype is not.
+  if (!Array.isArray(proto)) return `an instance of ${className(array)}`;
+  const keys = Object.keys(array);
+  const n = array.length;
+  // Own index keys come first, in order: n keys ending with index n - 1 are the n items, no more.
+  const dense = keys.length === n && (n === 0 || keys[n - 1] === String(n - 1));
+  if (!dense || Object.getOwnPropertySymbols(array).length > 0) {
+    return keys.length < n && !keys.some((k) => !/^\d+$/.test(k))
+      ? 'an array with holes'
+      : 'an array with properties besides its items';
+  }
+  return undefined;
 }
 
 function isPlain(value: object): boolean {

@@ -286,6 +286,30 @@ describe('serializeArgs', () => {
       expect(message).toMatch(/explicit key/);
     });
 
+    it('an array that JSON would read lossily: holes, extra properties, a subclass', () => {
+      const holes = [1, 2, 3];
+      delete holes[1];
+      const extra = Object.assign([1, 2], { tenant: 'a' });
+      const symbol = Object.assign([1], { [Symbol('s')]: 1 });
+      // A hole and an extra property together: as many own keys as items, still not the items.
+      const both = Object.assign([1, 2, 3], { tenant: 'a' });
+      delete both[1];
+      class Ids extends Array<number> {}
+      expect(() => key(holes)).toThrow(/argument 1 \(an array with holes\)/);
+      expect(() => key({ ids: holes })).toThrow(/property "ids" \(an array with holes\)/);
+      expect(() => key(extra)).toThrow(/argument 1 \(an array with properties besides its items\)/);
+      expect(() => key(symbol)).toThrow(/an array with properties besides its items/);
+      expect(() => key(both)).toThrow(/an array with properties besides its items/);
+      expect(() => key(Ids.from([1]))).toThrow(/argument 1 \(an instance of Ids\)/);
+      for (const args of [[holes], [extra], [symbol], [both]]) {
+        expect(() => serializeArgs(args, WHERE)).toThrow(SingleflightKeyError);
+      }
+      // Plain arrays of any realm, empty or not, and undefined items written out, are plain data.
+      expect(key([1, undefined, 3])).not.toBe(key([1, null, 3]));
+      expect(key(runInNewContext('[1, 2]'))).toBe(key([1, 2]));
+      expect(key([], [[]])).toBe(key([], [[]]));
+    });
+
     it('an instance of an unnamed class is named as such', () => {
       const Anonymous = (() => class {})();
       Object.defineProperty(Anonymous, 'name', { value: '' });
