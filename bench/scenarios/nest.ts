@@ -2,9 +2,7 @@
  * The decorators against what a user would write by hand, in a real Nest application context.
  *
  *   NEST  200k calls, each its own key: `@SingleFlight(keyFn)` against the same method calling
- *         `Group.do` itself with the user's key and work (the decorator and its scoped key).
- *   NEST-KEY  the same against `Group.do` with the key the decorator builds, `Class.method:…`
- *         (the cost of the decorator's wrapper alone).
+ *         `Group.do` itself with the user's key and work (the cost of the decorator).
  *   D     200k calls over 100 keys through `@SingleFlight({ ttl })` with the module's default
  *         in-memory cache: nearly all are cache hits. Against a bare Map cache written by hand, and,
  *         for reference, cache-manager's own `wrap()` on the same workload.
@@ -39,11 +37,6 @@ class UserService {
 
   viaGroup(id: string): Promise<number> {
     return this.group.do(`user:${id}`, () => this.load(id));
-  }
-
-  /** The key the decorator builds for viaDecorator, by hand: the same work to the byte. */
-  viaGroupScoped(id: string): Promise<number> {
-    return this.group.do(`UserService.viaDecorator:user:${id}`, () => this.load(id));
   }
 
   @SingleFlight((id: string) => `user:${id}`)
@@ -108,25 +101,6 @@ registerScenario({
     {
       name: '@SingleFlight() default key',
       run: () => uniqueCalls((id) => users.viaDefaultKey(id)),
-    },
-  ],
-});
-
-registerScenario({
-  id: 'NEST-KEY',
-  title: '200k unique keys through a decorated method vs Group.do with the same scoped key',
-  unit: 'ns',
-  per: 'call',
-  ops: CALLS,
-  contenders: [
-    {
-      name: 'Group.do, key Class.method:…',
-      run: () => uniqueCalls((id) => users.viaGroupScoped(id)),
-    },
-    {
-      name: '@SingleFlight(keyFn)',
-      run: () => uniqueCalls((id) => users.viaDecorator(id)),
-      target: { kind: 'ratio', max: 1.2 },
     },
   ],
 });

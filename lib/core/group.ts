@@ -47,11 +47,36 @@ class Flight<T = unknown> {
   /** Callers still waiting; when the last one leaves, the work is aborted and the key freed. */
   waiting = 1;
   settled = false;
-  /** Whether #flights maps the key to this flight: settling then needs no lookup to know. */
+  /** Whether its keyspace maps the key to this flight: settling then needs no lookup to know. */
   linked = true;
   extra: FlightExtra<T> | undefined = undefined;
-  constructor(readonly key: string) {}
 }
+
+/**
+ * Flights whose keys share a prefix: the group's own keys (no prefix), or a decorated method's,
+ * `Class.method:`. A method's flights live in a Map of their own, keyed by the part after the
+ * prefix, so a call needs no long key built and hashed.
+ */
+class Keyspace {
+  readonly flights = new Map<string, Flight>();
+  constructor(readonly prefix: string) {}
+
+  /** The key as users see it, in errors and in `forget()`; built only when needed. */
+  whole(key: string): string {
+    return this.prefix === '' ? key : this.prefix + key;
+  }
+}
+
+/**
+ * The flights of one decorated method in a Group: `do(part)` is `group.do(`${scope}:${part}`)`
+ * without building that key. Internal: the Nest layer reaches it through `group[SCOPED](scope)`.
+ */
+export interface ScopedFlights {
+  do<T>(part: string, fn: Work<T>, options?: CallOptions): Promise<T>;
+}
+
+/** The Group method that gives a scope's flights; not exported by the package. */
+export const SCOPED = Symbol('Group.scoped');
 
 /** What only some flights need: a signal, an expiry, a parent flight, a retry on error. */
 class FlightExtra<T> {
@@ -82,7 +107,9 @@ class FlightExtra<T> {
  * @publicApi
  */
 export class Group {
-  readonly #flights = new Map<string, Flight>();
+  readonly #own = new Keyspace('');
+  /** Decorated methods' keyspaces by scope (`Class.method`, never with a ':' in it). */
+  readonly #scopes = new Map<string, Keyspace>();
   readonly #counts = {
     calls: 0,
     flights: 0,
@@ -116,14 +143,14 @@ export class Group {
    * A caller that arrives once the flight has settled starts a new one.
    */
   do<T>(key: string, fn: Work<T>, options?: CallOptions): Promise<T> {
-    return this.#call(key, fn, options, undefined);
+    return this.#call(this.#own, key, fn, options, undefined);
   }
 
   /** Like `do`, but never rejects: resolves to Go's `{ value, error, shared }`. */
   doResult<T>(key: string, fn: Work<T>, options?: CallOptions): Promise<FlightResult<T>> {
     let flight: Flight<T> | undefined;
     let retrier = false;
-    const outcome = this.#call(key, fn, options, (entered, retries) => {
+    const outcome = this.#call(this.#own, key, fn, options, (entered, retries) => {
       flight = entered;
       retrier = retries;
     });
@@ -161,19 +188,42 @@ export class Group {
 
   /**
    * Later callers of `key` start a new flight. Callers already waiting still get the old outcome,
-   * and the old flight, when it settles, leaves the new one alone.
+   * and the old flight, when it settles, leaves the new one alone. A decorated method's flight is
+   * forgotten by its whole key, `Class.method:<key>`.
    */
   forget(key: string): void {
-    const flight = this.#flights.get(key);
-    if (flight === undefined) return;
-    flight.linked = false;
-    this.#flights.delete(key);
-    this.#counts.forgets++;
+    if (this.#forget(this.#own, key)) return;
+    // A decorated method's key, `Class.method:<key>`: its scope has no ':'.
+    const colon = key.indexOf(':');
+    const space = colon < 0 ? undefined : this.#scopes.get(key.slice(0, colon));
+    if (space !== undefined) this.#forget(space, key.slice(colon + 1));
   }
 
   /** Counters since the group was made, and the number of keys in flight. */
   stats(): GroupStats {
-    return { ...this.#counts, size: this.#flights.size };
+    let size = this.#own.flights.size;
+    for (const space of this.#scopes.values()) size += space.flights.size;
+    return { ...this.#counts, size };
+  }
+
+  /**
+   * The flights of a decorated method, `Class.method`: what `@SingleFlight()` calls. They are this
+   * group's flights (stats, `forget('Class.method:<key>')`), kept apart from direct calls' keys.
+   */
+  [SCOPED](scope: string): ScopedFlights {
+    let space = this.#scopes.get(scope);
+    if (space === undefined) this.#scopes.set(scope, (space = new Keyspace(`${scope}:`)));
+    const within = space;
+    return { do: (part, fn, options) => this.#call(within, part, fn, options, undefined) };
+  }
+
+  #forget(space: Keyspace, key: string): boolean {
+    const flight = space.flights.get(key);
+    if (flight === undefined) return false;
+    flight.linked = false;
+    space.flights.delete(key);
+    this.#counts.forgets++;
+    return true;
   }
 
   /**
@@ -181,6 +231,7 @@ export class Group {
    * joined or led, and whether it retries on error; plain `do` passes none, so joiners cost nothing.
    */
   #call<T>(
+    space: Keyspace,
     key: string,
     fn: Work<T>,
     options: CallOptions | undefined,
@@ -190,28 +241,30 @@ export class Group {
     try {
       if (options !== undefined) {
         validateOptions('call options', options, CALL_RULES);
-        if (options.signal?.aborted) return this.#abortedAtOnce(key, options.signal);
+        if (options.signal?.aborted) return this.#abortedAtOnce(space, key, options.signal);
       }
-      flight = this.#enter(key, fn, options?.forgetAfter);
+      flight = this.#enter(space, key, fn, options?.forgetAfter);
     } catch (error) {
       return Promise.reject(error);
     }
     const retrier = this.#joined && !(options?.shareErrors ?? this.#shareErrors);
     if (entered !== undefined) entered(flight, retrier);
     // Plain joiners get the leader's promise itself: nothing is allocated per joiner.
-    const outcome = retrier ? this.#retryOnError(flight, fn) : flight.promise;
-    return options === undefined ? outcome : this.#wait(flight, outcome, options, retrier);
+    const outcome = retrier ? this.#retryOnError(flight, space, key, fn) : flight.promise;
+    return options === undefined
+      ? outcome
+      : this.#wait(flight, space, key, outcome, options, retrier);
   }
 
   /** Joins the flight of `key` or starts one; sets #joined to say which. */
-  #enter<T>(key: string, fn: Work<T>, forgetAfter = this.#forgetAfter): Flight<T> {
+  #enter<T>(space: Keyspace, key: string, fn: Work<T>, forgetAfter = this.#forgetAfter): Flight<T> {
     assertKey(key);
     this.#counts.calls++;
-    const flight = this.#flights.get(key) as Flight<T> | undefined;
+    const flight = space.flights.get(key) as Flight<T> | undefined;
     if (flight !== undefined && this.#joinable(flight)) {
       const context = this.#context?.getStore() ?? this.#running;
       if (context !== undefined && isWithin(context, flight)) {
-        throw new SingleflightReentryError(key);
+        throw new SingleflightReentryError(space.whole(key));
       }
       flight.dups++;
       flight.waiting++;
@@ -219,10 +272,10 @@ export class Group {
       this.#joined = true;
       return flight;
     }
-    assertFn(key, fn);
+    assertFn(space.whole(key), fn);
     // An expired flight loses its key to the new one (forgetAfter).
     if (flight !== undefined) flight.linked = false;
-    const started = this.#start(key, fn, forgetAfter);
+    const started = this.#start(space, key, fn, forgetAfter);
     // Set after the work ran: a nested call inside it may have set #joined for its own key.
     this.#joined = false;
     return started;
@@ -233,12 +286,12 @@ export class Group {
     return expires === undefined || performance.now() < expires;
   }
 
-  #start<T>(key: string, fn: Work<T>, forgetAfter: number | undefined): Flight<T> {
+  #start<T>(space: Keyspace, key: string, fn: Work<T>, forgetAfter: number | undefined): Flight<T> {
     const parent = this.#context?.getStore() ?? this.#running;
-    const flight = new Flight<T>(key);
+    const flight = new Flight<T>();
     if (parent !== undefined) extraOf(flight).parent = parent;
     if (forgetAfter !== undefined) extraOf(flight).expires = performance.now() + forgetAfter;
-    this.#flights.set(key, flight);
+    space.flights.set(key, flight);
     this.#counts.flights++;
     // The signal is made only for work that takes it: an AbortController is not free.
     const signal =
@@ -252,9 +305,9 @@ export class Group {
       result = this.#context ? this.#context.run(flight, fn, signal!) : fn(signal!);
     } catch (thrown) {
       // Release at once: a synchronous throw must never leave the key poisoned.
-      this.#settle(flight);
+      this.#settle(flight, space, key);
       this.#counts.errors++;
-      flight.promise = Promise.reject(toError(key, thrown));
+      flight.promise = Promise.reject(toError(space.whole(key), thrown));
       return flight;
     } finally {
       this.#running = previous;
@@ -263,35 +316,35 @@ export class Group {
     // that retries at once starts a new flight.
     flight.promise = Promise.resolve(result).then(
       (value) => {
-        this.#settle(flight);
+        this.#settle(flight, space, key);
         return value;
       },
       (thrown: unknown) => {
         if (!flight.settled) this.#counts.errors++;
-        this.#settle(flight);
-        throw toError(key, thrown);
+        this.#settle(flight, space, key);
+        throw toError(space.whole(key), thrown);
       },
     );
     return flight;
   }
 
   /** Marks the flight settled and frees its key, unless forget() already gave the key a new one. */
-  #settle(flight: Flight): void {
+  #settle(flight: Flight, space: Keyspace, key: string): void {
     flight.settled = true;
-    // `linked` stands for `#flights.get(key) === flight`, without a second lookup per flight.
+    // `linked` stands for `space.flights.get(key) === flight`, without a second lookup per flight.
     if (flight.linked) {
       flight.linked = false;
-      this.#flights.delete(flight.key);
+      space.flights.delete(key);
     }
   }
 
-  #retryOnError<T>(flight: Flight<T>, fn: Work<T>): Promise<T> {
+  #retryOnError<T>(flight: Flight<T>, space: Keyspace, key: string, fn: Work<T>): Promise<T> {
     const extra = extraOf(flight);
     extra.retriers++;
     return (extra.retry ??= flight.promise.catch((error: unknown) => {
       // Every joiner left while the first flight ran: nobody to run it again for.
       if (extra.retriers === 0) throw error;
-      const next = (extra.next = this.#enter(flight.key, fn));
+      const next = (extra.next = this.#enter(space, key, fn));
       // #enter counted the joiners as one caller; each waits (and may leave) on its own.
       next.waiting += extra.retriers - 1;
       next.dups += extra.retriers - 1;
@@ -300,16 +353,18 @@ export class Group {
   }
 
   /** A caller whose signal aborted before the call: it neither starts nor joins a flight. */
-  #abortedAtOnce<T>(key: string, signal: AbortSignal): Promise<T> {
+  #abortedAtOnce<T>(space: Keyspace, key: string, signal: AbortSignal): Promise<T> {
     assertKey(key);
     this.#counts.calls++;
     this.#counts.aborts++;
-    return Promise.reject(new SingleflightAbortError(key, signal.reason));
+    return Promise.reject(new SingleflightAbortError(space.whole(key), signal.reason));
   }
 
   /** Waits for `outcome` unless this caller's timeout or signal fires first. */
   #wait<T>(
     flight: Flight<T>,
+    space: Keyspace,
+    key: string,
     outcome: Promise<T>,
     { timeout, signal }: CallOptions,
     retrier: boolean,
@@ -319,8 +374,8 @@ export class Group {
       // Aborted by the work itself, synchronously: nobody else may hold `outcome`.
       outcome.then(undefined, ignore);
       this.#counts.aborts++;
-      this.#leave(flight, retrier);
-      return Promise.reject(new SingleflightAbortError(flight.key, signal.reason));
+      this.#leave(flight, space, key, retrier);
+      return Promise.reject(new SingleflightAbortError(space.whole(key), signal.reason));
     }
     return new Promise<T>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -331,15 +386,15 @@ export class Group {
       const onAbort = () => {
         stop();
         this.#counts.aborts++;
-        this.#leave(flight, retrier);
-        reject(new SingleflightAbortError(flight.key, signal!.reason));
+        this.#leave(flight, space, key, retrier);
+        reject(new SingleflightAbortError(space.whole(key), signal!.reason));
       };
       if (timeout !== undefined) {
         timer = setTimeout(() => {
           stop();
           this.#counts.timeouts++;
-          this.#leave(flight, retrier);
-          reject(new SingleflightTimeoutError(flight.key, timeout));
+          this.#leave(flight, space, key, retrier);
+          reject(new SingleflightTimeoutError(space.whole(key), timeout));
         }, timeout);
       }
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -357,17 +412,18 @@ export class Group {
   }
 
   /** A caller left early. When it was the last, abort the work and free the key for new callers. */
-  #leave(flight: Flight, retrier: boolean): void {
+  #leave(flight: Flight, space: Keyspace, key: string, retrier: boolean): void {
     if (retrier) {
       // The joiner waits on the retry flight once it began, and is no longer a retrier either way.
       const extra = extraOf(flight);
-      if (extra.next !== undefined) return this.#leave(extra.next, false);
+      if (extra.next !== undefined) return this.#leave(extra.next, space, key, false);
       extra.retriers--;
     }
     if (flight.settled || --flight.waiting > 0) return;
-    this.#settle(flight);
+    this.#settle(flight, space, key);
+    const whole = space.whole(key);
     flight.extra?.controller?.abort(
-      new SingleflightAbortError(flight.key, undefined, messages.ABANDONED(flight.key)),
+      new SingleflightAbortError(whole, undefined, messages.ABANDONED(whole)),
     );
   }
 }

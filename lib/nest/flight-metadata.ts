@@ -53,7 +53,8 @@ export function keyPartOf(meta: FlightMetadata, args: unknown[]): string {
   if (source === undefined) return args.length === 0 ? '' : serializeArgs(args, meta.scope);
   let key: unknown;
   try {
-    key = source(...args);
+    // Most key functions take one argument: calling them without a spread is measurably faster.
+    key = args.length === 1 ? source(args[0]) : source(...args);
   } catch (error) {
     throw new SingleflightKeyError(messages.KEY_FN_THREW(meta.scope), { cause: error });
   }

@@ -2,7 +2,7 @@ import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
 import { type Observable, isObservable, throwError } from 'rxjs';
 import { FlightCache } from '../cache/flight-cache.js';
 import type { CachePolicy } from '../cache/flight-cache.interfaces.js';
-import { Group } from '../core/group.js';
+import { Group, SCOPED, type ScopedFlights } from '../core/group.js';
 import type { CallOptions } from '../core/group.interfaces.js';
 import { SingleflightOptionsError } from '../core/singleflight.errors.js';
 import * as messages from '../core/singleflight.messages.js';
@@ -33,6 +33,8 @@ interface Prepared {
   policy: CachePolicy | undefined;
   /** Answers a cached method's hits from the local mirror by key part; undefined: no mirror. */
   peek: ((part: string) => Promise<unknown> | undefined) | undefined;
+  /** The method's flights in the app's Group, by key part (Promise methods). */
+  flights: ScopedFlights | undefined;
   writes: MergeWritesOptions | undefined;
   /** The fleet-wide engines this method uses (with `redis`, unless it opted out). */
   fleet: DistributedFlight | undefined;
@@ -82,17 +84,14 @@ export class FlightRunner {
       this.#observer?.called(meta.scope, `${meta.scope}:${part}`, 'cached');
       return hit;
     }
-    const key = `${meta.scope}:${part}`;
     if (prepared.returns === 'observable') {
+      const key = `${meta.scope}:${part}`;
       return this.#share$(meta, key, () => method.apply(self, args) as Observable<unknown>);
     }
     if (prepared.returns === 'unknown') {
-      return this.#firstCall(meta, prepared, key, self, method, args);
+      return this.#firstCall(meta, prepared, part, self, method, args);
     }
-    const run = () => method.apply(self, args);
-    const fleet = prepared.fleet;
-    const work = fleet === undefined ? run : this.#acrossInstances(fleet, key, run, policy);
-    return this.#do(meta, key, work, policy, prepared.call);
+    return this.#do(meta, prepared, part, () => method.apply(self, args));
   }
 
   write(meta: FlightMetadata, self: object, method: Method, args: unknown[]): Promise<unknown> {
@@ -155,6 +154,7 @@ export class FlightRunner {
         call: undefined,
         policy: undefined,
         peek: undefined,
+        flights: undefined,
         writes: { merge: own.merge, retry: own.retry ?? this.options.retry, context: own.context },
         fleet: undefined,
         fleetWrites,
@@ -187,6 +187,7 @@ export class FlightRunner {
           }
         : undefined,
       peek: caching ? this.cache?.peekerOf(meta.scope) : undefined,
+      flights: meta.returns === 'observable' ? undefined : this.group[SCOPED](meta.scope),
       writes: undefined,
       // An Observable cannot travel between instances: those stay in-process.
       fleet:
@@ -231,22 +232,29 @@ export class FlightRunner {
   }
 
   /**
-   * Starts or joins the flight of `key`, through the cache when `policy` applies: the one place
-   * Promise flights start. With an observer, probes watch the call; without, it adds nothing.
+   * Starts or joins the flight of `${meta.scope}:${part}`, through the cache when a ttl applies and
+   * across instances with Redis: the one place Promise flights start. With an observer, probes
+   * watch the call; without, it adds nothing. The whole key is built only for those that need it.
    */
   #do(
     meta: FlightMetadata,
-    key: string,
+    prepared: Prepared,
+    part: string,
     run: () => unknown,
-    policy: CachePolicy | undefined,
-    call: CallOptions | undefined,
   ): Promise<unknown> {
+    const { policy, fleet, call } = prepared;
+    const flights = prepared.flights!;
+    if (policy === undefined && fleet === undefined && this.#observer === undefined) {
+      return flights.do(part, run, call);
+    }
+    const key = `${meta.scope}:${part}`;
     const cache = policy === undefined ? null : this.cache;
     const probe =
       this.#observer && new FlightProbe(this.#observer, meta.scope, key, cache !== null);
-    const work = probe === undefined ? run : probe.work(run);
+    let work = fleet === undefined ? run : this.#acrossInstances(fleet, key, run, policy);
+    if (probe !== undefined) work = probe.work(work);
     const fn = cache === null ? work : () => cache.load(key, work, policy!);
-    const outcome = this.group.do(key, probe === undefined ? fn : probe.flight(fn), call);
+    const outcome = flights.do(part, probe === undefined ? fn : probe.flight(fn), call);
     return probe === undefined ? outcome : probe.called(outcome, call);
   }
 
@@ -282,22 +290,22 @@ export class FlightRunner {
   #firstCall(
     meta: FlightMetadata,
     prepared: Prepared,
-    key: string,
+    part: string,
     self: object,
     method: Method,
     args: unknown[],
   ): unknown {
     let result: unknown;
     let ran = false;
+    // Neither cached nor shared across instances: what it returns is not known yet.
     const outcome = this.#do(
       meta,
-      key,
+      { ...prepared, policy: undefined, fleet: undefined },
+      part,
       () => {
         ran = true;
         return (result = method.apply(self, args));
       },
-      undefined,
-      prepared.call,
     );
     if (!ran) return outcome;
     if (isObservable(result)) {
@@ -306,7 +314,7 @@ export class FlightRunner {
       prepared.peek = undefined;
       void outcome.catch(() => undefined);
       const source = result;
-      return this.observables.share$(key, () => source);
+      return this.observables.share$(`${meta.scope}:${part}`, () => source);
     }
     if (isThenable(result)) {
       prepared.returns = 'promise';

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { SingleFlight, SingleflightModule, SingleflightTimeoutError } from '../../lib/index.js';
+import {
+  Group,
+  SingleFlight,
+  SingleflightModule,
+  SingleflightTimeoutError,
+} from '../../lib/index.js';
 import { deferred } from '../support/deferred.js';
 
 @Injectable()
@@ -46,6 +51,36 @@ afterAll(() => app.close());
 
 const reset = () => Object.assign(backend, { runs: 0, gate: deferred<void>() });
 
+describe("a decorated method's flights in the app's Group", () => {
+  it('count in stats(), and forget("Class.method:<key>") lets the next call start a new flight', async () => {
+    reset();
+    const group = app.get(Group);
+    const before = group.stats();
+    const first = backend.patient();
+    expect(group.stats()).toMatchObject({ size: before.size + 1, flights: before.flights + 1 });
+    group.forget('Backend.patient:other');
+    expect(group.stats().forgets).toBe(before.forgets);
+    group.forget('Backend.patient:patient');
+    expect(group.stats()).toMatchObject({ size: before.size, forgets: before.forgets + 1 });
+    const second = backend.patient();
+    backend.gate.resolve();
+    await Promise.allSettled([first, second]);
+    expect(backend.runs).toBe(2);
+    expect(group.stats().size).toBe(before.size);
+  });
+
+  it('are kept apart from direct Group.do calls of the same key, either way round', async () => {
+    reset();
+    const group = app.get(Group);
+    const direct = () =>
+      group.do('Backend.slow:old', () => backend.gate.promise.then(() => 'direct'));
+    const calls = [direct(), backend.slow(), direct()];
+    backend.gate.resolve();
+    expect(await Promise.all(calls)).toEqual(['direct', 1, 'direct']);
+    expect(backend.runs).toBe(1);
+  });
+});
+
 describe('per-method flight options', () => {
   it('forgetAfter: a flight older than that takes no more joiners', async () => {
     reset();
@@ -71,7 +106,10 @@ describe('per-method flight options', () => {
 
   it('timeout: the caller gives up, the flight finishes', async () => {
     reset();
-    await expect(backend.patient()).rejects.toBeInstanceOf(SingleflightTimeoutError);
+    const timedOut = backend.patient();
+    await expect(timedOut).rejects.toBeInstanceOf(SingleflightTimeoutError);
+    // The error names the key the decorator built, as forget() and the cache know it.
+    await expect(timedOut).rejects.toMatchObject({ key: 'Backend.patient:patient' });
     backend.gate.resolve();
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(backend.runs).toBe(1);
