@@ -41,17 +41,19 @@ export class SingleflightAbortError extends Error {
 }
 
 /**
- * A flight called its own key from inside its work: waiting would deadlock, so the inner call fails.
+ * A flight (or a `@MergeWrites()` run) called its own key from inside its work: waiting would
+ * deadlock, so the inner call fails.
  * @publicApi
  */
 export class SingleflightReentryError extends Error {
   override readonly name = 'SingleflightReentryError';
   /** Made by the library; the message says what happened and what to do. */
   constructor(
-    /** The key the flight called from inside its own work. */
+    /** The key the flight or run called from inside its own work. */
     readonly key: string,
+    message = messages.REENTRY(key),
   ) {
-    super(messages.REENTRY(key));
+    super(message);
   }
 }
 

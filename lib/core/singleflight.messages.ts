@@ -28,6 +28,12 @@ export const REENTRY = (key: string) =>
   `Key "${key}" was called again from inside its own flight, which would wait for itself forever. ` +
   'Use a different key for the inner call, or call the inner work directly.';
 
+export const WRITE_REENTRY = (key: string) =>
+  `Key "${key}" was written again from inside its own MergeWrites run (directly or through a run ` +
+  'of another key), which would wait for itself forever: that call would be the next run, which ' +
+  'starts only when this one ends. Use a different key for the inner call, or call the inner ' +
+  'work directly.';
+
 export const THROWN_VALUE = (key: string, value: unknown) =>
   `The work for key "${key}" threw a value that is not an Error (${show(value)}); it is kept as \`cause\`.`;
 

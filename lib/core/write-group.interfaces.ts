@@ -18,7 +18,8 @@ export interface RetryOptions {
 }
 
 /**
- * Options of `new WriteGroup(options)`.
+ * Options of `new WriteGroup(options)`; `SingleflightModule.forRoot()` passes its own `retry` and
+ * `detectAsyncReentry` to the app's WriteGroup.
  * @publicApi
  */
 export interface WriteGroupOptions {
@@ -27,6 +28,16 @@ export interface WriteGroupOptions {
    * @default undefined (a failed run is not tried again)
    */
   retry?: RetryOptions;
+  /**
+   * Detect a run that writes its own key after an `await` (directly or through a run of another
+   * key): that call would become the next run, which waits for this one, which waits for it, so
+   * it rejects with a SingleflightReentryError instead. Uses AsyncLocalStorage. A call made
+   * before the work's first `await` (of the first try, a retry or the follow-up run) is always
+   * detected, for free. Off, a re-entry after an `await` deadlocks the key. Off by default
+   * because AsyncLocalStorage slows every promise of the process on Node < 24.
+   * @default false
+   */
+  detectAsyncReentry?: boolean;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type {
   RetryOptions,
   WriteCallOptions,
@@ -5,6 +6,7 @@ import type {
   WriteGroupStats,
 } from './write-group.interfaces.js';
 import {
+  BOOLEAN,
   FUNCTION,
   type OptionRule,
   assertFn,
@@ -13,7 +15,8 @@ import {
   isPositiveInt,
   validateOptions,
 } from './options.validator.js';
-import { toError } from './singleflight.errors.js';
+import { SingleflightReentryError, toError } from './singleflight.errors.js';
+import * as messages from './singleflight.messages.js';
 
 type Run<A extends unknown[], T> = (...args: A) => T | PromiseLike<T>;
 
@@ -26,15 +29,27 @@ export const RETRY: OptionRule = [
       typeof v.backoffMs === 'function' ||
       (typeof v.backoffMs === 'number' && v.backoffMs >= 0 && Number.isFinite(v.backoffMs))),
 ];
-const GROUP_RULES = { retry: RETRY } as const;
+const GROUP_RULES = { retry: RETRY, detectAsyncReentry: BOOLEAN } as const;
 const CALL_RULES = {
   args: ['an array', Array.isArray],
   merge: FUNCTION,
   retry: RETRY,
 } as const satisfies Record<string, OptionRule>;
 
+/**
+ * One run, as re-entry detection sees it. A key's first run is its KeyState, each later run its
+ * Pending: no object is made for it.
+ */
+interface Frame {
+  /**
+   * The run whose work made the call this run is for, if any. Cleared when this run settles: a
+   * settled run waits for nothing, and keeps no chain of runs alive.
+   */
+  parent: Frame | undefined;
+}
+
 /** The one run that waits for the current one to settle, shared by every call made meanwhile. */
-class Pending {
+class Pending implements Frame {
   readonly promise: Promise<unknown>;
   resolve!: (value: unknown) => void;
   reject!: (error: unknown) => void;
@@ -42,6 +57,8 @@ class Pending {
     public fn: Run<unknown[], unknown>,
     public args: unknown[] | undefined,
     public retry: RetryOptions | undefined,
+    /** The run the newest of its calls made from inside a run came from. */
+    public parent: Frame | undefined,
   ) {
     this.promise = new Promise((resolve, reject) => {
       this.resolve = resolve;
@@ -50,8 +67,12 @@ class Pending {
   }
 }
 
-class KeyState {
+/** A key with a run in progress; also the frame of that key's first run. */
+class KeyState implements Frame {
   pending: Pending | undefined = undefined;
+  /** The run in progress: this state for the first run, then each Pending as it starts. */
+  current: Frame = this;
+  constructor(public parent: Frame | undefined) {}
 }
 
 /**
@@ -72,16 +93,23 @@ export class WriteGroup {
   readonly #keys = new Map<string, KeyState>();
   readonly #counts = { calls: 0, runs: 0, coalesced: 0, failures: 0, retries: 0 };
   readonly #retry: RetryOptions | undefined;
+  readonly #context: AsyncLocalStorage<Frame> | undefined;
+  /** The run whose work is running synchronously right now (re-entry before its first await). */
+  #running: Frame | undefined = undefined;
 
   /** A group of its own. Bad options throw a SingleflightOptionsError here. */
   constructor(options: WriteGroupOptions = {}) {
     validateOptions('WriteGroup options', options, GROUP_RULES);
     this.#retry = options.retry;
+    this.#context = options.detectAsyncReentry ? new AsyncLocalStorage() : undefined;
   }
 
   /**
    * Runs `fn` now if `key` is idle; otherwise waits for the current run and then runs the newest
    * call's `fn` once for every call made meanwhile (or `fn(...merge(...))` of their arguments).
+   * A call of `key` from inside its own run (or a run that run waits for) rejects with a
+   * SingleflightReentryError: before the work's first `await` always, after it with
+   * `detectAsyncReentry`.
    */
   do<T, A extends unknown[] = []>(
     key: string,
@@ -99,15 +127,22 @@ export class WriteGroup {
     const run = fn as Run<unknown[], unknown>;
     const args = options?.args;
     const retry = options?.retry ?? this.#retry;
+    // The run this call is made from, if any: the parent of the run it starts.
+    const caller = this.#context?.getStore() ?? this.#running;
     const state = this.#keys.get(key);
     if (state === undefined) {
-      const idle = new KeyState();
+      const idle = new KeyState(caller);
       this.#keys.set(key, idle);
-      return this.#run(key, idle, run, args, retry) as Promise<T>;
+      return this.#run(key, idle, idle, run, args, retry) as Promise<T>;
+    }
+    // The next run of `key` waits for the current one: if this call comes from inside it (or
+    // from a run it started), the current run would wait for itself.
+    if (caller !== undefined && isWithin(caller, state.current)) {
+      return Promise.reject(new SingleflightReentryError(key, messages.WRITE_REENTRY(key)));
     }
     const pending = state.pending;
     if (pending === undefined) {
-      state.pending = new Pending(run, args, retry);
+      state.pending = new Pending(run, args, retry, caller);
       return state.pending.promise as Promise<T>;
     }
     const merge = options?.merge as ((a: unknown[], b: unknown[]) => unknown[]) | undefined;
@@ -126,6 +161,7 @@ export class WriteGroup {
     pending.fn = run;
     pending.args = merged;
     pending.retry = retry;
+    if (caller !== undefined) pending.parent = caller;
     return pending.promise as Promise<T>;
   }
 
@@ -137,18 +173,21 @@ export class WriteGroup {
   #run(
     key: string,
     state: KeyState,
+    frame: Frame,
     fn: Run<unknown[], unknown>,
     args: unknown[] | undefined,
     retry: RetryOptions | undefined,
   ): Promise<unknown> {
     this.#counts.runs++;
     // The next run starts in these handlers, before this run's callers hear the outcome.
-    return this.#attempt(key, fn, args, retry).then(
+    return this.#attempt(key, frame, fn, args, retry).then(
       (value) => {
+        frame.parent = undefined;
         this.#next(key, state);
         return value;
       },
       (error: unknown) => {
+        frame.parent = undefined;
         this.#counts.failures++;
         this.#next(key, state);
         throw error;
@@ -158,13 +197,14 @@ export class WriteGroup {
 
   async #attempt(
     key: string,
+    frame: Frame,
     fn: Run<unknown[], unknown>,
     args: unknown[] | undefined,
     retry: RetryOptions | undefined,
   ): Promise<unknown> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await (args === undefined ? fn() : fn(...args));
+        return await this.#invoke(frame, fn, args);
       } catch (thrown) {
         const error = toError(key, thrown);
         if (retry === undefined || attempt >= retry.attempts) throw error;
@@ -181,6 +221,26 @@ export class WriteGroup {
     }
   }
 
+  /**
+   * Calls the work as `frame`, for every try of every run: a retry and the follow-up run are
+   * called from a microtask or a timer, where nothing else says which run they belong to.
+   */
+  #invoke(frame: Frame, fn: Run<unknown[], unknown>, args: unknown[] | undefined): unknown {
+    // Restore what ran before, not the parent: from a microtask that is nothing, and a stale
+    // #running would make outside callers look like re-entries.
+    const previous = this.#running;
+    this.#running = frame;
+    try {
+      const context = this.#context;
+      if (context !== undefined) {
+        return args === undefined ? context.run(frame, fn) : context.run(frame, fn, ...args);
+      }
+      return args === undefined ? fn() : fn(...args);
+    } finally {
+      this.#running = previous;
+    }
+  }
+
   #next(key: string, state: KeyState): void {
     const pending = state.pending;
     if (pending === undefined) {
@@ -188,11 +248,20 @@ export class WriteGroup {
       return;
     }
     state.pending = undefined;
-    this.#run(key, state, pending.fn, pending.args, pending.retry).then(
+    state.current = pending;
+    this.#run(key, state, pending, pending.fn, pending.args, pending.retry).then(
       pending.resolve,
       pending.reject,
     );
   }
+}
+
+/** Whether `run` is `frame` or one of the runs it was called from. */
+function isWithin(frame: Frame, run: Frame): boolean {
+  for (let f: Frame | undefined = frame; f !== undefined; f = f.parent) {
+    if (f === run) return true;
+  }
+  return false;
 }
 
 /** The wait (ms) before try `attempt + 1`: `backoffMs * 2^(attempt-1)`, or the user's function. */

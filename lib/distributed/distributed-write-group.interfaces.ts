@@ -115,6 +115,16 @@ export interface DistributedWriteOptions {
    * @default undefined (Redis alone)
    */
   ledger?: WriteLedger;
+  /**
+   * Detect a push that writes its own key after an `await` on this instance (it would wait for
+   * the follow-up push, which waits for it, until `waitTimeoutMs`): that call rejects with a
+   * SingleflightReentryError instead. Uses AsyncLocalStorage; it applies to the in-process
+   * fallback too. A call before the push's first `await` is always detected. Calls through
+   * another key (`a` pushes `b`, whose push writes `a`) are not. `forRoot()` passes its own
+   * `detectAsyncReentry` here unless `redis.writes` sets one.
+   * @default false
+   */
+  detectAsyncReentry?: boolean;
 }
 
 /**

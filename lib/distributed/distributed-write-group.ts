@@ -1,5 +1,7 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import {
+  BOOLEAN,
   DURATION,
   POSITIVE_DURATION,
   POSITIVE_MS,
@@ -10,6 +12,7 @@ import {
 } from '../core/options.validator.js';
 import {
   SingleflightAbortError,
+  SingleflightReentryError,
   SingleflightTimeoutError,
   toError,
 } from '../core/singleflight.errors.js';
@@ -54,6 +57,7 @@ const RULES = {
   stateTtlMs: POSITIVE_MS,
   retry: RETRY,
   ledger: ['an object with started, finished and pending functions', isLedger],
+  detectAsyncReentry: BOOLEAN,
 } as const satisfies Record<string, OptionRule>;
 
 const DEFAULT_RETRY: RetryOptions = { attempts: 3, backoffMs: 100 };
@@ -156,7 +160,8 @@ export class DistributedWriteGroup {
   readonly #ledger: WriteLedger | undefined;
   readonly #channel: string;
   readonly #breaker: CircuitBreaker;
-  readonly #local = new WriteGroup();
+  readonly #local: WriteGroup;
+  readonly #context: AsyncLocalStorage<KeyState> | undefined;
   readonly #keys = new Map<string, KeyState>();
   readonly #ids = new Map<string, KeyState>();
   readonly #handlers = new Map<string, AnyRun>();
@@ -182,6 +187,8 @@ export class DistributedWriteGroup {
   #sweeping = false;
   #sweepTimer: NodeJS.Timeout | undefined;
   #healTimer: NodeJS.Timeout | undefined;
+  /** The key whose push is running synchronously right now (a re-entry before its first await). */
+  #pushing: KeyState | undefined = undefined;
 
   /**
    * `coordinator`: `nodeRedisAdapter(client)`, `ioredisAdapter(client)` or your own (it stays
@@ -204,6 +211,9 @@ export class DistributedWriteGroup {
     this.#ledger = options.ledger;
     this.#channel = `${this.#namespace}:wdone`;
     this.#breaker = new CircuitBreaker(this.#breakerMs);
+    const detectAsyncReentry = options.detectAsyncReentry === true;
+    this.#local = new WriteGroup({ detectAsyncReentry });
+    this.#context = detectAsyncReentry ? new AsyncLocalStorage() : undefined;
   }
 
   /**
@@ -229,6 +239,9 @@ export class DistributedWriteGroup {
   /**
    * Records an event for `key` with `args` (JSON-safe) and settles once a push covering it has
    * finished somewhere in the fleet. The instance that runs calls `run(newestArgs, context)`.
+   * A call of `key` made by its own push rejects with a SingleflightReentryError (it would wait
+   * for the follow-up push, which waits for this one): before the push's first `await` always,
+   * after it with `detectAsyncReentry`.
    */
   do<A extends unknown[], T>(
     key: string,
@@ -244,6 +257,11 @@ export class DistributedWriteGroup {
       return Promise.reject(error);
     }
     this.#counts.calls++;
+    const pushing = this.#context?.getStore() ?? this.#pushing;
+    // Only while that push runs: a leftover timer of a finished push makes a plain call.
+    if (pushing !== undefined && pushing.key === key && pushing.running !== undefined) {
+      return Promise.reject(new SingleflightReentryError(key, messages.WRITE_REENTRY(key)));
+    }
     const push = run as AnyRun;
     if (!this.#usable()) return this.#runLocal(key, json, push) as Promise<T | undefined>;
     const state = this.#state(key);
@@ -462,7 +480,11 @@ export class DistributedWriteGroup {
       let value: unknown;
       try {
         if (this.#ledger !== undefined) await this.#ledger.started(key, fence);
-        value = await run(JSON.parse(json), { key, fence, signal: lease.signal });
+        value = await this.#push(state, run, JSON.parse(json), {
+          key,
+          fence,
+          signal: lease.signal,
+        });
       } catch (thrown) {
         if (lease.signal.aborted) {
           // Another instance may hold the key now: its push covers these callers.
@@ -521,6 +543,19 @@ export class DistributedWriteGroup {
       startVer = Number(reply[2]);
       fence = Number(reply[3]);
       json = text(reply[4]);
+    }
+  }
+
+  /** Calls the push; while its synchronous part runs, a call of its own key is a re-entry. */
+  #push(state: KeyState, run: AnyRun, args: unknown[], context: WriteRunContext): Promise<unknown> {
+    const previous = this.#pushing;
+    this.#pushing = state;
+    try {
+      return this.#context === undefined
+        ? run(args, context)
+        : this.#context.run(state, run, args, context);
+    } finally {
+      this.#pushing = previous;
     }
   }
 

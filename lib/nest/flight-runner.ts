@@ -77,7 +77,6 @@ export class FlightRunner {
       this.#observer?.called(meta.scope, undefined, 'rejected', error);
       return prepared.returns === 'observable' ? throwError(() => error) : Promise.reject(error);
     }
-    const policy = prepared.policy;
     // A hit is looked up by the key's part: the whole key is built only when it is needed.
     const hit = prepared.peek?.(part);
     if (hit !== undefined) {

@@ -18,7 +18,8 @@ export class RedisCoordination implements OnApplicationBootstrap, OnApplicationS
   readonly #coordinator: RedisCoordinator;
   readonly #ownsCoordinator: boolean;
 
-  constructor(options: SingleflightRedisOptions) {
+  /** `detectAsyncReentry`: the module's, the default of `options.writes.detectAsyncReentry`. */
+  constructor(options: SingleflightRedisOptions, detectAsyncReentry?: boolean) {
     const logger = new Logger('Singleflight');
     const log = (message: string, error?: unknown) =>
       logger.warn(error === undefined ? message : `${message} ${String(error)}`);
@@ -31,7 +32,11 @@ export class RedisCoordination implements OnApplicationBootstrap, OnApplicationS
     this.writes =
       options.writes === false
         ? undefined
-        : new DistributedWriteGroup(this.#coordinator, options.writes, log);
+        : new DistributedWriteGroup(
+            this.#coordinator,
+            { detectAsyncReentry, ...options.writes },
+            log,
+          );
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -111,7 +111,10 @@ export const singleflightProviders: Provider[] = [
   {
     provide: WriteGroup,
     inject: [MODULE_OPTIONS_TOKEN],
-    useFactory: (options: SingleflightModuleOptions) => new WriteGroup({ retry: options.retry }),
+    useFactory: (options: SingleflightModuleOptions) => {
+      const { retry, detectAsyncReentry } = validated(options);
+      return new WriteGroup({ retry, detectAsyncReentry });
+    },
   },
   { provide: ObservableGroup, useFactory: () => new ObservableGroup() },
   {
@@ -143,8 +146,8 @@ export const singleflightProviders: Provider[] = [
     provide: REDIS_COORDINATION,
     inject: [MODULE_OPTIONS_TOKEN],
     useFactory: (options: SingleflightModuleOptions): RedisCoordination | null => {
-      const { redis } = validated(options);
-      return redis === undefined ? null : new RedisCoordination(redis);
+      const { redis, detectAsyncReentry } = validated(options);
+      return redis === undefined ? null : new RedisCoordination(redis, detectAsyncReentry);
     },
   },
   {

@@ -2,6 +2,7 @@ import { afterEach, describe, it, expect, jest } from '@jest/globals';
 import {
   SingleflightArgumentError,
   SingleflightOptionsError,
+  SingleflightReentryError,
   SingleflightThrownValueError,
   WriteGroup,
 } from '../../lib/index.js';
@@ -438,6 +439,262 @@ describe('WriteGroup', () => {
     });
   });
 
+  describe('re-entry', () => {
+    /** The rejection of a call that must fail as a re-entry of `key`. */
+    async function reentryOf(call: Promise<unknown> | undefined, key: string) {
+      expect(call).toBeDefined();
+      const error = await call!.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(SingleflightReentryError);
+      expect((error as SingleflightReentryError).key).toBe(key);
+      return error as SingleflightReentryError;
+    }
+
+    it('a run that calls its own key before its first await rejects that call at once; the run and the key go on', async () => {
+      const writes = new WriteGroup();
+      const gate = deferred<string>();
+      let inner: Promise<string> | undefined;
+      const outer = writes.do('k', () => {
+        inner = writes.do('k', async () => 'never');
+        return gate.promise;
+      });
+      const error = await reentryOf(inner, 'k');
+      expect(error.message).toContain('"k"');
+      expect(error.message).toContain('MergeWrites run');
+      expect(error.message).toContain('different key');
+      // The run in progress is unaffected, and the re-entry queued no pending run.
+      gate.resolve('outer');
+      await expect(outer).resolves.toBe('outer');
+      expect(writes.stats()).toMatchObject({ calls: 2, runs: 1, coalesced: 0, size: 0 });
+      // Nothing is stuck: the key's next call runs at once.
+      const later = jest.fn(async () => 'later');
+      const next = writes.do('k', later);
+      expect(later).toHaveBeenCalledTimes(1);
+      await expect(next).resolves.toBe('later');
+    });
+
+    it('a run that returns its own re-entrant call fails with the SingleflightReentryError, and frees the key', async () => {
+      const writes = new WriteGroup();
+      const outer = writes.do('k', (): Promise<string> => writes.do('k', async () => 'never'));
+      await reentryOf(outer, 'k');
+      expect(writes.stats()).toMatchObject({ runs: 1, failures: 1, size: 0 });
+      await expect(writes.do('k', async () => 'again')).resolves.toBe('again');
+    });
+
+    it('the pending run still happens, with the outside caller it was made for', async () => {
+      const writes = new WriteGroup();
+      const push = controlledPush<string>();
+      let inner: Promise<string> | undefined;
+      const first = outcome(
+        writes.do('k', (...args: unknown[]) => {
+          inner = writes.do('k', async () => 'never');
+          return push.fn(...args);
+        }),
+      );
+      const waiting = writes.do('k', push.fn, { args: ['outside'] });
+      await reentryOf(inner, 'k');
+      push.pushes[0].resolve('run 1');
+      await flushMicrotasks();
+      expect(push.seen).toEqual([[], ['outside']]);
+      push.pushes[1].resolve('run 2');
+      await expect(waiting).resolves.toBe('run 2');
+      expect(first).toMatchObject({ settled: true, value: 'run 1' });
+      expect(writes.stats()).toMatchObject({ runs: 2, coalesced: 0, size: 0 });
+    });
+
+    it('detects re-entry through a chain of other keys (k -> k2 -> k)', async () => {
+      const writes = new WriteGroup();
+      let inner: Promise<string> | undefined;
+      const outer = writes.do('k', () =>
+        writes.do('k2', async () => {
+          inner = writes.do('k', async () => 'never');
+          return 'k2';
+        }),
+      );
+      await reentryOf(inner, 'k');
+      await expect(outer).resolves.toBe('k2');
+      expect(writes.stats()).toMatchObject({ runs: 2, size: 0 });
+    });
+
+    it('detects re-entry through the pending run of a busy key that the run waits for', async () => {
+      const writes = new WriteGroup();
+      const k2 = controlledPush<string>();
+      void writes.do('k2', k2.fn); // k2 is busy: the call from k's run becomes its pending run
+      let inner: Promise<string> | undefined;
+      const outer = writes.do('k', () =>
+        writes.do('k2', () => {
+          inner = writes.do('k', async () => 'never');
+          return 'k2 pending';
+        }),
+      );
+      expect(inner).toBeUndefined();
+      k2.pushes[0].resolve('k2 first');
+      await expect(outer).resolves.toBe('k2 pending');
+      await reentryOf(inner, 'k');
+      expect(writes.stats().size).toBe(0);
+    });
+
+    it('a retry that calls its own key before its first await is a re-entry too', async () => {
+      const writes = new WriteGroup({ retry: { attempts: 2 } });
+      const inner: Promise<string>[] = [];
+      let tries = 0;
+      const outer = writes.do('k', async () => {
+        if (++tries === 1) throw new Error('transient');
+        inner.push(writes.do('k', async () => 'never'));
+        return `try ${tries}`;
+      });
+      await expect(outer).resolves.toBe('try 2');
+      expect(inner).toHaveLength(1);
+      await reentryOf(inner[0], 'k');
+      expect(writes.stats()).toMatchObject({ runs: 1, retries: 1, size: 0 });
+    });
+
+    it('the pending run that calls its own key before its first await is a re-entry too', async () => {
+      const writes = new WriteGroup();
+      const gate = deferred<string>();
+      const first = writes.do('k', () => gate.promise);
+      let inner: Promise<string> | undefined;
+      const pending = writes.do('k', () => {
+        inner = writes.do('k', async () => 'never');
+        return 'pending run';
+      });
+      gate.resolve('first');
+      await expect(first).resolves.toBe('first');
+      await expect(pending).resolves.toBe('pending run');
+      await reentryOf(inner, 'k');
+      expect(writes.stats()).toMatchObject({ runs: 2, size: 0 });
+    });
+
+    it('a run may start runs of other keys, awaited or fire-and-forget, and outside callers are coalesced as usual', async () => {
+      const writes = new WriteGroup();
+      const gate = deferred();
+      const other = jest.fn(async () => 'other');
+      let background: Promise<string> | undefined;
+      const outer = writes.do('k', async () => {
+        background = writes.do('other', other); // not awaited: a plain call of another key
+        const nested = await writes.do('nested', async () => 'nested');
+        await gate.promise;
+        return nested;
+      });
+      expect(other).toHaveBeenCalledTimes(1);
+      await flushMicrotasks();
+      // Called from outside any run, after the run's first await: a plain coalesced call.
+      const outside = writes.do('k', async () => 'outside');
+      gate.resolve();
+      await expect(outer).resolves.toBe('nested');
+      await expect(background).resolves.toBe('other');
+      await expect(outside).resolves.toBe('outside');
+      expect(writes.stats()).toMatchObject({ runs: 4, coalesced: 0, size: 0 });
+    });
+
+    it('without detectAsyncReentry, a call of its own key after an await is not detected: it becomes the pending run', async () => {
+      const writes = new WriteGroup();
+      const order: string[] = [];
+      let inner: Promise<string> | undefined;
+      const outer = writes.do('k', async () => {
+        await Promise.resolve();
+        // Not awaited here: awaiting it would deadlock the key (see detectAsyncReentry).
+        inner = writes.do('k', async () => {
+          order.push('inner run');
+          return 'inner';
+        });
+        order.push('outer run');
+        return 'outer';
+      });
+      await expect(outer).resolves.toBe('outer');
+      await expect(inner).resolves.toBe('inner');
+      expect(order).toEqual(['outer run', 'inner run']);
+    });
+
+    describe('with detectAsyncReentry', () => {
+      it('a run that calls its own key after an await rejects that call; the key is not stuck', async () => {
+        const writes = new WriteGroup({ detectAsyncReentry: true });
+        const outer = writes.do('k', async (): Promise<string> => {
+          await Promise.resolve();
+          return writes.do('k', async () => 'never');
+        });
+        await reentryOf(outer, 'k');
+        expect(writes.stats()).toMatchObject({ runs: 1, failures: 1, size: 0 });
+        await expect(writes.do('k', async () => 'later')).resolves.toBe('later');
+      });
+
+      it('detects k -> k2 -> k after awaits, and allows nested different keys', async () => {
+        const writes = new WriteGroup({ detectAsyncReentry: true });
+        let inner: Promise<string> | undefined;
+        const outer = writes.do('k', async () => {
+          await Promise.resolve();
+          return writes.do('k2', async () => {
+            await Promise.resolve();
+            const k3 = await writes.do('k3', async () => 'k3');
+            inner = writes.do('k', async () => 'never');
+            return `k2 ${k3}`;
+          });
+        });
+        await expect(outer).resolves.toBe('k2 k3');
+        await reentryOf(inner, 'k');
+        expect(writes.stats()).toMatchObject({ runs: 3, size: 0 });
+      });
+
+      it('tracks retries and the pending run after their awaits', async () => {
+        const writes = new WriteGroup({ detectAsyncReentry: true, retry: { attempts: 2 } });
+        const gate = deferred();
+        const inner: Promise<string>[] = [];
+        let tries = 0;
+        const first = writes.do('k', async () => {
+          await gate.promise;
+          if (++tries === 1) throw new Error('transient');
+          await Promise.resolve();
+          inner.push(writes.do('k', async () => 'never')); // from the retry
+          return 'first';
+        });
+        const pending = writes.do('k', async () => {
+          await Promise.resolve();
+          inner.push(writes.do('k', async () => 'never')); // from the pending run
+          return 'pending';
+        });
+        gate.resolve();
+        await expect(first).resolves.toBe('first');
+        await expect(pending).resolves.toBe('pending');
+        expect(inner).toHaveLength(2);
+        for (const call of inner) await reentryOf(call, 'k');
+        expect(writes.stats()).toMatchObject({ runs: 2, retries: 1, size: 0 });
+      });
+
+      it('an outside caller is coalesced, and a leftover timer of a settled run is a plain call', async () => {
+        const writes = new WriteGroup({ detectAsyncReentry: true });
+        const gate = deferred();
+        const outsideGate = deferred();
+        const timerFired = deferred();
+        let fromTimer: Promise<string> | undefined;
+        const outer = writes.do('k', async () => {
+          await Promise.resolve();
+          // Fires after this run settled, during the next run of the key: no re-entry, since
+          // this run waits for nothing any more.
+          setTimeout(() => {
+            fromTimer = writes.do('k', async () => 'from timer');
+            timerFired.resolve();
+          }, 0);
+          await gate.promise;
+          return 'outer';
+        });
+        await flushMicrotasks();
+        const outside = writes.do('k', async () => {
+          await outsideGate.promise;
+          return 'outside';
+        });
+        gate.resolve();
+        await expect(outer).resolves.toBe('outer');
+        await timerFired.promise;
+        outsideGate.resolve();
+        await expect(outside).resolves.toBe('outside');
+        await expect(fromTimer).resolves.toBe('from timer');
+        expect(writes.stats()).toMatchObject({ runs: 3, coalesced: 0, size: 0 });
+      });
+    });
+  });
+
   describe('bad input', () => {
     it.each([
       ['a number key', 42],
@@ -487,6 +744,7 @@ describe('WriteGroup', () => {
       ['a NaN backoff', { retry: { attempts: 2, backoffMs: Number.NaN } }],
       ['an infinite backoff', { retry: { attempts: 2, backoffMs: Infinity } }],
       ['retry that is not an object', { retry: 3 }],
+      ['a non-boolean detectAsyncReentry', { detectAsyncReentry: 'yes' }],
       ['options that are not an object', 'fast'],
     ])('the constructor throws SingleflightOptionsError for %s', (_, options) => {
       expect(() => new WriteGroup(options as never)).toThrow(SingleflightOptionsError);
@@ -494,7 +752,7 @@ describe('WriteGroup', () => {
 
     it('names the unknown option and the allowed ones', () => {
       expect(() => new WriteGroup({ retries: 3 } as never)).toThrow(
-        /Unknown option "retries".*Allowed: retry/,
+        /Unknown option "retries".*Allowed: retry, detectAsyncReentry/,
       );
     });
 
@@ -517,6 +775,8 @@ describe('WriteGroup', () => {
       expect(() => new WriteGroup({ retry: { attempts: 2, backoffMs: 0 } })).not.toThrow();
       expect(() => new WriteGroup({ retry: { attempts: 2, backoffMs: () => 5 } })).not.toThrow();
       expect(() => new WriteGroup({ retry: undefined })).not.toThrow();
+      expect(() => new WriteGroup({ detectAsyncReentry: true })).not.toThrow();
+      expect(() => new WriteGroup({ detectAsyncReentry: false })).not.toThrow();
     });
   });
 });

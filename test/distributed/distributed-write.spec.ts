@@ -4,6 +4,7 @@ import {
   SingleflightAbortError,
   SingleflightArgumentError,
   SingleflightOptionsError,
+  SingleflightReentryError,
   SingleflightTimeoutError,
 } from '../../lib/core/singleflight.errors.js';
 import { DistributedWriteGroup } from '../../lib/distributed/distributed-write-group.js';
@@ -484,6 +485,63 @@ describe('DistributedWriteGroup against a real redis-server', () => {
     });
   });
 
+  describe('re-entry', () => {
+    /** A push that writes its own key (not awaiting it), the first time it runs. */
+    function reentrant(group: DistributedWriteGroup, afterAwait = false) {
+      const inner: Promise<unknown>[] = [];
+      const run = async (args: number[]): Promise<string> => {
+        if (afterAwait) await Promise.resolve();
+        if (inner.length === 0) inner.push(group.do('user:1', [args[0]! + 1], run));
+        return `pushed ${args[0]}`;
+      };
+      return { inner, run };
+    }
+
+    it('a push that writes its own key before its first await rejects that call at once', async () => {
+      const { pods } = await fleet(1);
+      const group = pods[0]!.group;
+      const { inner, run } = reentrant(group);
+      await expect(group.do('user:1', [1], run)).resolves.toBe('pushed 1');
+      expect(inner).toHaveLength(1);
+      const error = await rejectionOf(inner[0]!);
+      expect(error).toBeInstanceOf(SingleflightReentryError);
+      expect((error as Error).message).toContain('"user:1"');
+      // It recorded no event, and the key is free: the next call pushes at once.
+      expect(group.stats()).toMatchObject({ events: 1, runs: 1 });
+      await expect(group.do('user:1', [3], run)).resolves.toBe('pushed 3');
+    });
+
+    it('with detectAsyncReentry, a push that writes its own key after an await too', async () => {
+      const { pods } = await fleet(1, { detectAsyncReentry: true });
+      const group = pods[0]!.group;
+      const { inner, run } = reentrant(group, true);
+      await expect(group.do('user:1', [1], run)).resolves.toBe('pushed 1');
+      expect(await rejectionOf(inner[0]!)).toBeInstanceOf(SingleflightReentryError);
+      expect(group.stats()).toMatchObject({ events: 1, runs: 1 });
+      // Another key from inside a push is no re-entry.
+      const nested = await group.do('user:1', [5], async ([v]: number[]) =>
+        group.do('user:2', [v], async ([w]: number[]) => `user:2 ${w}`),
+      );
+      expect(nested).toBe('user:2 5');
+    });
+
+    it('in-process too (before init, or with Redis down): the local WriteGroup rejects it', async () => {
+      for (const afterAwait of [false, true]) {
+        const group = new DistributedWriteGroup(
+          raw.coordinator,
+          { sweepEveryMs: 0, detectAsyncReentry: afterAwait },
+          () => {},
+        );
+        cleanups.push(() => group.close());
+        const { inner, run } = reentrant(group, afterAwait);
+        await expect(group.do('user:1', [1], run)).resolves.toBe('pushed 1');
+        expect(await rejectionOf(inner[0]!)).toBeInstanceOf(SingleflightReentryError);
+        expect(group.stats()).toMatchObject({ events: 0, localFallbacks: 2 });
+        await expect(group.do('user:1', [3], run)).resolves.toBe('pushed 3');
+      }
+    });
+  });
+
   describe('bad input', () => {
     it('arguments JSON cannot carry fail the call with a SingleflightArgumentError naming the key', async () => {
       const { pods } = await fleet(1);
@@ -527,6 +585,7 @@ describe('DistributedWriteGroup against a real redis-server', () => {
         { namespace: '' },
         { retry: { attempts: 0 } },
         { ledger: { started: async () => {} } },
+        { detectAsyncReentry: 'yes' },
         { lease: 10 },
       ]) {
         expect(() => new DistributedWriteGroup(coordinator, options as never)).toThrow(

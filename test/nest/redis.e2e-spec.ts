@@ -16,6 +16,7 @@ import {
   SingleFlight,
   SingleflightModule,
   SingleflightOptionsError,
+  SingleflightReentryError,
   type SingleflightRedisOptions,
   type WriteRunContext,
 } from '../../lib/index.js';
@@ -256,6 +257,37 @@ describe('SingleflightModule.forRoot({ redis })', () => {
       const app = moduleRef.createNestApplication({ logger: false });
       await expect(app.init()).rejects.toThrow(SingleflightOptionsError);
       await expect(app.init()).rejects.toThrow(/Merging\.push has a `merge` function/);
+      await app.close();
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('passes detectAsyncReentry to the distributed MergeWrites: a push writing its own key after an await fails fast', async () => {
+    @Injectable()
+    class Reentrant {
+      @MergeWrites((key: string) => key)
+      async save(key: string, nested: boolean): Promise<string> {
+        await Promise.resolve();
+        if (!nested) return 'saved';
+        // Without detection this waits for the follow-up push, until waitTimeoutMs (30 s).
+        return this.save(key, false).then(
+          () => 'no re-entry',
+          (error: unknown) => (error instanceof SingleflightReentryError ? 're-entry' : 'other'),
+        );
+      }
+    }
+    const client = createClient({ url: server.url, disableOfflineQueue: true });
+    await client.connect();
+    try {
+      const moduleRef = await Test.createTestingModule({
+        imports: [SingleflightModule.forRoot({ detectAsyncReentry: true, redis: { client } })],
+        providers: [Reentrant],
+      }).compile();
+      const app = moduleRef.createNestApplication({ logger: false });
+      await app.init();
+      await expect(app.get(Reentrant).save('k', true)).resolves.toBe('re-entry');
+      await expect(app.get(Reentrant).save('k', false)).resolves.toBe('saved');
       await app.close();
     } finally {
       client.destroy();

@@ -50,7 +50,15 @@ export interface SingleflightModuleOptions {
   ttl?: number;
   /** Default refresh-ahead threshold (ms) of cached flights. @default none */
   refreshThreshold?: number;
-  /** Detect a flight that calls its own key after an await. @default false */
+  /**
+   * Detect a `@SingleFlight()` flight or a `@MergeWrites()` run that calls its own key after an
+   * `await` (it would wait for itself forever): the inner call then rejects with a
+   * SingleflightReentryError. A call before the work's first `await` is always detected, for free.
+   * Applies to the app's Group and WriteGroup, and is the default of `redis.writes`'
+   * `detectAsyncReentry`. Uses AsyncLocalStorage, which slows every promise of the process on
+   * Node < 24.
+   * @default false
+   */
   detectAsyncReentry?: boolean;
   /**
    * Default retry of in-process `@MergeWrites()` runs. Distributed ones (with `redis`) use
