@@ -272,7 +272,8 @@ export class Group {
       this.#joined = true;
       return flight;
     }
-    assertFn(space.whole(key), fn);
+    // The whole key only for the message: building it costs a decorated call a string.
+    if (typeof fn !== 'function') assertFn(space.whole(key), fn);
     // An expired flight loses its key to the new one (forgetAfter).
     if (flight !== undefined) flight.linked = false;
     const started = this.#start(space, key, fn, forgetAfter);
