@@ -1,5 +1,5 @@
 import { isObservable } from 'rxjs';
-import { serializeArgs } from '../core/keys.js';
+import { argsKey } from '../core/keys.js';
 import { SingleflightKeyError } from '../core/singleflight.errors.js';
 import * as messages from '../core/singleflight.messages.js';
 import type {
@@ -50,7 +50,7 @@ export function uniqueScope(target: object, propertyKey: string | symbol): strin
 export function keyPartOf(meta: FlightMetadata, args: unknown[]): string {
   const source = meta.keySource;
   if (typeof source === 'string') return source;
-  if (source === undefined) return args.length === 0 ? '' : serializeArgs(args, meta.scope);
+  if (source === undefined) return args.length === 0 ? '' : argsKey(args, meta.scope);
   let key: unknown;
   try {
     // Most key functions take one argument: calling them without a spread is measurably faster.

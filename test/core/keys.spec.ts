@@ -1,6 +1,7 @@
 import { describe, it, expect } from '@jest/globals';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
+import { argsKey } from '../../lib/core/keys.js';
 import { SingleflightKeyError, serializeArgs } from '../../lib/index.js';
 
 const WHERE = 'UsersService.findOne';
@@ -145,6 +146,29 @@ describe('serializeArgs', () => {
       const value = { id: 7, tags: ['a', 'b'], at: new Date(5), n: 3n };
       expect(typeof key(value)).toBe('string');
       expect(key(value)).toBe(key(structuredClone(value)));
+    });
+  });
+
+  describe("the decorators' fast path for strings, numbers, booleans and nulls", () => {
+    it('(property) gives the key serializeArgs gives, for every argument list', () => {
+      // Lone surrogates, quotes, control characters and NUL-led strings included: JSON.stringify
+      // must escape exactly as the full path does, and tagged values must leave the fast path.
+      const text = fc.oneof(
+        fc.string({ unit: 'binary' }),
+        fc.string({ unit: fc.constantFrom('\u0000', '"', '\\', '\n', '\ud800', '\udfff', 'a') }),
+      );
+      const flat = fc.oneof(text, fc.double(), fc.integer(), fc.boolean(), fc.constant(null));
+      const arg = fc.oneof(flat, fc.constantFrom(...CONFUSABLE), data);
+      fc.assert(
+        fc.property(fc.array(arg, { maxLength: 4 }), (args) => {
+          expect(argsKey(args, WHERE)).toBe(serializeArgs(args, WHERE));
+        }),
+        { seed: 4246, numRuns: 3000 },
+      );
+    });
+
+    it('still rejects what is not plain data', () => {
+      expect(() => argsKey(['id', new Map()], WHERE)).toThrow(/argument 2 \(an instance of Map\)/);
     });
   });
 
