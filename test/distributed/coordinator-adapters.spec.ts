@@ -497,7 +497,12 @@ describe('what only one of the clients has', () => {
   it('ioredis: restores the subscriptions itself, even on a subscriber with autoResubscribe off', async () => {
     const client = connect();
     const subscriber = connect({ autoResubscribe: false });
-    await new Promise((resolve) => subscriber.once('ready', resolve));
+    // Both connected first: a first connect that ends late would report a ready of its own.
+    await Promise.all(
+      [client, subscriber].map(
+        (connection) => new Promise((resolve) => connection.once('ready', resolve)),
+      ),
+    );
     const coordinator = ioredisAdapter(client, { subscriber });
     const received: string[] = [];
     await coordinator.subscribe('news', (message) => received.push(message));
