@@ -192,7 +192,7 @@ export class Group {
    * forgotten by its whole key, `Class.method:<key>`.
    */
   forget(key: string): void {
-    if (this.#forget(this.#own, key)) return;
+    this.#forget(this.#own, key);
     // A decorated method's key, `Class.method:<key>`: its scope has no ':'.
     const colon = key.indexOf(':');
     const space = colon < 0 ? undefined : this.#scopes.get(key.slice(0, colon));
@@ -217,13 +217,12 @@ export class Group {
     return { do: (part, fn, options) => this.#call(within, part, fn, options, undefined) };
   }
 
-  #forget(space: Keyspace, key: string): boolean {
+  #forget(space: Keyspace, key: string): void {
     const flight = space.flights.get(key);
-    if (flight === undefined) return false;
+    if (flight === undefined) return;
     flight.linked = false;
     space.flights.delete(key);
     this.#counts.forgets++;
-    return true;
   }
 
   /**

@@ -79,6 +79,17 @@ describe("a decorated method's flights in the app's Group", () => {
     expect(await Promise.all(calls)).toEqual(['direct', 1, 'direct']);
     expect(backend.runs).toBe(1);
   });
+
+  it('forget() of a key both hold forgets both flights', async () => {
+    reset();
+    const group = app.get(Group);
+    const before = group.stats();
+    const calls = [group.do('Backend.slow:old', () => backend.gate.promise), backend.slow()];
+    group.forget('Backend.slow:old');
+    expect(group.stats()).toMatchObject({ size: before.size, forgets: before.forgets + 2 });
+    backend.gate.resolve();
+    await Promise.all(calls);
+  });
 });
 
 describe('per-method flight options', () => {
