@@ -1,4 +1,5 @@
 import type { Dedupe } from './baseline.js';
+import { prng } from '../test/support/prng.js';
 import { type RunInfo, heapBytes, settleAndCollect } from './harness.js';
 
 /** Callers issued before awaiting them all: promises never pile up beyond this. */
@@ -28,24 +29,12 @@ export async function batchedCalls(
   return { check: { ok, text: `${executions} executions (expected ${expected})` } };
 }
 
-/** mulberry32: a small seeded PRNG, so every run and contender sees the same sequence. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `calls` ranks in [0, keys), Zipf-distributed with exponent `s`; the same for the same seed. */
 export function zipfRanks(calls: number, keys: number, s: number, seed: number): number[] {
   const cdf = new Float64Array(keys);
   let total = 0;
   for (let k = 0; k < keys; k++) cdf[k] = total += 1 / (k + 1) ** s;
-  const random = mulberry32(seed);
+  const random = prng(seed);
   // Inverse CDF: the first rank whose cumulative weight reaches a uniform draw.
   return Array.from({ length: calls }, () => {
     const u = random() * total;

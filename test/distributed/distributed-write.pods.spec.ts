@@ -6,7 +6,8 @@ import type { DistributedWriteOptions } from '../../lib/distributed/distributed-
 import { type Pod, spawnPod } from '../support/pods.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
 import { until } from '../support/until.js';
-import { type Connection, connect, eventually, prng, redisState } from '../support/write-fleet.js';
+import { prng } from '../support/prng.js';
+import { type Connection, connect, eventually, redisState } from '../support/write-fleet.js';
 import type { PodMessage } from './pods/write.pod.js';
 
 // Four pods as processes, each with its own DistributedWriteGroup and Redis connections, against

@@ -9,9 +9,9 @@ import {
   type EventRecord,
   Downstream,
   connect,
-  prng,
   redisState,
 } from '../support/write-fleet.js';
+import { prng } from '../support/prng.js';
 
 // Random bursts of events on two keys across three pods (DistributedWriteGroups with their own
 // Redis connections) against a real redis-server, replayed from a fixed seed. Pushes take a

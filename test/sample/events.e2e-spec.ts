@@ -2,21 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import request from 'supertest';
 import { DOWNSTREAM_RANDOM } from '../../sample/events/downstream.js';
+import { prng } from '../support/prng.js';
 import { bootSample, type SampleApp } from './sample-app.js';
 
-/** mulberry32: a tiny seeded generator, so the downstream's latencies repeat from run to run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-let next = seeded(1);
+// Seeded, so the downstream's latencies repeat from run to run.
+let next = prng(1);
 let sample: SampleApp;
 beforeAll(async () => {
   // Pushes take 275-500 ms (the upper half of the range), so a burst of concurrent POSTs lands
@@ -78,7 +68,7 @@ describe('POST /events/:key with @MergeWrites', () => {
         fc.uniqueArray(fc.integer({ min: 1, max: 1_000_000 }), { minLength: 1, maxLength: 20 }),
         fc.integer(),
         async (versions, downstreamSeed) => {
-          next = seeded(downstreamSeed);
+          next = prng(downstreamSeed);
           const key = `burst-${++run}`;
           // Concurrent POSTs: they may reach the app in any order; the highest version wins.
           const posted = await Promise.all(
