@@ -1,7 +1,9 @@
 /**
  * The work of a flight. It receives an AbortSignal that fires when every caller has left (all timed
- * out or aborted), so it can stop a fetch nobody waits for. The signal is only made for work that
- * declares the parameter, so work that ignores it costs nothing.
+ * out or aborted), so it can stop a fetch nobody waits for. Only a flight whose leader passed a
+ * `timeout` or `signal` can be left that way; its work gets a signal of its own when it declares
+ * the parameter. Any other flight's work gets a signal that never aborts, shared with up to 4095
+ * other such flights: making an AbortSignal costs more than a flight.
  * @publicApi
  */
 export type Work<T> = (signal: AbortSignal) => T | PromiseLike<T>;

@@ -21,6 +21,7 @@ import {
   SingleflightTimeoutError,
   toError,
 } from './singleflight.errors.js';
+import { QuietSignals } from './quiet-signal.js';
 import * as messages from './singleflight.messages.js';
 
 const GROUP_RULES = {
@@ -41,6 +42,7 @@ const CALL_RULES = {
  * measurably in the unique-keys benchmark); the rest waits in `extra`, made when first needed.
  */
 class Flight<T = unknown> {
+  /** Undefined while the work runs synchronously: a call that joins then comes from inside it. */
   promise!: Promise<T>;
   /** Callers that joined after the leader (Go's `dups`). */
   dups = 0;
@@ -80,7 +82,7 @@ export const SCOPED = Symbol('Group.scoped');
 
 /** What only some flights need: a signal, an expiry, a parent flight, a retry on error. */
 class FlightExtra<T> {
-  /** The flight whose work made this call, to tell re-entry from nesting. */
+  /** With detectAsyncReentry: the flight whose work started this one, to tell re-entry from nesting. */
   parent: Flight | undefined = undefined;
   controller: AbortController | undefined = undefined;
   /**
@@ -110,8 +112,8 @@ export class Group {
   readonly #own = new Keyspace('');
   /** Decorated methods' keyspaces by scope (`Class.method`, never with a ':' in it). */
   readonly #scopes = new Map<string, Keyspace>();
+  /** The counters of stats(); `calls` is flights + joins + #refused, one increment less per call. */
   readonly #counts = {
-    calls: 0,
     flights: 0,
     joins: 0,
     errors: 0,
@@ -119,11 +121,14 @@ export class Group {
     aborts: 0,
     forgets: 0,
   };
+  /** Calls that neither started nor joined a flight: re-entries, bad work, aborted before. */
+  #refused = 0;
   readonly #forgetAfter: number | undefined;
   readonly #shareErrors: boolean;
   readonly #context: AsyncLocalStorage<Flight> | undefined;
-  /** The flight whose work is running synchronously right now (re-entry before its first await). */
-  #running: Flight | undefined = undefined;
+  /** Whether a call without options can take #plain: no option of the group's asks for more. */
+  readonly #plainGroup: boolean;
+  readonly #quiet = new QuietSignals();
   /** Set by #enter for its caller: whether that call joined rather than led. */
   #joined = false;
 
@@ -136,6 +141,7 @@ export class Group {
     this.#forgetAfter = options.forgetAfter;
     this.#shareErrors = options.shareErrors ?? true;
     this.#context = options.detectAsyncReentry ? new AsyncLocalStorage() : undefined;
+    this.#plainGroup = this.#forgetAfter === undefined && this.#context === undefined;
   }
 
   /**
@@ -143,7 +149,9 @@ export class Group {
    * A caller that arrives once the flight has settled starts a new one.
    */
   do<T>(key: string, fn: Work<T>, options?: CallOptions): Promise<T> {
-    return this.#call(this.#own, key, fn, options, undefined);
+    return options === undefined
+      ? this.#plain(this.#own, key, fn)
+      : this.#call(this.#own, key, fn, options, undefined);
   }
 
   /** Like `do`, but never rejects: resolves to Go's `{ value, error, shared }`. */
@@ -203,7 +211,8 @@ export class Group {
   stats(): GroupStats {
     let size = this.#own.flights.size;
     for (const space of this.#scopes.values()) size += space.flights.size;
-    return { ...this.#counts, size };
+    const counts = this.#counts;
+    return { calls: counts.flights + counts.joins + this.#refused, ...counts, size };
   }
 
   /**
@@ -214,7 +223,12 @@ export class Group {
     let space = this.#scopes.get(scope);
     if (space === undefined) this.#scopes.set(scope, (space = new Keyspace(`${scope}:`)));
     const within = space;
-    return { do: (part, fn, options) => this.#call(within, part, fn, options, undefined) };
+    return {
+      do: (part, fn, options) =>
+        options === undefined
+          ? this.#plain(within, part, fn)
+          : this.#call(within, part, fn, options, undefined),
+    };
   }
 
   #forget(space: Keyspace, key: string): void {
@@ -223,6 +237,28 @@ export class Group {
     flight.linked = false;
     space.flights.delete(key);
     this.#counts.forgets++;
+  }
+
+  /**
+   * A call without options, the common one, on a short path: each step of #call shows in the
+   * unique-keys benchmark. Whatever is unusual (bad input, a re-entry, a flight that expires,
+   * errors not shared) goes to #call before anything is counted.
+   */
+  #plain<T>(space: Keyspace, key: string, fn: Work<T>): Promise<T> {
+    if (this.#plainGroup && typeof key === 'string') {
+      const flight = space.flights.get(key) as Flight<T> | undefined;
+      if (flight === undefined) {
+        if (typeof fn === 'function') {
+          return this.#start(space, key, fn, undefined, false).promise;
+        }
+      } else if (flight.promise !== undefined && flight.extra?.expires === undefined) {
+        if (this.#shareErrors) {
+          this.#join(flight);
+          return flight.promise;
+        }
+      }
+    }
+    return this.#call(space, key, fn, undefined, undefined);
   }
 
   /**
@@ -238,11 +274,13 @@ export class Group {
   ): Promise<T> {
     let flight: Flight<T>;
     try {
+      let mayLeave = false;
       if (options !== undefined) {
         validateOptions('call options', options, CALL_RULES);
         if (options.signal?.aborted) return this.#abortedAtOnce(space, key, options.signal);
+        mayLeave = options.timeout !== undefined || options.signal !== undefined;
       }
-      flight = this.#enter(space, key, fn, options?.forgetAfter);
+      flight = this.#enter(space, key, fn, options?.forgetAfter, mayLeave);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -255,30 +293,46 @@ export class Group {
       : this.#wait(flight, space, key, outcome, options, retrier);
   }
 
-  /** Joins the flight of `key` or starts one; sets #joined to say which. */
-  #enter<T>(space: Keyspace, key: string, fn: Work<T>, forgetAfter = this.#forgetAfter): Flight<T> {
+  /**
+   * Joins the flight of `key` or starts one; sets #joined to say which. `mayLeave`: whether the
+   * caller can leave early (a timeout or a signal), so a flight it starts can be abandoned.
+   */
+  #enter<T>(
+    space: Keyspace,
+    key: string,
+    fn: Work<T>,
+    forgetAfter: number | undefined = this.#forgetAfter,
+    mayLeave: boolean,
+  ): Flight<T> {
     assertKey(key);
-    this.#counts.calls++;
     const flight = space.flights.get(key) as Flight<T> | undefined;
     if (flight !== undefined && this.#joinable(flight)) {
-      const context = this.#context?.getStore() ?? this.#running;
-      if (context !== undefined && isWithin(context, flight)) {
+      // No promise yet: its work is running now, and this call comes from inside it.
+      if (flight.promise === undefined || isWithin(this.#context?.getStore(), flight)) {
+        this.#refused++;
         throw new SingleflightReentryError(space.whole(key));
       }
-      flight.dups++;
-      flight.waiting++;
-      this.#counts.joins++;
+      this.#join(flight);
       this.#joined = true;
       return flight;
     }
     // The whole key only for the message: building it costs a decorated call a string.
-    if (typeof fn !== 'function') assertFn(space.whole(key), fn);
+    if (typeof fn !== 'function') {
+      this.#refused++;
+      assertFn(space.whole(key), fn);
+    }
     // An expired flight loses its key to the new one (forgetAfter).
     if (flight !== undefined) flight.linked = false;
-    const started = this.#start(space, key, fn, forgetAfter);
+    const started = this.#start(space, key, fn, forgetAfter, mayLeave);
     // Set after the work ran: a nested call inside it may have set #joined for its own key.
     this.#joined = false;
     return started;
+  }
+
+  #join(flight: Flight): void {
+    flight.dups++;
+    flight.waiting++;
+    this.#counts.joins++;
   }
 
   #joinable(flight: Flight): boolean {
@@ -286,46 +340,54 @@ export class Group {
     return expires === undefined || performance.now() < expires;
   }
 
-  #start<T>(space: Keyspace, key: string, fn: Work<T>, forgetAfter: number | undefined): Flight<T> {
-    const parent = this.#context?.getStore() ?? this.#running;
+  #start<T>(
+    space: Keyspace,
+    key: string,
+    fn: Work<T>,
+    forgetAfter: number | undefined,
+    abandonable: boolean,
+  ): Flight<T> {
+    // Rare parts are helpers, so that V8 inlines #start (at most 460 bytes of bytecode).
     const flight = new Flight<T>();
-    if (parent !== undefined) extraOf(flight).parent = parent;
-    if (forgetAfter !== undefined) extraOf(flight).expires = performance.now() + forgetAfter;
+    if (forgetAfter !== undefined || this.#context !== undefined) this.#extend(flight, forgetAfter);
     space.flights.set(key, flight);
     this.#counts.flights++;
-    // The signal is made only for work that takes it: an AbortController is not free.
-    const signal =
-      fn.length > 0 ? (extraOf(flight).controller = new AbortController()).signal : undefined;
-    let result: T | PromiseLike<T>;
-    // Restore what ran before, not `parent`: after an await that is nothing, and a stale
-    // #running would make outside callers look like re-entries.
-    const previous = this.#running;
-    this.#running = flight;
+    // A signal of its own only where it can fire: making one costs more than a flight.
+    const signal = abandonable ? ownSignal(flight, fn) : this.#quiet.next();
     try {
-      result = this.#context ? this.#context.run(flight, fn, signal!) : fn(signal!);
+      const result = this.#context ? this.#context.run(flight, fn, signal!) : fn(signal!);
+      // The key is released in these handlers, before any waiter hears the outcome, so a caller
+      // that retries at once starts a new flight. Inside the try: a promise whose `constructor`
+      // or `then` throws must not leave the key taken either.
+      flight.promise = Promise.resolve(result).then(
+        (value) => {
+          this.#settle(flight, space, key);
+          return value;
+        },
+        (thrown: unknown) => {
+          if (!flight.settled) this.#counts.errors++;
+          this.#settle(flight, space, key);
+          throw toError(space.whole(key), thrown);
+        },
+      );
     } catch (thrown) {
-      // Release at once: a synchronous throw must never leave the key poisoned.
-      this.#settle(flight, space, key);
-      this.#counts.errors++;
-      flight.promise = Promise.reject(toError(space.whole(key), thrown));
-      return flight;
-    } finally {
-      this.#running = previous;
+      this.#thrownAtOnce(flight, space, key, thrown);
     }
-    // The key is released in these handlers, before any waiter hears the outcome, so a caller
-    // that retries at once starts a new flight.
-    flight.promise = Promise.resolve(result).then(
-      (value) => {
-        this.#settle(flight, space, key);
-        return value;
-      },
-      (thrown: unknown) => {
-        if (!flight.settled) this.#counts.errors++;
-        this.#settle(flight, space, key);
-        throw toError(space.whole(key), thrown);
-      },
-    );
     return flight;
+  }
+
+  /** What only some flights have: an expiry (forgetAfter), a parent (detectAsyncReentry). */
+  #extend(flight: Flight, forgetAfter: number | undefined): void {
+    const parent = this.#context?.getStore();
+    if (parent !== undefined) extraOf(flight).parent = parent;
+    if (forgetAfter !== undefined) extraOf(flight).expires = performance.now() + forgetAfter;
+  }
+
+  /** Release at once: a synchronous throw must never leave the key poisoned. */
+  #thrownAtOnce(flight: Flight, space: Keyspace, key: string, thrown: unknown): void {
+    this.#settle(flight, space, key);
+    this.#counts.errors++;
+    flight.promise = Promise.reject(toError(space.whole(key), thrown));
   }
 
   /** Marks the flight settled and frees its key, unless forget() already gave the key a new one. */
@@ -344,7 +406,7 @@ export class Group {
     return (extra.retry ??= flight.promise.catch((error: unknown) => {
       // Every joiner left while the first flight ran: nobody to run it again for.
       if (extra.retriers === 0) throw error;
-      const next = (extra.next = this.#enter(space, key, fn));
+      const next = (extra.next = this.#enter(space, key, fn, undefined, true));
       // #enter counted the joiners as one caller; each waits (and may leave) on its own.
       next.waiting += extra.retriers - 1;
       next.dups += extra.retriers - 1;
@@ -355,7 +417,7 @@ export class Group {
   /** A caller whose signal aborted before the call: it neither starts nor joins a flight. */
   #abortedAtOnce<T>(space: Keyspace, key: string, signal: AbortSignal): Promise<T> {
     assertKey(key);
-    this.#counts.calls++;
+    this.#refused++;
     this.#counts.aborts++;
     return Promise.reject(new SingleflightAbortError(space.whole(key), signal.reason));
   }
@@ -430,11 +492,16 @@ export class Group {
 
 function ignore(): void {}
 
-function isWithin(context: Flight, flight: Flight): boolean {
+function isWithin(context: Flight | undefined, flight: Flight): boolean {
   for (let f: Flight | undefined = context; f !== undefined; f = f.extra?.parent) {
     if (f === flight) return true;
   }
   return false;
+}
+
+/** A signal that fires when the flight is abandoned; only for work that takes one. */
+function ownSignal(flight: Flight, fn: Work<unknown>): AbortSignal | undefined {
+  return fn.length > 0 ? (extraOf(flight).controller = new AbortController()).signal : undefined;
 }
 
 function extraOf<T>(flight: Flight<T>): FlightExtra<T> {

@@ -3,6 +3,7 @@ import { type Observable, isObservable, throwError } from 'rxjs';
 import { FlightCache } from '../cache/flight-cache.js';
 import type { CachePolicy } from '../cache/flight-cache.interfaces.js';
 import { Group, SCOPED, type ScopedFlights } from '../core/group.js';
+import { QuietSignals } from '../core/quiet-signal.js';
 import type { CallOptions } from '../core/group.interfaces.js';
 import { SingleflightOptionsError } from '../core/singleflight.errors.js';
 import * as messages from '../core/singleflight.messages.js';
@@ -327,12 +328,15 @@ export class FlightRunner {
   }
 }
 
+/** Local runs are never taken away, so their signals never abort; made once per many runs. */
+const localSignals = new QuietSignals();
+
 /**
  * A run's context without Redis: fence 0 (runs of one instance never overlap, so there is nothing
- * to fence) and a signal of its own that never aborts.
+ * to fence) and a signal that never aborts.
  */
 function withLocalContext(key: string, run: Method): Method {
-  return (...latest) => run(...latest, { key, fence: 0, signal: new AbortController().signal });
+  return (...latest) => run(...latest, { key, fence: 0, signal: localSignals.next() });
 }
 
 function withoutUndefined<T extends object>(options: T): T | undefined {

@@ -1,4 +1,5 @@
 import { describe, it, expect, jest, beforeEach, afterEach } from '@jest/globals';
+import { getMaxListeners } from 'node:events';
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import {
   Group,
@@ -6,6 +7,7 @@ import {
   SingleflightTimeoutError,
   type FlightResult,
 } from '../../lib/index.js';
+import { QUIET_SHARED_BY } from '../../lib/core/quiet-signal.js';
 import { deferred, flushMicrotasks, rejectionOf, track } from '../support/deferred.js';
 
 /** Work that records the AbortSignal it was given and waits for the test to settle it. */
@@ -25,6 +27,75 @@ function controlledWork<T>() {
     },
   };
 }
+
+describe('Group: the signal of work that no caller can abandon', () => {
+  // A leader without timeout or signal waits to the end, so its flight is never abandoned.
+
+  it('is given even to work that declares no parameter, and never aborts', async () => {
+    const group = new Group();
+    const gate = deferred<string>();
+    let given: unknown;
+    const leader = group.do('k', (...args: unknown[]) => {
+      given = args[0];
+      return gate.promise;
+    });
+    const controller = new AbortController();
+    const joiner = group.do('k', () => 'unused', { signal: controller.signal });
+    controller.abort();
+    await expect(joiner).rejects.toBeInstanceOf(SingleflightAbortError);
+    expect(given).toBeInstanceOf(AbortSignal);
+    expect((given as AbortSignal).aborted).toBe(false);
+    gate.resolve('v');
+    await expect(leader).resolves.toBe('v');
+  });
+
+  it(`is shared by at most ${QUIET_SHARED_BY} flights, then let go for a new one`, async () => {
+    const group = new Group();
+    const uses = new Map<AbortSignal, number>();
+    const flights = 2 * QUIET_SHARED_BY + 10;
+    const calls = Array.from({ length: flights }, (_, i) =>
+      group.do(`k${i}`, (signal) => {
+        uses.set(signal, (uses.get(signal) ?? 0) + 1);
+        return i;
+      }),
+    );
+    await Promise.all(calls);
+    expect(uses.size).toBe(3);
+    expect(Math.max(...uses.values())).toBeLessThanOrEqual(QUIET_SHARED_BY);
+    expect([...uses.keys()].some((signal) => signal.aborted)).toBe(false);
+  });
+
+  it('allows a listener from each flight that shares it (no MaxListenersExceededWarning)', async () => {
+    // Node warns past getMaxListeners(signal) listeners (10 by default); a fetch adds one.
+    const group = new Group();
+    const signals = new Set<AbortSignal>();
+    await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        group.do(`k${i}`, (signal) => {
+          signal.addEventListener('abort', () => undefined);
+          signals.add(signal);
+        }),
+      ),
+    );
+    expect(signals.size).toBe(1);
+    expect(getMaxListeners([...signals][0]!)).toBe(QUIET_SHARED_BY);
+  });
+
+  it('is not the signal of a flight whose leader can leave: that one aborts on its own', async () => {
+    const group = new Group();
+    const quiet = controlledWork<string>();
+    const own = controlledWork<string>();
+    const plain = group.do('a', quiet.work);
+    const controller = new AbortController();
+    const leaving = group.do('b', own.work, { signal: controller.signal });
+    controller.abort();
+    await expect(leaving).rejects.toBeInstanceOf(SingleflightAbortError);
+    expect(own.signals[0]!.aborted).toBe(true);
+    expect(quiet.signals[0]!.aborted).toBe(false);
+    quiet.gate.resolve('v');
+    await expect(plain).resolves.toBe('v');
+  });
+});
 
 describe('Group: per-caller timeout', () => {
   beforeEach(() => {

@@ -116,6 +116,37 @@ describe('Group.do', () => {
 });
 
 describe('Group: errors of the work', () => {
+  it.each([
+    [
+      'its own `then` throws',
+      'then',
+      {
+        value: () => {
+          throw new Error('hostile');
+        },
+      },
+    ],
+    [
+      'its `constructor` throws',
+      'constructor',
+      {
+        get: () => {
+          throw new Error('hostile');
+        },
+      },
+    ],
+  ] as const)(
+    'frees the key when the work returns a promise whose %s',
+    async (_, name, property) => {
+      const group = new Group();
+      const hostile = Promise.resolve(1);
+      Object.defineProperty(hostile, name, property);
+      expect(((await rejectionOf(group.do('k', () => hostile))) as Error).message).toBe('hostile');
+      expect(group.stats()).toMatchObject({ flights: 1, errors: 1, size: 0 });
+      await expect(group.do('k', async () => 2)).resolves.toBe(2);
+    },
+  );
+
   it('delivers an async rejection to every waiter as the same error', async () => {
     const group = new Group();
     const gate = deferred<never>();
@@ -633,6 +664,19 @@ describe('Group.stats', () => {
     void group.do('k', () => 1);
     expect(before).toEqual(ZERO_STATS);
     expect(group.stats()).not.toBe(group.stats());
+  });
+
+  it('counts every call, also one refused before any flight: a re-entry, bad work, an aborted signal', async () => {
+    const group = new Group();
+    let inner!: Promise<number>;
+    await group.do('k', () => {
+      inner = group.do('k', () => 1);
+      return 1;
+    });
+    expect(await rejectionOf(inner)).toBeInstanceOf(SingleflightReentryError);
+    expect(await rejectionOf(group.do('x', 42 as never))).toBeInstanceOf(SingleflightArgumentError);
+    await rejectionOf(group.do('y', () => 1, { signal: AbortSignal.abort() }));
+    expect(group.stats()).toEqual({ ...ZERO_STATS, calls: 4, flights: 1, aborts: 1 });
   });
 
   it('tracks a settled flight (track helper sanity)', async () => {
