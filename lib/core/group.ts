@@ -212,7 +212,8 @@ export class Group {
   stats(): GroupStats {
     let size = this.#own.flights.size;
     for (const space of this.#scopes.values()) size += space.flights.size;
-    const [flights, joins] = [this.#flights, this.#joins];
+    const flights = this.#flights;
+    const joins = this.#joins;
     return { calls: flights + joins + this.#refused, flights, joins, ...this.#counts, size };
   }
 
@@ -353,13 +354,13 @@ export class Group {
     if (forgetAfter !== undefined || this.#context !== undefined) this.#extend(flight, forgetAfter);
     space.flights.set(key, flight);
     this.#flights++;
-    // A signal of its own only where it can fire: making one costs more than a flight.
-    const signal = abandonable ? ownSignal(flight, fn) : this.#quiet.next();
     try {
+      // A signal of its own only where it can fire: making one costs more than a flight. In the
+      // try, as everything after the key is taken: `fn.length` of a Proxy can throw.
+      const signal = abandonable ? ownSignal(flight, fn) : this.#quiet.next();
       const result = this.#context ? this.#context.run(flight, fn, signal!) : fn(signal!);
       // The key is released in these handlers, before any waiter hears the outcome, so a caller
-      // that retries at once starts a new flight. Inside the try: a promise whose `constructor`
-      // or `then` throws must not leave the key taken either.
+      // that retries at once starts a new flight. A promise whose `then` throws lands in the catch.
       flight.promise = Promise.resolve(result).then(
         (value) => {
           this.#settle(flight, space, key);

@@ -147,6 +147,20 @@ describe('Group: errors of the work', () => {
     },
   );
 
+  it('frees the key when reading the length of a work that can be abandoned throws (a Proxy)', async () => {
+    const group = new Group();
+    const hostile = new Proxy(() => 1, {
+      get: (target, name) => {
+        if (name === 'length') throw new Error('hostile');
+        return Reflect.get(target, name) as unknown;
+      },
+    });
+    const call = group.do('k', hostile, { timeout: 60_000 });
+    expect(((await rejectionOf(call)) as Error).message).toBe('hostile');
+    expect(group.stats()).toMatchObject({ flights: 1, errors: 1, size: 0 });
+    await expect(group.do('k', async () => 2)).resolves.toBe(2);
+  });
+
   it('delivers an async rejection to every waiter as the same error', async () => {
     const group = new Group();
     const gate = deferred<never>();
