@@ -118,7 +118,7 @@ describe('Group.do', () => {
 describe('Group: errors of the work', () => {
   it.each([
     [
-      'its own `then` throws',
+      'own `then` throws',
       'then',
       {
         value: () => {
@@ -127,7 +127,7 @@ describe('Group: errors of the work', () => {
       },
     ],
     [
-      'its `constructor` throws',
+      '`constructor` throws',
       'constructor',
       {
         get: () => {
