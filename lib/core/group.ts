@@ -150,9 +150,7 @@ export class Group {
    * A caller that arrives once the flight has settled starts a new one.
    */
   do<T>(key: string, fn: Work<T>, options?: CallOptions): Promise<T> {
-    return options === undefined
-      ? this.#plain(this.#own, key, fn)
-      : this.#call(this.#own, key, fn, options, undefined);
+    return this.#do(this.#own, key, fn, options);
   }
 
   /** Like `do`, but never rejects: resolves to Go's `{ value, error, shared }`. */
@@ -225,12 +223,13 @@ export class Group {
     let space = this.#scopes.get(scope);
     if (space === undefined) this.#scopes.set(scope, (space = new Keyspace(`${scope}:`)));
     const within = space;
-    return {
-      do: (part, fn, options) =>
-        options === undefined
-          ? this.#plain(within, part, fn)
-          : this.#call(within, part, fn, options, undefined),
-    };
+    return { do: (part, fn, options) => this.#do(within, part, fn, options) };
+  }
+
+  #do<T>(space: Keyspace, key: string, fn: Work<T>, options: CallOptions | undefined): Promise<T> {
+    return options === undefined
+      ? this.#plain(space, key, fn)
+      : this.#call(space, key, fn, options, undefined);
   }
 
   #forget(space: Keyspace, key: string): void {
@@ -250,14 +249,14 @@ export class Group {
     if (this.#plainGroup && typeof key === 'string') {
       const flight = space.flights.get(key) as Flight<T> | undefined;
       if (flight === undefined) {
-        if (typeof fn === 'function') {
-          return this.#start(space, key, fn, undefined, false).promise;
-        }
-      } else if (flight.promise !== undefined && flight.extra?.expires === undefined) {
-        if (this.#shareErrors) {
-          this.#join(flight);
-          return flight.promise;
-        }
+        if (typeof fn === 'function') return this.#start(space, key, fn, undefined, false).promise;
+      } else if (
+        flight.promise !== undefined &&
+        flight.extra?.expires === undefined &&
+        this.#shareErrors
+      ) {
+        this.#join(flight);
+        return flight.promise;
       }
     }
     return this.#call(space, key, fn, undefined, undefined);
