@@ -1,6 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { type Observable, toArray } from 'rxjs';
 import { RequestCounter } from '../stats/request-counter.js';
+import { RegionNamePipe } from './region-name.pipe.js';
 import { TokenProgressService } from './token-progress.service.js';
 import { TokenService } from './token.service.js';
 import type { TokenDto, TokenProgress } from './token.interfaces.js';
@@ -16,7 +17,7 @@ export class TokensController {
   /** `?singleflight=off` takes the undecorated path, to compare the two side by side. */
   @Get(':region/:business')
   getToken(
-    @Param('region') region: string,
+    @Param('region', RegionNamePipe) region: string,
     @Param('business') business: string,
     @Query('singleflight') singleflight?: string,
   ): Promise<TokenDto> {
@@ -31,7 +32,7 @@ export class TokensController {
   /** Every progress value of the shared pipeline, as one JSON array. */
   @Get(':region/:business/progress')
   getProgress(
-    @Param('region') region: string,
+    @Param('region', RegionNamePipe) region: string,
     @Param('business') business: string,
   ): Observable<TokenProgress[]> {
     this.requests.count('tokenProgress');

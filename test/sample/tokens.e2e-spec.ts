@@ -78,3 +78,28 @@ describe('GET /tokens/:region/:business with @SingleFlight and a TTL', () => {
     }
   });
 });
+
+describe('region names are case-insensitive', () => {
+  it('shares one flight and one token among America, AMERICA and america', async () => {
+    const before = (await backendCalls()).total;
+    const spellings = REGIONS.flatMap((region) => [
+      region,
+      region.toUpperCase(),
+      region[0]!.toUpperCase() + region.slice(1),
+    ]);
+    const responses = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        request(sample.url).get(`/tokens/${spellings[i % spellings.length]}/casey`),
+      ),
+    );
+    const tokens = new Map<string, Set<string>>();
+    for (const response of responses) {
+      expect(response.status).toBe(200);
+      const { region, token } = response.body as { region: string; token: string };
+      expect(REGIONS).toContain(region);
+      tokens.set(region, (tokens.get(region) ?? new Set()).add(token));
+    }
+    expect([...tokens.values()].map((set) => set.size)).toEqual([1, 1, 1, 1]);
+    expect((await backendCalls()).total).toBe(before + 4);
+  });
+});
