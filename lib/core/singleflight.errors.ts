@@ -4,10 +4,21 @@ import * as messages from './singleflight.messages.js';
  * A caller's own `timeout` ran out. Only that caller is rejected; the flight goes on for the others.
  * A distributed `@MergeWrites()` call rejects with it after `waitTimeoutMs` (its write stays
  * pending in Redis).
+ *
+ * Over HTTP it answers 504 Gateway Timeout: it has the shape of an `http-errors` error (`status`,
+ * `statusCode`, `expose: false`), which Nest's exception filter and Express's error handler both
+ * honour, and `expose: false` keeps the key out of the response body. To answer otherwise, catch
+ * it in an exception filter (`@Catch(SingleflightTimeoutError)`).
  * @publicApi
  */
 export class SingleflightTimeoutError extends Error {
   override readonly name = 'SingleflightTimeoutError';
+  /** The HTTP status it answers with: 504 Gateway Timeout. */
+  readonly status = 504;
+  /** The same status under the name Nest and Express read. */
+  readonly statusCode = 504;
+  /** The message names the key: it is for logs, never for a response body. */
+  readonly expose = false;
   /** Made by the library; the message says what happened and what to do. */
   constructor(
     /** The key of the flight (or `@MergeWrites()` push) the caller waited for. */
