@@ -1,4 +1,4 @@
-import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
+import { HttpException, Inject, Injectable } from '@nestjs/common';
 import { type Observable, isObservable, throwError } from 'rxjs';
 import { FlightCache } from '../cache/flight-cache.js';
 import type { CachePolicy } from '../cache/flight-cache.interfaces.js';
@@ -22,6 +22,7 @@ import type {
 } from './interfaces/flight-options.interface.js';
 import type { SingleflightModuleOptions } from './interfaces/singleflight-module-options.interface.js';
 import type { RedisCoordination } from './redis-coordination.js';
+import { SingleflightLog } from './singleflight-log.js';
 import { FLIGHT_OBSERVER, REDIS_COORDINATION } from './singleflight.constants.js';
 import { MODULE_OPTIONS_TOKEN } from './singleflight.module-definition.js';
 
@@ -51,7 +52,6 @@ interface Prepared {
 @Injectable()
 export class FlightRunner {
   readonly #prepared = new Map<FlightMetadata, Prepared>();
-  readonly #logger = new Logger('Singleflight');
   /** Metrics and debug logs; undefined when both are off, and then no call pays for them. */
   readonly #observer: FlightObserver | undefined;
 
@@ -63,6 +63,7 @@ export class FlightRunner {
     @Inject(MODULE_OPTIONS_TOKEN) private readonly options: SingleflightModuleOptions,
     @Inject(FLIGHT_OBSERVER) observer: FlightObserver | null,
     @Inject(REDIS_COORDINATION) private readonly redis: RedisCoordination | null,
+    private readonly log: SingleflightLog,
   ) {
     this.#observer = observer ?? undefined;
   }
@@ -322,7 +323,7 @@ export class FlightRunner {
       return outcome;
     }
     prepared.returns = 'sync';
-    this.#logger.warn(messages.SYNC_RESULT(meta.scope));
+    this.log.warn(messages.SYNC_RESULT(meta.scope));
     void outcome.catch(() => undefined);
     return result;
   }

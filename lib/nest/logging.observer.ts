@@ -5,7 +5,7 @@ import type { CallKind, FlightObserver } from './flight-observer.js';
  * settle (with the duration), a caller leaving. Made by the module when `debug` is on.
  */
 export class LoggingObserver implements FlightObserver {
-  /** A Nest `Logger` (context `Singleflight`), which hands the lines to the app's logger. */
+  /** The app's SingleflightLog, which hands the lines to the app's logger while the app runs. */
   constructor(private readonly logger: { debug(message: string): void }) {}
 
   called(method: string, key: string | undefined, kind: CallKind, error?: unknown): void {

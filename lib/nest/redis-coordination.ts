@@ -1,4 +1,4 @@
-import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { SingleflightOptionsError } from '../core/singleflight.errors.js';
 import * as messages from '../core/singleflight.messages.js';
 import type { RedisCoordinator } from '../distributed/coordinator.interface.js';
@@ -7,6 +7,7 @@ import { DistributedWriteGroup } from '../distributed/distributed-write-group.js
 import { ioredisAdapter, isIoredisClient } from '../distributed/ioredis.adapter.js';
 import { isNodeRedisClient, nodeRedisAdapter } from '../distributed/node-redis.adapter.js';
 import type { SingleflightRedisOptions } from './interfaces/singleflight-redis-options.interface.js';
+import type { SingleflightLog } from './singleflight-log.js';
 
 /**
  * This app's distributed engines, made from `forRoot({ redis })`: subscribed before the app takes
@@ -19,10 +20,13 @@ export class RedisCoordination implements OnApplicationBootstrap, OnApplicationS
   readonly #ownsCoordinator: boolean;
 
   /** `detectAsyncReentry`: the module's, the default of `options.writes.detectAsyncReentry`. */
-  constructor(options: SingleflightRedisOptions, detectAsyncReentry?: boolean) {
-    const logger = new Logger('Singleflight');
+  constructor(
+    options: SingleflightRedisOptions,
+    appLog: SingleflightLog,
+    detectAsyncReentry?: boolean,
+  ) {
     const log = (message: string, error?: unknown) =>
-      logger.warn(error === undefined ? message : `${message} ${String(error)}`);
+      appLog.warn(error === undefined ? message : `${message} ${String(error)}`);
     this.#ownsCoordinator = options.coordinator === undefined;
     this.#coordinator = options.coordinator ?? adapterFor(options);
     this.flights =

@@ -1,10 +1,11 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnApplicationShutdown } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { FlightCache } from '../cache/flight-cache.js';
 import { Group } from '../core/group.js';
 import { WriteGroup } from '../core/write-group.js';
 import { ObservableGroup } from '../rx/observable-group.js';
 import { FlightRunner } from './flight-runner.js';
+import { SingleflightLog } from './singleflight-log.js';
 import { SingleflightExplorer } from './singleflight.explorer.js';
 import {
   ASYNC_OPTIONS_TYPE,
@@ -34,7 +35,11 @@ import { singleflightProviders } from './singleflight.providers.js';
   providers: [...singleflightProviders, FlightRunner, SingleflightExplorer],
   exports: [Group, WriteGroup, ObservableGroup, FlightCache, FlightRunner],
 })
-export class SingleflightModule extends ConfigurableModuleClass {
+export class SingleflightModule extends ConfigurableModuleClass implements OnApplicationShutdown {
+  constructor(private readonly log: SingleflightLog) {
+    super();
+  }
+
   /**
    * The module with these options (all optional), plus `isGlobal` (default true). Bad options fail
    * the boot with a SingleflightOptionsError.
@@ -50,5 +55,13 @@ export class SingleflightModule extends ConfigurableModuleClass {
    */
   static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE) {
     return super.forRootAsync(options);
+  }
+
+  /**
+   * Nest calls a module's own hook after its providers' (the Redis engines have closed by then):
+   * from here on, flights this app left running settle without logging into another app's logger.
+   */
+  onApplicationShutdown(): void {
+    this.log.close();
   }
 }

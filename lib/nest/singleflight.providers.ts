@@ -1,4 +1,4 @@
-import { Logger, type Provider } from '@nestjs/common';
+import type { Provider } from '@nestjs/common';
 import { type Cache, createCache } from 'cache-manager';
 import { FlightCache } from '../cache/flight-cache.js';
 import { Group } from '../core/group.js';
@@ -19,6 +19,7 @@ import type { FlightObserver } from './flight-observer.js';
 import type { SingleflightModuleOptions } from './interfaces/singleflight-module-options.interface.js';
 import { LoggingObserver } from './logging.observer.js';
 import { RedisCoordination } from './redis-coordination.js';
+import { SingleflightLog } from './singleflight-log.js';
 import {
   CACHE_MANAGER,
   DEFAULT_CACHE_TIMEOUT,
@@ -117,17 +118,22 @@ export const singleflightProviders: Provider[] = [
     },
   },
   { provide: ObservableGroup, useFactory: () => new ObservableGroup() },
+  // The app's log: every provider that logs writes through it, so the app's end silences them all.
+  SingleflightLog,
   {
     provide: FlightCache,
-    inject: [MODULE_OPTIONS_TOKEN, { token: CACHE_MANAGER, optional: true }],
-    useFactory: (options: SingleflightModuleOptions, appCache?: Cache): FlightCache | null => {
+    inject: [MODULE_OPTIONS_TOKEN, SingleflightLog, { token: CACHE_MANAGER, optional: true }],
+    useFactory: (
+      options: SingleflightModuleOptions,
+      log: SingleflightLog,
+      appCache?: Cache,
+    ): FlightCache | null => {
       const settings = options.cache;
       if (settings === false) return null;
-      const logger = new Logger('Singleflight');
       const flightOptions = {
         timeout: settings?.timeout ?? DEFAULT_CACHE_TIMEOUT,
         logger: {
-          warn: (message: string, error: unknown) => logger.warn(`${message} ${String(error)}`),
+          warn: (message: string, error: unknown) => log.warn(`${message} ${String(error)}`),
         },
       };
       if (settings?.stores !== undefined) {
@@ -144,23 +150,29 @@ export const singleflightProviders: Provider[] = [
   {
     // Null without `redis`: every flight and write then stays in this instance.
     provide: REDIS_COORDINATION,
-    inject: [MODULE_OPTIONS_TOKEN],
-    useFactory: (options: SingleflightModuleOptions): RedisCoordination | null => {
+    inject: [MODULE_OPTIONS_TOKEN, SingleflightLog],
+    useFactory: (
+      options: SingleflightModuleOptions,
+      log: SingleflightLog,
+    ): RedisCoordination | null => {
       const { redis, detectAsyncReentry } = validated(options);
-      return redis === undefined ? null : new RedisCoordination(redis, detectAsyncReentry);
+      return redis === undefined ? null : new RedisCoordination(redis, log, detectAsyncReentry);
     },
   },
   {
     // Null when metrics and debug logs are off: the runner then adds nothing to any call.
     provide: FLIGHT_OBSERVER,
-    inject: [MODULE_OPTIONS_TOKEN],
-    useFactory: async (options: SingleflightModuleOptions): Promise<FlightObserver | null> => {
+    inject: [MODULE_OPTIONS_TOKEN, SingleflightLog],
+    useFactory: async (
+      options: SingleflightModuleOptions,
+      log: SingleflightLog,
+    ): Promise<FlightObserver | null> => {
       const { metrics, debug } = validated(options);
       const observers: FlightObserver[] = [];
       if (metrics) {
         observers.push(await PrometheusObserver.create(metrics === true ? {} : metrics));
       }
-      if (debug) observers.push(new LoggingObserver(new Logger('Singleflight')));
+      if (debug) observers.push(new LoggingObserver(log));
       if (observers.length === 0) return null;
       return observers.length === 1 ? observers[0]! : new FanOutObserver(observers);
     },

@@ -11,7 +11,8 @@ import {
   type SingleflightModuleOptions,
   SingleflightModule,
 } from '../../lib/index.js';
-import { deferred } from '../support/deferred.js';
+import { deferred, flushMicrotasks } from '../support/deferred.js';
+import { until } from '../support/until.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -159,7 +160,10 @@ describe('caching after the flight (default in-memory cache)', () => {
 /** A Keyv store adapter (Map-like) whose operations the test can count, break or hang. */
 class TestStore extends Map<string, unknown> {
   gets = 0;
-  mode: 'ok' | 'throw' | 'hang' = 'ok';
+  mode: 'ok' | 'throw' | 'hang' | 'later' = 'ok';
+  sets = 0;
+  /** In mode 'later', every write waits on this, for the test to fail it when it chooses. */
+  readonly later = deferred<never>();
   override get(key: string) {
     this.gets++;
     if (this.mode === 'throw') throw new Error('store down');
@@ -167,7 +171,9 @@ class TestStore extends Map<string, unknown> {
     return super.get(key);
   }
   override set(key: string, value: unknown) {
+    this.sets++;
     if (this.mode === 'throw') throw new Error('store down');
+    if (this.mode === 'later') return this.later.promise as never;
     return super.set(key, value);
   }
 }
@@ -204,6 +210,29 @@ describe('caching with a Keyv store', () => {
       if (mode === 'hang') expect(warnings.join()).toMatch(/no answer within 50 ms/);
     },
   );
+});
+
+describe('a store that fails after the app closed', () => {
+  it('logs nothing into the next app’s logger, and the call still answers', async () => {
+    const store = new TestStore();
+    store.mode = 'later';
+    const { prices } = await boot({ cache: { stores: [new Keyv({ store })], timeout: 60_000 } });
+    const first: string[] = [];
+    app!.useLogger({ log: () => undefined, error: () => undefined, warn: (m) => first.push(m) });
+    const running = prices.price('a');
+    await until(() => store.sets === 1);
+    await app!.close();
+    app = undefined;
+    await boot();
+    // Nest's Logger is one per process: this replaces the first app's logger.
+    const second: string[] = [];
+    app!.useLogger({ log: () => undefined, error: () => undefined, warn: (m) => second.push(m) });
+    store.later.reject(new Error('store down'));
+    await expect(running).resolves.toEqual({ sku: 'a', run: 1 });
+    await flushMicrotasks();
+    expect(second).toEqual([]);
+    expect(first).toEqual([]);
+  });
 });
 
 describe('caching with @nestjs/cache-manager in the app', () => {
