@@ -22,7 +22,7 @@ import {
   encodeValue,
   sharedShape,
 } from './result-codec.js';
-import { sha1Hex } from './script-sha.js';
+import { keyHash } from './script-sha.js';
 
 /**
  * What a `recheck` answers when the cache has nothing for the key: the work runs then.
@@ -377,7 +377,7 @@ export class DistributedFlight {
   /** The Redis keys of `key`: one hash tag, so every script touches one Cluster slot. */
   #keys(key: string): { hashed: string; lock: string; res: string } {
     const { namespace } = this.#options;
-    const hashed = sha1Hex(namespace + key);
+    const hashed = keyHash(namespace, key);
     return { hashed, lock: `${namespace}:{${hashed}}:lock`, res: `${namespace}:{${hashed}}:res` };
   }
 

@@ -34,7 +34,7 @@ import type {
   WriteRun,
   WriteRunContext,
 } from './distributed-write-group.interfaces.js';
-import { sha1Hex } from './script-sha.js';
+import { keyHash } from './script-sha.js';
 import { encodeArgs } from './write-args.js';
 import { ABORT, EVENT, EXTEND, FINISH, PEEK, RECOVER } from './write.scripts.js';
 
@@ -829,7 +829,7 @@ export class DistributedWriteGroup {
   #state(key: string): KeyState {
     let state = this.#keys.get(key);
     if (state === undefined) {
-      const id = sha1Hex(this.#namespace + key);
+      const id = keyHash(this.#namespace, key);
       state = new KeyState(key, id, this.#namespace);
       this.#keys.set(key, state);
       this.#ids.set(id, state);

@@ -8,15 +8,22 @@ const shas = new WeakMap<RedisScript, string>();
 export function scriptSha(script: RedisScript): string {
   let sha = shas.get(script);
   if (sha === undefined) {
-    sha = sha1Hex(script.source);
+    sha = createHash('sha1').update(script.source).digest('hex');
     shas.set(script, sha);
   }
   return sha;
 }
 
-/** The SHA1 (hex) of `text`: a script's digest, and the hash tag of a user key in Redis. */
-export function sha1Hex(text: string): string {
-  return createHash('sha1').update(text).digest('hex');
+/**
+ * The hash tag of `key` in Redis under `namespace`: the SHA1 (hex) of an injective encoding of the
+ * pair. The namespace's length goes first, so no namespace and key run into each other; the text is
+ * hashed as UTF-16 code units, so keys that differ only in lone surrogates stay apart (UTF-8 would
+ * turn each lone surrogate into U+FFFD).
+ */
+export function keyHash(namespace: string, key: string): string {
+  return createHash('sha1')
+    .update(`${namespace.length}:${namespace}${key}`, 'utf16le')
+    .digest('hex');
 }
 
 /** Redis does not have the script cached (restart, failover, SCRIPT FLUSH): run it with EVAL. */

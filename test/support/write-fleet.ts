@@ -88,8 +88,9 @@ export function recordEvents(
 
 /** The Redis keys of one user key, as the library names them. */
 export function redisKeys(namespace: string, key: string) {
+  // The namespace's length, then both as UTF-16 code units: an injective encoding of the pair.
   const id = createHash('sha1')
-    .update(namespace + key)
+    .update(`${namespace.length}:${namespace}${key}`, 'utf16le')
     .digest('hex');
   return { id, lease: `${namespace}:{${id}}:lease`, st: `${namespace}:{${id}}:st` };
 }
