@@ -113,11 +113,16 @@ export class Group {
   /** Decorated methods' keyspaces by scope (`Class.method`, never with a ':' in it). */
   readonly #scopes = new Map<string, Keyspace>();
   // The counters of stats(). Those of every call are fields of their own (one load less each), and
-  // `calls` is flights + joins + refused: one increment less per call.
+  // `calls` is flights + joins + refused - reruns: one increment less per call.
   #flights = 0;
   #joins = 0;
   /** Calls that neither started nor joined a flight: re-entries, bad work, aborted before. */
   #refused = 0;
+  /**
+   * Second runs for the joiners of a failed flight (shareErrors off): each is counted as a flight
+   * or a join like a call, but those joiners were counted already.
+   */
+  #reruns = 0;
   readonly #counts = {
     errors: 0,
     timeouts: 0,
@@ -212,7 +217,8 @@ export class Group {
     for (const space of this.#scopes.values()) size += space.flights.size;
     const flights = this.#flights;
     const joins = this.#joins;
-    return { calls: flights + joins + this.#refused, flights, joins, ...this.#counts, size };
+    const calls = flights + joins + this.#refused - this.#reruns;
+    return { calls, flights, joins, ...this.#counts, size };
   }
 
   /**
@@ -407,6 +413,7 @@ export class Group {
     return (extra.retry ??= flight.promise.catch((error: unknown) => {
       // Every joiner left while the first flight ran: nobody to run it again for.
       if (extra.retriers === 0) throw error;
+      this.#reruns++;
       const next = (extra.next = this.#enter(space, key, fn, undefined, true));
       // #enter counted the joiners as one caller; each waits (and may leave) on its own.
       next.waiting += extra.retriers - 1;

@@ -591,6 +591,34 @@ describe('Group: shareErrors: false', () => {
     expect(group.stats()).toMatchObject({ flights: 2, errors: 2, size: 0 });
   });
 
+  it('counts each caller once in stats().calls: the second run is no call of its own', async () => {
+    const group = new Group({ shareErrors: false });
+    const first = deferred<string>();
+    let runs = 0;
+    const work = () => (++runs === 1 ? first.promise : Promise.resolve('ok'));
+    const calls = Array.from({ length: 4 }, () => group.do('k', work).catch(() => 'failed'));
+    first.reject(new Error('first run failed'));
+    await expect(Promise.all(calls)).resolves.toEqual(['failed', 'ok', 'ok', 'ok']);
+    expect(group.stats()).toMatchObject({ calls: 4, flights: 2, joins: 3, errors: 1, size: 0 });
+  });
+
+  it('counts the second run as no call when it joins a flight a newcomer started', async () => {
+    const group = new Group({ shareErrors: false });
+    const first = deferred<string>();
+    const fresh = deferred<string>();
+    const leader = group.do('k', () => first.promise);
+    const joiner = group.do('k', () => Promise.resolve('joiner'));
+    // The newcomer comes once the first flight failed and freed the key, before the joiner's
+    // second run starts: that run then joins the newcomer's flight.
+    let newcomer!: Promise<string>;
+    first.promise.catch(() => (newcomer = group.do('k', () => fresh.promise)));
+    first.reject(new Error('first run failed'));
+    await rejectionOf(leader);
+    fresh.resolve('fresh');
+    await expect(Promise.all([joiner, newcomer])).resolves.toEqual(['fresh', 'fresh']);
+    expect(group.stats()).toMatchObject({ calls: 3, flights: 2, joins: 2, size: 0 });
+  });
+
   it('shares a success like the default', async () => {
     const group = new Group({ shareErrors: false });
     const gate = deferred<string>();
