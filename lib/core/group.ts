@@ -22,6 +22,7 @@ import {
   toError,
 } from './singleflight.errors.js';
 import { QuietSignals } from './quiet-signal.js';
+import { SignalListeners } from './signal-listeners.js';
 import * as messages from './singleflight.messages.js';
 
 const GROUP_RULES = {
@@ -135,6 +136,7 @@ export class Group {
   /** Whether a call without options can take #plain: no option of the group's asks for more. */
   readonly #plainGroup: boolean;
   readonly #quiet = new QuietSignals();
+  readonly #listeners = new SignalListeners();
   /** Set by #enter for its caller: whether that call joined rather than led. */
   #joined = false;
 
@@ -451,7 +453,7 @@ export class Group {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const stop = () => {
         clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        if (signal !== undefined) this.#listeners.remove(signal, onAbort);
       };
       const onAbort = () => {
         stop();
@@ -467,7 +469,7 @@ export class Group {
           reject(new SingleflightTimeoutError(space.whole(key), timeout));
         }, timeout);
       }
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal !== undefined) this.#listeners.add(signal, onAbort);
       outcome.then(
         (value) => {
           stop();
