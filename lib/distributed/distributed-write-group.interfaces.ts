@@ -8,11 +8,15 @@ export interface WriteRunContext {
   /** The user key being pushed. */
   readonly key: string;
   /**
-   * Fencing token: grows by one with every run of the key across the fleet. A downstream that
-   * writes conditionally (`UPDATE … SET fence = $f WHERE id = $id AND fence < $f`, or an ETag)
-   * rejects the late write of a runner that stalled past its lease. It is 0 when the push runs
-   * in-process because Redis is unreachable (no fleet-wide order exists then), and it starts at 1
-   * again if the key's Redis state expired (`stateTtlMs`) or was lost.
+   * Fencing token: strictly greater than every fence issued before for this key, so a downstream
+   * that writes conditionally (`UPDATE … SET fence = $f WHERE id = $id AND fence < $f`, or an
+   * ETag) rejects the late write of a runner that stalled past its lease. It is an exact integer
+   * (microseconds of the issuing clock, raised by one where needed; below
+   * Number.MAX_SAFE_INTEGER until the year 2255), and it stays monotonic when Redis loses the
+   * key's state (restart, failover, FLUSHALL, `stateTtlMs`) as long as Redis' clock has not gone
+   * back by more than that loss took. A push that runs in-process because Redis is unreachable
+   * gets a fence from this instance's clock, which orders it against fleet pushes as well as the
+   * clocks of the instances and of Redis agree (and after every fleet fence this instance saw).
    */
   readonly fence: number;
   /** Aborted when this instance lost the key's lease mid-push (another instance may push now). */
@@ -99,7 +103,7 @@ export interface DistributedWriteOptions {
   recoverSlackMs?: number;
   /**
    * Lifetime of a key's Redis state (`ver`, `done`, `fence`, newest arguments), renewed by every
-   * event. After it lapses, `fence` starts at 1 again.
+   * event. After it lapses, the next fence comes from Redis' clock, still above the old ones.
    * @default 604800000 (7 days)
    */
   stateTtlMs?: number;

@@ -36,6 +36,7 @@ import type {
 } from './distributed-write-group.interfaces.js';
 import { keyHash } from './script-sha.js';
 import { encodeArgs } from './write-args.js';
+import { localFence, observeFence } from './write-fence.js';
 import { ABORT, EVENT, EXTEND, FINISH, PEEK, RECOVER } from './write.scripts.js';
 
 type AnyRun = WriteRun<any[], unknown>;
@@ -119,7 +120,7 @@ class KeyState {
  * MergeWrites across several instances: per key at most one push in flight fleet-wide, calls
  * during a push cause exactly one follow-up push with the newest call's arguments, and a crashed
  * runner's work is taken over by another instance. Redis keeps, per key,
- * `ver` (events seen), `done` (the highest `ver` a successful push covered), a fencing counter and
+ * `ver` (events seen), `done` (the highest `ver` a successful push covered), the last fence and
  * the newest arguments; a runner holds a lease renewed every leaseMs/3.
  *
  * A call resolves once a push that started after it finished anywhere in the fleet: with that
@@ -464,6 +465,7 @@ export class DistributedWriteGroup {
     const key = state.key;
     for (;;) {
       state.startVer = startVer;
+      observeFence(fence);
       const run = this.#runFor(state);
       if (run === undefined || json === '') {
         this.#log(run === undefined ? messages.WRITE_NO_RUN(key) : messages.WRITE_NO_ARGS(key));
@@ -727,8 +729,11 @@ export class DistributedWriteGroup {
 
   #runLocal(key: string, json: string, run: AnyRun): Promise<unknown> {
     this.#counts.localFallbacks++;
-    const context: WriteRunContext = { key, fence: 0, signal: NEVER_ABORTED };
-    const push = () => this.#local.do(key, () => run(JSON.parse(json), context));
+    // The fence is taken when the push starts: the runs of one key take their fences in order.
+    const push = () =>
+      this.#local.do(key, () =>
+        run(JSON.parse(json), { key, fence: localFence(), signal: NEVER_ABORTED }),
+      );
     // Our own Redis-led push of this key may still run: start after it, so the newer state lands last.
     const own = this.#keys.get(key)?.running;
     return own === undefined ? push() : own.then(push);

@@ -1,9 +1,10 @@
 import type { RedisScript } from './coordinator.interface.js';
+import { NEXT_FENCE_LUA } from './write-fence.js';
 
 // Protocol B (distributed MergeWrites), design notes §3. Every script touches only the two keys
 // of one user key, `${ns}:{K}:lease` and `${ns}:{K}:st`, which share the hash tag {K}, so each
 // runs in one Cluster slot. `st` is a hash: ver (events seen), done (highest ver a successful push
-// covered), fence (one per run), args (the newest event's arguments, JSON), key (the user key, for
+// covered), fence (the last run's, see write-fence.ts), args (the newest event's arguments, JSON), key (the user key, for
 // the sweep). Pending work is `ver > done`, never cleared at run start: that makes crashes safe.
 
 /**
@@ -15,7 +16,7 @@ import type { RedisScript } from './coordinator.interface.js';
  */
 export const EVENT: RedisScript = {
   name: 'mergewrites:event',
-  source: `
+  source: `${NEXT_FENCE_LUA}
 local v = redis.call('HINCRBY', KEYS[2], 'ver', 1)
 if ARGV[6] == '1' then
   redis.call('HSET', KEYS[2], 'args', ARGV[3], 'key', ARGV[4])
@@ -25,7 +26,7 @@ else
 end
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return {1, v, redis.call('HINCRBY', KEYS[2], 'fence', 1), redis.call('HGET', KEYS[2], 'args') or ''}
+  return {1, v, next_fence(KEYS[2]), redis.call('HGET', KEYS[2], 'args') or ''}
 end
 return {0, v, redis.call('PTTL', KEYS[1])}
 `,
@@ -39,7 +40,7 @@ return {0, v, redis.call('PTTL', KEYS[1])}
  */
 export const FINISH: RedisScript = {
   name: 'mergewrites:finish',
-  source: `
+  source: `${NEXT_FENCE_LUA}
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1} end
 local sv = tonumber(ARGV[3])
 local d = tonumber(redis.call('HGET', KEYS[2], 'done') or '0')
@@ -51,7 +52,7 @@ redis.call('PUBLISH', ARGV[4], ARGV[5] .. '\\n' .. string.format('%d', d))
 local v = tonumber(redis.call('HGET', KEYS[2], 'ver') or '0')
 if v > sv then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return {1, d, v, redis.call('HINCRBY', KEYS[2], 'fence', 1), redis.call('HGET', KEYS[2], 'args') or ''}
+  return {1, d, v, next_fence(KEYS[2]), redis.call('HGET', KEYS[2], 'args') or ''}
 end
 redis.call('DEL', KEYS[1])
 return {0, d}
@@ -77,13 +78,13 @@ return 0
  */
 export const RECOVER: RedisScript = {
   name: 'mergewrites:recover',
-  source: `
+  source: `${NEXT_FENCE_LUA}
 local st = redis.call('HMGET', KEYS[2], 'ver', 'done', 'args')
 local v = tonumber(st[1] or '0')
 local d = tonumber(st[2] or '0')
 if v <= d then return {0, d} end
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return {1, v, redis.call('HINCRBY', KEYS[2], 'fence', 1), st[3] or ''}
+  return {1, v, next_fence(KEYS[2]), st[3] or ''}
 end
 return {2, d, redis.call('PTTL', KEYS[1])}
 `,
