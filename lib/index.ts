@@ -41,6 +41,7 @@ export type {
   MergeWritesOptions,
   SingleFlightOptions,
 } from './nest/interfaces/flight-options.interface.js';
+export type { KeyContext } from './nest/key-context.js';
 export {
   DistributedFlight,
   MISS_SENTINEL,

@@ -87,6 +87,16 @@ export const KEY_FN_THREW = (where: string) =>
 export const KEY_FN_NOT_STRING = (where: string, value: unknown) =>
   `The key function of ${where} must return a string, got ${typeof value} (${show(value)}).`;
 
+export const KEY_CONTEXT_THREW = (where: string) =>
+  `The module's keyContext threw during a call of ${where}, so the call cannot be keyed by its ` +
+  'context and is refused (nothing was shared). Fix keyContext, or call the method where its ' +
+  'context is set (see cause); `keyContext: false` on the method opts out for global data.';
+
+export const KEY_CONTEXT_NOT_STRING = (where: string, value: unknown) =>
+  `The module's keyContext must return a string or undefined (no context), got ${typeof value} ` +
+  `(${show(value)}) during a call of ${where}; the call is refused (nothing was shared). ` +
+  "Return the tenant as a string, e.g. `() => cls.get<string>('tenantId')`.";
+
 // Several instances: distributed singleflight (lib/distributed/distributed-flight.ts)
 
 export const NOT_A_COORDINATOR = (where: string, value: unknown) =>

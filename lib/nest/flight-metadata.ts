@@ -2,6 +2,7 @@ import { isObservable } from 'rxjs';
 import { argsKey } from '../core/keys.js';
 import { SingleflightKeyError } from '../core/singleflight.errors.js';
 import * as messages from '../core/singleflight.messages.js';
+import { type KeyContext, contextualPart } from './key-context.js';
 import type {
   MergeWritesOptions,
   SingleFlightOptions,
@@ -45,9 +46,20 @@ export function uniqueScope(target: object, propertyKey: string | symbol): strin
 
 /**
  * The part of a call's key after `Class.method:`: the decorator's key, its key function's, or the
- * arguments' (empty without arguments). The whole key is `${meta.scope}:${part}`.
+ * arguments' (empty without arguments), under the call's context when the method has one (see
+ * contextualPart). The whole key is `${meta.scope}:${part}`.
  */
-export function keyPartOf(meta: FlightMetadata, args: unknown[]): string {
+export function keyPartOf(
+  meta: FlightMetadata,
+  args: unknown[],
+  context: KeyContext | undefined,
+): string {
+  const part = ownPart(meta, args);
+  return context === undefined ? part : contextualPart(meta.scope, context, part);
+}
+
+/** The key part the method's own key gives: the decorator's, its key function's or the arguments'. */
+function ownPart(meta: FlightMetadata, args: unknown[]): string {
   const source = meta.keySource;
   if (typeof source === 'string') return source;
   if (source === undefined) return args.length === 0 ? '' : argsKey(args, meta.scope);

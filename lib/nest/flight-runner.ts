@@ -15,6 +15,7 @@ import { isRemoteError } from '../distributed/remote-flight.error.js';
 import { ObservableGroup } from '../rx/observable-group.js';
 import { type FlightMetadata, type ReturnKind, isThenable, keyPartOf } from './flight-metadata.js';
 import type { FlightObserver } from './flight-observer.js';
+import type { KeyContext } from './key-context.js';
 import { FlightProbe, SharedProbe, WriteProbe } from './flight-probe.js';
 import type {
   MergeWritesOptions,
@@ -43,6 +44,8 @@ interface Prepared {
   fleetWrites: DistributedWriteGroup | undefined;
   /** Whether fleetWrites knows how to push this method's keys (for recovery on this instance). */
   handled: boolean;
+  /** The module's keyContext, unless the method opted out (`keyContext: false`). */
+  context: KeyContext | undefined;
 }
 
 /**
@@ -74,7 +77,7 @@ export class FlightRunner {
     if (prepared.returns === 'sync') return method.apply(self, args);
     let part: string;
     try {
-      part = keyPartOf(meta, args);
+      part = keyPartOf(meta, args, prepared.context);
     } catch (error) {
       this.#observer?.called(meta.scope, undefined, 'rejected', error);
       return prepared.returns === 'observable' ? throwError(() => error) : Promise.reject(error);
@@ -99,7 +102,7 @@ export class FlightRunner {
     const prepared = this.#preparedFor(meta);
     let key: string;
     try {
-      key = `${meta.scope}:${keyPartOf(meta, args)}`;
+      key = `${meta.scope}:${keyPartOf(meta, args, prepared.context)}`;
     } catch (error) {
       this.#observer?.called(meta.scope, undefined, 'rejected', error);
       return Promise.reject(error);
@@ -160,6 +163,7 @@ export class FlightRunner {
         fleet: undefined,
         fleetWrites,
         handled: false,
+        context: own.keyContext === false ? undefined : this.options.keyContext,
       });
     }
     const own = meta.options as SingleFlightOptions;
@@ -197,6 +201,7 @@ export class FlightRunner {
           : this.redis?.flights,
       fleetWrites: undefined,
       handled: false,
+      context: own.keyContext === false ? undefined : defaults.keyContext,
     });
   }
 

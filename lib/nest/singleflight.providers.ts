@@ -5,6 +5,7 @@ import { Group } from '../core/group.js';
 import {
   BOOLEAN,
   DURATION,
+  FUNCTION,
   type OptionRule,
   isPlainObject,
   validateOptions,
@@ -47,6 +48,7 @@ const MODULE_RULES = {
   cache: CACHE,
   metrics: METRICS,
   debug: BOOLEAN,
+  keyContext: FUNCTION,
   redis: ['{ client | coordinator, opTimeoutMs?, flights?, writes? }', isPlainObject],
 } as const;
 const REDIS_RULES = {

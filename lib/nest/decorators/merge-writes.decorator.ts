@@ -9,6 +9,7 @@ const MERGE_WRITES_RULES = {
   retry: RETRY,
   distributed: BOOLEAN,
   context: BOOLEAN,
+  keyContext: BOOLEAN,
 } as const;
 
 /**

@@ -21,6 +21,7 @@ export const SINGLE_FLIGHT_RULES = {
   refreshThreshold: DURATION,
   shouldCache: FUNCTION,
   distributed: BOOLEAN,
+  keyContext: BOOLEAN,
 } as const;
 
 /**

@@ -44,6 +44,13 @@ export interface SingleFlightOptions<T = any> {
    * method's flights in-process. @default true
    */
   distributed?: boolean;
+  /**
+   * `false`: this method's keys leave out the module's `keyContext`, so calls of every context
+   * share its flights and cached values. Only for data that is the same for every context (e.g.
+   * exchange rates in a multi-tenant app).
+   * @default true (the module's `keyContext` applies)
+   */
+  keyContext?: boolean;
 }
 
 /**
@@ -77,4 +84,10 @@ export interface MergeWritesOptions<A extends unknown[] = any[]> {
    * @default false
    */
   context?: boolean;
+  /**
+   * `false`: this method's keys leave out the module's `keyContext`, so calls of every context
+   * merge into the same runs. Only for writes that are the same for every context.
+   * @default true (the module's `keyContext` applies)
+   */
+  keyContext?: boolean;
 }

@@ -1,5 +1,6 @@
 import type { CreateCacheOptions } from 'cache-manager';
 import type { RetryOptions } from '../../core/write-group.interfaces.js';
+import type { KeyContext } from '../key-context.js';
 import type { SingleflightMetricsOptions } from './singleflight-metrics-options.interface.js';
 import type { SingleflightRedisOptions } from './singleflight-redis-options.interface.js';
 
@@ -85,6 +86,25 @@ export interface SingleflightModuleOptions {
    * @default false
    */
   debug?: boolean;
+  /**
+   * What the current call belongs to, e.g. its tenant, made part of every key the module builds:
+   * flights, cached values, Redis flights and `@MergeWrites()` runs. It is called at each call of
+   * a decorated method, in the caller's async context, so it can read an `AsyncLocalStorage` or
+   * nestjs-cls. `undefined` means "no context": such calls share with each other (as without
+   * `keyContext`), so throw where a context is required. A throw or a value that is neither a
+   * string nor undefined fails the call with a SingleflightKeyError. A method opts out with
+   * `keyContext: false`. The whole key becomes `Class.method:@<context>:<key>`, or
+   * `Class.method::<key>` without a context (see README, "Context keys").
+   *
+   * ```ts
+   * SingleflightModule.forRootAsync({
+   *   inject: [ClsService],
+   *   useFactory: (cls: ClsService) => ({ keyContext: () => cls.get<string>('tenantId') }),
+   * });
+   * ```
+   * @default undefined (keys have no context)
+   */
+  keyContext?: KeyContext;
   /**
    * Coordinate several instances through Redis: a `client` (node-redis or ioredis) or a
    * `coordinator`. Methods opt out with `distributed: false`.
