@@ -81,6 +81,29 @@ export const TTL_WITHOUT_CACHE = (where: string) =>
   `${where} sets \`ttl\`, but caching is off (\`cache: false\` in SingleflightModule.forRoot()). ` +
   'Remove `ttl`, or turn caching on.';
 
+export const SYMBOL_METHOD = (decorator: string, where: string) =>
+  `${where} is named by a symbol, which has no name that is the same in every process and ` +
+  `unique in the app, so its keys would have no safe scope. Name one: @${decorator}({ scope: 'orders.get' }).`;
+
+export const SCOPE_TAKEN = (scope: string, first: string, second: string) =>
+  `Two decorated methods have the scope "${scope}" (${first}, and ${second}): they would share ` +
+  'flights, cached values and Redis keys, and invalidate() of one would miss the other. Classes ' +
+  "of the same name cause this. Give one of them its own: @SingleFlight({ scope: 'prices.get' }) " +
+  'or rename its class.';
+
+export const REQUEST_SCOPED_DEFAULT_KEY = (
+  decorator: string,
+  where: string,
+  className: string,
+  how: string,
+) =>
+  `${where} is on ${className}, which is request-scoped (${how}), so what it returns can depend ` +
+  `on the request the instance holds, but @${decorator}() uses the default key, which holds only ` +
+  'the arguments: concurrent requests of different users would share one result. Either give a ' +
+  'key that includes what identifies the caller (a key function is called with `this`: ' +
+  `@${decorator}(function (this: ${className}, id: string) { return \`\${this.userId}:\${id}\`; })), ` +
+  `or, when the result depends on the arguments alone, say so: @${decorator}({ shareAcrossRequests: true }).`;
+
 export const KEY_FN_THREW = (where: string) =>
   `The key function of ${where} threw; fix it, or check the arguments it was given (see cause).`;
 

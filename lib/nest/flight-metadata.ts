@@ -8,7 +8,8 @@ import type {
   SingleFlightOptions,
 } from './interfaces/flight-options.interface.js';
 
-export type KeySource = string | ((...args: any[]) => string) | undefined;
+/** A decorator's key: one for every call, a function of the call (with `this`), or the default. */
+export type KeySource = string | ((this: any, ...args: any[]) => string) | undefined;
 
 /** What a method returns, as far as `design:returntype` tells at decoration. */
 export type ReturnKind = 'promise' | 'observable' | 'unknown';
@@ -16,7 +17,7 @@ export type ReturnKind = 'promise' | 'observable' | 'unknown';
 /** What a decorator recorded about one method; shared by every app that uses the class. */
 export interface FlightMetadata {
   decorator: 'SingleFlight' | 'MergeWrites';
-  /** `Class.method`, unique in the process, so two methods never share a key by accident. */
+  /** The `scope` option, else `Class.method` (see scopeOf): the part of every key before ':'. */
   scope: string;
   keySource: KeySource;
   returns: ReturnKind;
@@ -26,47 +27,31 @@ export interface FlightMetadata {
   prepared?: unknown;
 }
 
-const scopes = new Map<string, object>();
-
-/**
- * `Class.method`, with `#2`, `#3`... when another class of the same name took it already. Never a
- * ':' in it (a computed method name may have one): keys are split at their first ':'.
- */
-export function uniqueScope(target: object, propertyKey: string | symbol): string {
-  const base = `${target.constructor.name}.${String(propertyKey)}`.replaceAll(':', '%3A');
-  for (let n = 1; ; n++) {
-    const scope = n === 1 ? base : `${base}#${n}`;
-    const owner = scopes.get(scope);
-    if (owner === undefined || owner === target) {
-      scopes.set(scope, target);
-      return scope;
-    }
-  }
-}
-
 /**
  * The part of a call's key after `Class.method:`: the decorator's key, its key function's, or the
  * arguments' (empty without arguments), under the call's context when the method has one (see
- * contextualPart). The whole key is `${meta.scope}:${part}`.
+ * contextualPart). The whole key is `${meta.scope}:${part}`. A key function is called with the
+ * method's `this`, so on a request-scoped provider it can read the caller.
  */
 export function keyPartOf(
   meta: FlightMetadata,
+  self: object,
   args: unknown[],
   context: KeyContext | undefined,
 ): string {
-  const part = ownPart(meta, args);
+  const part = ownPart(meta, self, args);
   return context === undefined ? part : contextualPart(meta.scope, context, part);
 }
 
 /** The key part the method's own key gives: the decorator's, its key function's or the arguments'. */
-function ownPart(meta: FlightMetadata, args: unknown[]): string {
+function ownPart(meta: FlightMetadata, self: object, args: unknown[]): string {
   const source = meta.keySource;
   if (typeof source === 'string') return source;
   if (source === undefined) return args.length === 0 ? '' : argsKey(args, meta.scope);
   let key: unknown;
   try {
     // Most key functions take one argument: calling them without a spread is measurably faster.
-    key = args.length === 1 ? source(args[0]) : source(...args);
+    key = args.length === 1 ? source.call(self, args[0]) : source.apply(self, args);
   } catch (error) {
     throw new SingleflightKeyError(messages.KEY_FN_THREW(meta.scope), { cause: error });
   }

@@ -77,7 +77,7 @@ export class FlightRunner {
     if (prepared.returns === 'sync') return method.apply(self, args);
     let part: string;
     try {
-      part = keyPartOf(meta, args, prepared.context);
+      part = keyPartOf(meta, self, args, prepared.context);
     } catch (error) {
       this.#observer?.called(meta.scope, undefined, 'rejected', error);
       return prepared.returns === 'observable' ? throwError(() => error) : Promise.reject(error);
@@ -102,7 +102,7 @@ export class FlightRunner {
     const prepared = this.#preparedFor(meta);
     let key: string;
     try {
-      key = `${meta.scope}:${keyPartOf(meta, args, prepared.context)}`;
+      key = `${meta.scope}:${keyPartOf(meta, self, args, prepared.context)}`;
     } catch (error) {
       this.#observer?.called(meta.scope, undefined, 'rejected', error);
       return Promise.reject(error);

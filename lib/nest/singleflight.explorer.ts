@@ -1,12 +1,18 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnModuleInit, Scope } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
+import { SingleflightOptionsError } from '../core/singleflight.errors.js';
+import * as messages from '../core/singleflight.messages.js';
 import { FlightRunner } from './flight-runner.js';
 import type { FlightMetadata } from './flight-metadata.js';
+import { checkScopes, type ScopeUse } from './flight-scope.js';
 import { FLIGHT_METADATA } from './singleflight.constants.js';
 
 /**
  * Checks every decorated method of the app's providers and controllers at start-up, so misuse
  * fails the boot instead of the first call. It only validates; the decorators do the wrapping.
+ * What it decides here, once per method, holds for every call: no two methods share a scope, and
+ * no method of a request-scoped provider shares flights between requests by default.
  */
 @Injectable()
 export class SingleflightExplorer implements OnModuleInit {
@@ -17,18 +23,64 @@ export class SingleflightExplorer implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const seen = new Set<object>();
+    const decorated = new Map<object, [name: string, meta: FlightMetadata][]>();
+    const scopes: [string, ScopeUse][] = [];
     for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
       const prototype: unknown = wrapper.metatype?.prototype;
-      if (!prototype || typeof prototype !== 'object' || seen.has(prototype) || wrapper.isAlias)
-        continue;
-      seen.add(prototype);
-      for (const name of this.scanner.getAllMethodNames(prototype)) {
-        const method: unknown = (prototype as Record<string, unknown>)[name];
-        if (typeof method !== 'function') continue;
-        const meta = Reflect.getMetadata(FLIGHT_METADATA, method) as FlightMetadata | undefined;
-        if (meta !== undefined) this.runner.prepare(meta);
+      if (!prototype || typeof prototype !== 'object' || wrapper.isAlias) continue;
+      let methods = decorated.get(prototype);
+      if (methods === undefined) {
+        decorated.set(prototype, (methods = this.#decoratedMethods(prototype)));
+        for (const [, meta] of methods) this.runner.prepare(meta);
+      }
+      if (methods.length === 0) continue;
+      // Every registration of a class is checked: one of them may be request-scoped.
+      const className = wrapper.metatype!.name;
+      const perRequest = wrapper.isDependencyTreeStatic() ? undefined : requestScope(wrapper);
+      for (const [name, meta] of methods) {
+        if (perRequest !== undefined) checkRequestScope(meta, className, perRequest);
+        scopes.push([meta.scope, { meta, where: `${className}.${name} ${whereIs(wrapper)}` }]);
       }
     }
+    checkScopes(scopes);
   }
+
+  #decoratedMethods(prototype: object): [string, FlightMetadata][] {
+    const methods: [string, FlightMetadata][] = [];
+    for (const name of this.scanner.getAllMethodNames(prototype)) {
+      const method: unknown = (prototype as Record<string, unknown>)[name];
+      if (typeof method !== 'function') continue;
+      const meta = Reflect.getMetadata(FLIGHT_METADATA, method) as FlightMetadata | undefined;
+      if (meta !== undefined) methods.push([name, meta]);
+    }
+    return methods;
+  }
+}
+
+/** Which registration of a class, for messages: its token when that is not the class, and module. */
+function whereIs(wrapper: InstanceWrapper): string {
+  const module = `in ${wrapper.host?.metatype?.name ?? 'the app'}`;
+  const token: unknown = wrapper.token;
+  return token === wrapper.metatype ? module : `provided as ${String(token)} ${module}`;
+}
+
+/** Why a provider whose dependency tree is not static has an instance per request. */
+function requestScope(wrapper: InstanceWrapper): string {
+  if (wrapper.scope !== Scope.REQUEST) {
+    return 'through what it injects: REQUEST, or a provider that is request-scoped';
+  }
+  return wrapper.durable === true ? 'durable' : 'Scope.REQUEST';
+}
+
+/**
+ * An instance per request can read the request (its user, tenant, headers) from `this`. The
+ * default key holds only the arguments, so two requests would share a flight and one user would
+ * get another's result; an explicit key or `shareAcrossRequests` is the method's word that the
+ * key holds everything the result depends on.
+ */
+function checkRequestScope(meta: FlightMetadata, className: string, how: string): void {
+  if (meta.keySource !== undefined || meta.options.shareAcrossRequests === true) return;
+  throw new SingleflightOptionsError(
+    messages.REQUEST_SCOPED_DEFAULT_KEY(meta.decorator, meta.scope, className, how),
+  );
 }

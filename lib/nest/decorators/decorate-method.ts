@@ -4,12 +4,8 @@ import * as messages from '../../core/singleflight.messages.js';
 import type { FlightRunner } from '../flight-runner.js';
 import { FlightRunner as FlightRunnerToken } from '../flight-runner.js';
 import { FLIGHT_METADATA, RUNNER_PROPERTY } from '../singleflight.constants.js';
-import {
-  type FlightMetadata,
-  type KeySource,
-  returnKind,
-  uniqueScope,
-} from '../flight-metadata.js';
+import { type FlightMetadata, type KeySource, returnKind } from '../flight-metadata.js';
+import { scopeOf } from '../flight-scope.js';
 
 type Call = (
   runner: FlightRunner,
@@ -32,7 +28,8 @@ export function decorateMethod(
   call: Call,
 ): MethodDecorator {
   return (target, propertyKey, descriptor) => {
-    const where = `${typeof target === 'function' ? target.name : target.constructor.name}.${String(propertyKey)}`;
+    const className = typeof target === 'function' ? target.name : target.constructor.name;
+    const where = `${className}.${String(propertyKey)}`;
     if (typeof target === 'function') {
       throw new SingleflightOptionsError(messages.STATIC_METHOD(decorator, where));
     }
@@ -50,7 +47,7 @@ export function decorateMethod(
     Inject(FlightRunnerToken)(target, RUNNER_PROPERTY);
     const meta: FlightMetadata = {
       decorator,
-      scope: uniqueScope(target, propertyKey),
+      scope: scopeOf(decorator, className, propertyKey, options.scope),
       keySource,
       returns,
       options,

@@ -1,6 +1,7 @@
 import { BOOLEAN, FUNCTION, validateOptions } from '../../core/options.validator.js';
 import { RETRY } from '../../core/write-group.js';
 import type { MergeWritesOptions } from '../interfaces/flight-options.interface.js';
+import { SCOPE } from '../flight-scope.js';
 import { decorateMethod } from './decorate-method.js';
 import { type KeyedMethodDecorator, splitArguments } from './single-flight.decorator.js';
 
@@ -10,6 +11,8 @@ const MERGE_WRITES_RULES = {
   distributed: BOOLEAN,
   context: BOOLEAN,
   keyContext: BOOLEAN,
+  scope: SCOPE,
+  shareAcrossRequests: BOOLEAN,
 } as const;
 
 /**

@@ -8,6 +8,7 @@ import {
 import type { SingleFlightOptions } from '../interfaces/flight-options.interface.js';
 import { decorateMethod } from './decorate-method.js';
 import { type KeySource } from '../flight-metadata.js';
+import { SCOPE } from '../flight-scope.js';
 
 const TTL: OptionRule = [
   'a number of milliseconds >= 0 or a function of the value',
@@ -22,6 +23,8 @@ export const SINGLE_FLIGHT_RULES = {
   shouldCache: FUNCTION,
   distributed: BOOLEAN,
   keyContext: BOOLEAN,
+  scope: SCOPE,
+  shareAcrossRequests: BOOLEAN,
 } as const;
 
 /**

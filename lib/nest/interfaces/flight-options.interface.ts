@@ -1,5 +1,36 @@
 import type { RetryOptions } from '../../core/write-group.interfaces.js';
 
+/** Options that `@SingleFlight()` and `@MergeWrites()` share: what a method's keys are made of. */
+export interface FlightKeyOptions {
+  /**
+   * The part of this method's keys before ':', in place of `Class.method`. Needed when two
+   * classes of one app have the same name, or the method is named by a symbol (both fail at
+   * start-up without it). Any non-empty string without ':'; it must be unique in the app.
+   * `FlightCache.invalidate('prices.get:42')` then reaches the method's cached values.
+   *
+   * ```ts
+   * @SingleFlight({ scope: 'prices.get' })
+   * ```
+   * @default `Class.method` ('%', ':' and '.' in either name written as `%25`, `%3A`, `%2E`)
+   */
+  scope?: string;
+  /**
+   * On a request-scoped (or durable) provider or controller, let the default key share a flight
+   * between requests. Say so only when the result depends on the arguments alone, never on the
+   * request the instance holds (its user, tenant, headers). Without it, the default key on such a
+   * provider fails at start-up; an explicit key is your statement that it holds all the result
+   * depends on (a key function is called with `this`, so it can read the request). No effect on
+   * a provider with one instance.
+   *
+   * ```ts
+   * @SingleFlight({ shareAcrossRequests: true }) // the same rates for every user
+   * async rates(currency: string): Promise<Rates> {}
+   * ```
+   * @default false
+   */
+  shareAcrossRequests?: boolean;
+}
+
 /**
  * Options of `@SingleFlight()`; each overrides the module's default for this method. A method that
  * returns an Observable takes none of `timeout`, `forgetAfter`, `shareErrors` or `distributed` into
@@ -11,7 +42,7 @@ import type { RetryOptions } from '../../core/write-group.interfaces.js';
  * ```
  * @publicApi
  */
-export interface SingleFlightOptions<T = any> {
+export interface SingleFlightOptions<T = any> extends FlightKeyOptions {
   /**
    * Per-caller timeout (ms): that caller rejects with SingleflightTimeoutError; the flight goes on.
    * @default the module's `timeout` (none)
@@ -61,7 +92,7 @@ export interface SingleFlightOptions<T = any> {
  * ```
  * @publicApi
  */
-export interface MergeWritesOptions<A extends unknown[] = any[]> {
+export interface MergeWritesOptions<A extends unknown[] = any[]> extends FlightKeyOptions {
   /** Fold the arguments of the calls that wait for the same run. @default the newest call's */
   merge?: (pending: A, next: A) => A;
   /**
