@@ -62,13 +62,14 @@ function ownPart(meta: FlightMetadata, self: object, args: unknown[]): string {
 }
 
 /**
- * Reads `design:returntype`: Promise and Observable are known; Object and none (an inferred type)
- * are unknown; anything else is a synchronous type, named for the error.
+ * Reads `design:returntype`: Promise and Observable are known. A type the metadata cannot pin down
+ * is unknown, and the first result decides: none (an inferred type), Object (an interface, a
+ * union) and Function (a type imported with `import type`, which leaves nothing to point at).
+ * Anything else is a synchronous type, named for the error.
  */
 export function returnKind(target: object, propertyKey: string | symbol): ReturnKind | string {
   const type: unknown = Reflect.getMetadata('design:returntype', target, propertyKey);
-  if (type === undefined || type === Object) return 'unknown';
-  if (typeof type !== 'function') return 'unknown';
+  if (typeof type !== 'function' || type === Object || type === Function) return 'unknown';
   if (type === Promise || type.prototype instanceof Promise) return 'promise';
   if (isObservable(type.prototype) || type.name === 'Observable') return 'observable';
   return type.name || 'a synchronous value';

@@ -303,6 +303,7 @@ export class FlightRunner {
   ): unknown {
     let result: unknown;
     let ran = false;
+    let thrown: { error: unknown } | undefined;
     // Neither cached nor shared across instances: what it returns is not known yet.
     const outcome = this.#do(
       meta,
@@ -310,10 +311,21 @@ export class FlightRunner {
       part,
       () => {
         ran = true;
-        return (result = method.apply(self, args));
+        try {
+          return (result = method.apply(self, args));
+        } catch (error) {
+          thrown = { error };
+          throw error;
+        }
       },
     );
     if (!ran) return outcome;
+    if (thrown !== undefined) {
+      // It threw before returning anything, so what it returns is still unknown: a later call
+      // decides. This caller gets the error as the method threw it.
+      void outcome.catch(() => undefined);
+      throw thrown.error;
+    }
     if (isObservable(result)) {
       prepared.returns = 'observable';
       prepared.policy = undefined;
