@@ -91,6 +91,12 @@ export const SCOPE_TAKEN = (scope: string, first: string, second: string) =>
   "of the same name cause this. Give one of them its own: @SingleFlight({ scope: 'prices.get' }) " +
   'or rename its class.';
 
+export const SCOPE_INHERITED = (scope: string, first: string, second: string) =>
+  `The decorated method of scope "${scope}" is called on two classes (${first}, and ${second}), ` +
+  'one inheriting it from the other or both from a base: each runs it on its own `this`, but ' +
+  'both would share its flights and cached values. Decorate an override in each class instead ' +
+  '(calling an undecorated method of the base), so each has its own scope.';
+
 export const REQUEST_SCOPED_DEFAULT_KEY = (
   decorator: string,
   where: string,

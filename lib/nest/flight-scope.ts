@@ -39,23 +39,28 @@ export const SCOPE: OptionRule = [
   (v) => typeof v === 'string' && v.length > 0 && !v.includes(':'),
 ];
 
-/** Where one scope is used in an app: the method's metadata and its name for messages. */
+/** Where one scope is used in an app: the method's metadata, the class it is called on, a name. */
 export interface ScopeUse {
   readonly meta: object;
+  readonly owner: object;
   readonly where: string;
 }
 
 /**
- * Fails when two different methods of one app have the same scope: they would share flights,
- * cached values and Redis keys, and `invalidate()` of one would miss the other.
+ * Fails when one scope would hold the flights of two different things in one app: two methods
+ * (they would share flights, cached values and Redis keys, and `invalidate()` of one would miss
+ * the other), or one decorated method inherited by two classes (their instances run it on a
+ * different `this`, but would share its results).
  */
 export function checkScopes(uses: Iterable<[scope: string, use: ScopeUse]>): void {
-  const owners = new Map<string, ScopeUse>();
+  const first = new Map<string, ScopeUse>();
   for (const [scope, use] of uses) {
-    const owner = owners.get(scope);
-    if (owner === undefined) owners.set(scope, use);
-    else if (owner.meta !== use.meta) {
-      throw new SingleflightOptionsError(messages.SCOPE_TAKEN(scope, owner.where, use.where));
+    const taken = first.get(scope);
+    if (taken === undefined) first.set(scope, use);
+    else if (taken.meta !== use.meta) {
+      throw new SingleflightOptionsError(messages.SCOPE_TAKEN(scope, taken.where, use.where));
+    } else if (taken.owner !== use.owner) {
+      throw new SingleflightOptionsError(messages.SCOPE_INHERITED(scope, taken.where, use.where));
     }
   }
 }

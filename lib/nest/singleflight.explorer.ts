@@ -39,7 +39,8 @@ export class SingleflightExplorer implements OnModuleInit {
       const perRequest = wrapper.isDependencyTreeStatic() ? undefined : requestScope(wrapper);
       for (const [name, meta] of methods) {
         if (perRequest !== undefined) checkRequestScope(meta, className, perRequest);
-        scopes.push([meta.scope, { meta, where: `${className}.${name} ${whereIs(wrapper)}` }]);
+        const where = `${className}.${name} ${whereIs(wrapper)}`;
+        scopes.push([meta.scope, { meta, owner: prototype, where }]);
       }
     }
     checkScopes(scopes);

@@ -221,6 +221,66 @@ describe('two classes of one name in one app', () => {
   });
 });
 
+describe('one decorated method inherited by two classes', () => {
+  /** A generic repository: what `find` returns depends on `this.table`. */
+  abstract class Repository {
+    abstract readonly table: string;
+
+    @SingleFlight()
+    async find(id: string): Promise<string> {
+      return work(`${this.table}:${id}`);
+    }
+  }
+
+  it('fails at start-up: the classes would share results computed on different `this`', async () => {
+    @Injectable()
+    class Users extends Repository {
+      readonly table = 'users';
+    }
+    @Injectable()
+    class Orders extends Repository {
+      readonly table = 'orders';
+    }
+    await expect(boot([Users, Orders])).rejects.toThrow(
+      /^The decorated method of scope "Repository\.find" is called on two classes \(Users\.find in RootTestModule, and Orders\.find in RootTestModule\).*Decorate an override in each class instead/,
+    );
+    // One of them alone is fine.
+    await app?.close();
+    await expect(boot([Users])).resolves.toBeDefined();
+  });
+
+  it('with an override decorated in each class, keeps their flights apart', async () => {
+    class Base {
+      readonly table: string = '';
+      async find(id: string): Promise<string> {
+        return work(`${this.table}:${id}`);
+      }
+    }
+    @Injectable()
+    class Users extends Base {
+      override readonly table = 'users';
+      @SingleFlight()
+      override async find(id: string): Promise<string> {
+        return super.find(id);
+      }
+    }
+    @Injectable()
+    class Orders extends Base {
+      override readonly table = 'orders';
+      @SingleFlight()
+      override async find(id: string): Promise<string> {
+        return super.find(id);
+      }
+    }
+    const nest = await boot([Users, Orders]);
+    const [users, orders] = [nest.get(Users), nest.get(Orders)];
+    expect(await together([() => users.find('1'), () => orders.find('1')])).toEqual([
+      'users:1',
+      'orders:1',
+    ]);
+  });
+});
+
 describe('scopes are the same in every process', () => {
   const root = fileURLToPath(new URL('../..', import.meta.url));
   /** A Node process that loads the two `Catalog` classes in `order` and boots apps with them. */
