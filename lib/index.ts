@@ -24,7 +24,11 @@ export {
   SingleflightTimeoutError,
 } from './core/singleflight.errors.js';
 export { serializeArgs } from './core/keys.js';
-export { ObservableGroup, type ObservableGroupStats } from './rx/observable-group.js';
+export {
+  ObservableGroup,
+  type ObservableGroupOptions,
+  type ObservableGroupStats,
+} from './rx/observable-group.js';
 export { FlightCache } from './cache/flight-cache.js';
 export type { CachePolicy, FlightCacheStats } from './cache/flight-cache.interfaces.js';
 export { SingleflightModule } from './nest/singleflight.module.js';

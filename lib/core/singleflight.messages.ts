@@ -77,6 +77,10 @@ export const OBSERVABLE_WRITES = (where: string) =>
 export const OBSERVABLE_TTL = (where: string) =>
   `${where} returns an Observable, which @SingleFlight() shares but cannot cache: remove \`ttl\`.`;
 
+export const REPLAY_WITHOUT_OBSERVABLE = (where: string) =>
+  `${where} sets \`replay\`, which applies to a method that returns an Observable; this one returns ` +
+  'a Promise, whose callers all get its one outcome. Remove `replay`.';
+
 export const TTL_WITHOUT_CACHE = (where: string) =>
   `${where} sets \`ttl\`, but caching is off (\`cache: false\` in SingleflightModule.forRoot()). ` +
   'Remove `ttl`, or turn caching on.';

@@ -12,7 +12,7 @@ import { type DistributedFlight, MISS_SENTINEL } from '../distributed/distribute
 import type { DistributedWriteGroup } from '../distributed/distributed-write-group.js';
 import type { WriteRunContext } from '../distributed/distributed-write-group.interfaces.js';
 import { isRemoteError } from '../distributed/remote-flight.error.js';
-import { ObservableGroup } from '../rx/observable-group.js';
+import { ObservableGroup, type ObservableGroupOptions } from '../rx/observable-group.js';
 import { type FlightMetadata, type ReturnKind, isThenable, keyPartOf } from './flight-metadata.js';
 import type { FlightObserver } from './flight-observer.js';
 import type { KeyContext } from './key-context.js';
@@ -38,6 +38,8 @@ interface Prepared {
   peek: ((part: string) => Promise<unknown> | undefined) | undefined;
   /** The method's flights in the app's Group, by key part (Promise methods). */
   flights: ScopedFlights | undefined;
+  /** The method's own `replay` (Observable methods); undefined: the app's ObservableGroup's. */
+  shared: ObservableGroupOptions | undefined;
   writes: MergeWritesOptions | undefined;
   /** The fleet-wide engines this method uses (with `redis`, unless it opted out). */
   fleet: DistributedFlight | undefined;
@@ -90,7 +92,8 @@ export class FlightRunner {
     }
     if (prepared.returns === 'observable') {
       const key = `${meta.scope}:${part}`;
-      return this.#share$(meta, key, () => method.apply(self, args) as Observable<unknown>);
+      const source = () => method.apply(self, args) as Observable<unknown>;
+      return this.#share$(meta, prepared, key, source);
     }
     if (prepared.returns === 'unknown') {
       return this.#firstCall(meta, prepared, part, self, method, args);
@@ -159,6 +162,7 @@ export class FlightRunner {
         policy: undefined,
         peek: undefined,
         flights: undefined,
+        shared: undefined,
         writes: { merge: own.merge, retry: own.retry ?? this.options.retry, context: own.context },
         fleet: undefined,
         fleetWrites,
@@ -175,6 +179,9 @@ export class FlightRunner {
     }
     if (caching && this.cache === null) {
       throw new SingleflightOptionsError(messages.TTL_WITHOUT_CACHE(where));
+    }
+    if (own.replay !== undefined && meta.returns === 'promise') {
+      throw new SingleflightOptionsError(messages.REPLAY_WITHOUT_OBSERVABLE(where));
     }
     const call = withoutUndefined({
       timeout: own.timeout ?? defaults.timeout,
@@ -193,6 +200,7 @@ export class FlightRunner {
         : undefined,
       peek: caching ? this.cache?.peekerOf(meta.scope) : undefined,
       flights: meta.returns === 'observable' ? undefined : this.group[SCOPED](meta.scope),
+      shared: own.replay === undefined ? undefined : { replay: own.replay },
       writes: undefined,
       // An Observable cannot travel between instances: those stay in-process.
       fleet:
@@ -267,12 +275,13 @@ export class FlightRunner {
   /** The shared Observable flight of `key`; with an observer, probes watch each subscription. */
   #share$(
     meta: FlightMetadata,
+    { shared }: Prepared,
     key: string,
     source: () => Observable<unknown>,
   ): Observable<unknown> {
     const probe = this.#observer && new SharedProbe(this.#observer, meta.scope, key);
-    if (probe === undefined) return this.observables.share$(key, source);
-    return probe.calls(this.observables.share$(key, probe.source(source)));
+    if (probe === undefined) return this.observables.share$(key, source, shared);
+    return probe.calls(this.observables.share$(key, probe.source(source), shared));
   }
 
   /** This app's options for a method; the last app's are kept on the metadata, found at once. */
@@ -332,7 +341,7 @@ export class FlightRunner {
       prepared.peek = undefined;
       void outcome.catch(() => undefined);
       const source = result;
-      return this.observables.share$(`${meta.scope}:${part}`, () => source);
+      return this.observables.share$(`${meta.scope}:${part}`, () => source, prepared.shared);
     }
     if (isThenable(result)) {
       prepared.returns = 'promise';

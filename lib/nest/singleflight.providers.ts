@@ -14,7 +14,7 @@ import { SingleflightOptionsError } from '../core/singleflight.errors.js';
 import * as messages from '../core/singleflight.messages.js';
 import { RETRY, WriteGroup } from '../core/write-group.js';
 import { PrometheusObserver } from '../metrics/prometheus.observer.js';
-import { ObservableGroup } from '../rx/observable-group.js';
+import { ObservableGroup, REPLAY } from '../rx/observable-group.js';
 import { FanOutObserver } from './fan-out.observer.js';
 import type { FlightObserver } from './flight-observer.js';
 import type { SingleflightModuleOptions } from './interfaces/singleflight-module-options.interface.js';
@@ -43,6 +43,7 @@ const MODULE_RULES = {
   shareErrors: BOOLEAN,
   ttl: DURATION,
   refreshThreshold: DURATION,
+  replay: REPLAY,
   detectAsyncReentry: BOOLEAN,
   retry: RETRY,
   cache: CACHE,
@@ -119,7 +120,12 @@ export const singleflightProviders: Provider[] = [
       return new WriteGroup({ retry, detectAsyncReentry });
     },
   },
-  { provide: ObservableGroup, useFactory: () => new ObservableGroup() },
+  {
+    provide: ObservableGroup,
+    inject: [MODULE_OPTIONS_TOKEN],
+    useFactory: (options: SingleflightModuleOptions) =>
+      new ObservableGroup({ replay: validated(options).replay }),
+  },
   // The app's log: every provider that logs writes through it, so the app's end silences them all.
   SingleflightLog,
   {

@@ -1,5 +1,40 @@
-import { Observable, ReplaySubject, defer, share, tap } from 'rxjs';
-import { assertFn, assertKey } from '../core/options.validator.js';
+import { Observable, ReplaySubject, Subject, defer, share, tap } from 'rxjs';
+import {
+  type OptionRule,
+  assertFn,
+  assertKey,
+  validateOptions,
+} from '../core/options.validator.js';
+
+/** How many earlier values a late subscriber gets when no `replay` is given. */
+export const DEFAULT_REPLAY = 1;
+
+export const REPLAY: OptionRule = [
+  'a whole number of values >= 0, or Infinity for every value',
+  (v) => v === Infinity || (Number.isInteger(v) && (v as number) >= 0),
+];
+const RULES = { replay: REPLAY } as const;
+
+/**
+ * Options of `new ObservableGroup()` (the group's default) and of one `share$()` call.
+ * @publicApi
+ */
+export interface ObservableGroupOptions {
+  /**
+   * How many of the values the source emitted before a subscriber joined that subscriber gets
+   * (the newest ones), before every later value. `0`: later values only. `Infinity`: every value
+   * from the first, all kept until the source ends: only for a source that ends (an HTTP call, a
+   * progress report), never for a stream. The flight keeps the window of the call that started
+   * it, so the memory of a source that never completes stays flat.
+   *
+   * ```ts
+   * new ObservableGroup({ replay: 0 }); // a live feed: joiners get what comes next
+   * observables.share$(`job:${id}`, () => job$, { replay: Infinity }); // every step of a job
+   * ```
+   * @default 1 (the latest value, as `shareReplay(1)`)
+   */
+  replay?: number;
+}
 
 /**
  * Counters since the group was made (`ObservableGroup.stats()`).
@@ -18,11 +53,11 @@ export interface ObservableGroupStats {
 
 /**
  * Keyed flights for Observable sources that emit many values (an HttpService call, a stream).
- * Subscribers that arrive while a key's source runs share ONE upstream subscription and receive
- * every value, those emitted before they joined included. Errors and completion reach all; the
- * upstream is torn down when the last subscriber leaves, and the key is then free. Nothing is
- * kept after that: a later subscriber starts a new upstream. `@SingleFlight()` uses the app's
- * ObservableGroup for methods that return an Observable.
+ * Subscribers that arrive while a key's source runs share ONE upstream subscription: each gets the
+ * last `replay` values emitted before it joined (default 1), then every later value. Errors and
+ * completion reach all; the upstream is torn down when the last subscriber leaves, and the key is
+ * then free. Nothing is kept after that: a later subscriber starts a new upstream.
+ * `@SingleFlight()` uses the app's ObservableGroup for methods that return an Observable.
  *
  * ```ts
  * const observables = new ObservableGroup();
@@ -36,11 +71,26 @@ export interface ObservableGroupStats {
 export class ObservableGroup {
   readonly #flights = new Map<string, Observable<unknown>>();
   readonly #counts = { calls: 0, flights: 0, joins: 0 };
+  readonly #replay: number;
 
-  /** A lazy Observable: each subscription joins the running flight of `key` or starts one. */
-  share$<T>(key: string, source: () => Observable<T>): Observable<T> {
+  constructor(options: ObservableGroupOptions = {}) {
+    validateOptions('ObservableGroup options', options, RULES);
+    this.#replay = options.replay ?? DEFAULT_REPLAY;
+  }
+
+  /**
+   * A lazy Observable: each subscription joins the running flight of `key` or starts one, which
+   * replays `options.replay` values (default: the group's) to the subscribers that join it.
+   */
+  share$<T>(
+    key: string,
+    source: () => Observable<T>,
+    options?: ObservableGroupOptions,
+  ): Observable<T> {
     assertKey(key);
     assertFn(key, source);
+    if (options !== undefined) validateOptions(`share$("${key}") options`, options, RULES);
+    const replay = options?.replay ?? this.#replay;
     return defer(() => {
       this.#counts.calls++;
       const running = this.#flights.get(key) as Observable<T> | undefined;
@@ -48,7 +98,7 @@ export class ObservableGroup {
         this.#counts.joins++;
         return running;
       }
-      return this.#start(key, source);
+      return this.#start(key, source, replay);
     });
   }
 
@@ -57,7 +107,7 @@ export class ObservableGroup {
     return { ...this.#counts, size: this.#flights.size };
   }
 
-  #start<T>(key: string, source: () => Observable<T>): Observable<T> {
+  #start<T>(key: string, source: () => Observable<T>, replay: number): Observable<T> {
     this.#counts.flights++;
     // Free the key before subscribers hear the end (a resubscribe starts a new flight), and on
     // teardown when the last subscriber leaves; never free a newer flight of the same key.
@@ -67,7 +117,8 @@ export class ObservableGroup {
     const flight: Observable<T> = defer(source).pipe(
       tap({ complete: release, error: release, finalize: release }),
       share({
-        connector: () => new ReplaySubject<T>(),
+        // The buffer holds at most `replay` values, whatever the source emits.
+        connector: () => (replay === 0 ? new Subject<T>() : new ReplaySubject<T>(replay)),
         resetOnError: true,
         resetOnComplete: true,
         resetOnRefCountZero: true,

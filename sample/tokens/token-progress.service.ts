@@ -25,7 +25,8 @@ export class TokenProgressService {
 
   /**
    * Subscribers that arrive while the pipeline runs share ONE upstream subscription (one backend
-   * call) and each receives every value, the ones emitted before it joined included.
+   * call). Each receives the latest value emitted before it joined (the default `replay: 1`), then
+   * every later one, the token included.
    */
   @SingleFlight((region: string, business: string) => `${region}/${business}`)
   progress$(region: string, business: string): Observable<TokenProgress> {

@@ -5,6 +5,7 @@ import {
   type OptionRule,
   validateOptions,
 } from '../../core/options.validator.js';
+import { REPLAY } from '../../rx/observable-group.js';
 import type { SingleFlightOptions } from '../interfaces/flight-options.interface.js';
 import { decorateMethod } from './decorate-method.js';
 import { type KeySource } from '../flight-metadata.js';
@@ -21,6 +22,7 @@ export const SINGLE_FLIGHT_RULES = {
   ttl: TTL,
   refreshThreshold: DURATION,
   shouldCache: FUNCTION,
+  replay: REPLAY,
   distributed: BOOLEAN,
   keyContext: BOOLEAN,
   scope: SCOPE,

@@ -35,7 +35,7 @@ export interface FlightKeyOptions {
  * Options of `@SingleFlight()`; each overrides the module's default for this method. A method that
  * returns an Observable takes none of `timeout`, `forgetAfter`, `shareErrors` or `distributed` into
  * account, and it is never cached: a `ttl` on it fails at start-up (or, when its return type is
- * not annotated, is ignored).
+ * not annotated, is ignored). `replay` applies to Observable methods only, in the same way.
  *
  * ```ts
  * @SingleFlight((id: string) => id, { ttl: 60_000, shouldCache: (user) => user !== null })
@@ -70,6 +70,18 @@ export interface SingleFlightOptions<T = any> extends FlightKeyOptions {
   refreshThreshold?: number;
   /** Whether a value is cached. @default every value but undefined */
   shouldCache?: (value: T) => boolean;
+  /**
+   * For a method that returns an Observable: how many of the values emitted before a subscriber
+   * joined it gets (the newest), before every later value; `Infinity` for all of them (only for an
+   * Observable that completes). A method that returns a Promise fails at start-up with it.
+   *
+   * ```ts
+   * @SingleFlight((job: string) => job, { replay: Infinity }) // every step, for a job that ends
+   * steps(job: string): Observable<Step> {}
+   * ```
+   * @default the module's `replay` (1: the latest value)
+   */
+  replay?: number;
   /**
    * With `forRoot({ redis })`: share the flight with the other instances. `false` keeps this
    * method's flights in-process. @default true

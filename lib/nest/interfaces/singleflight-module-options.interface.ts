@@ -52,6 +52,18 @@ export interface SingleflightModuleOptions {
   /** Default refresh-ahead threshold (ms) of cached flights. @default none */
   refreshThreshold?: number;
   /**
+   * Default `replay` of `@SingleFlight()` methods that return an Observable, and of the app's
+   * ObservableGroup: how many earlier values a subscriber that joins a running source gets
+   * (the newest), before every later value. `0`: later values only; `Infinity`: all (only for
+   * sources that complete: a stream's would grow without bound).
+   *
+   * ```ts
+   * SingleflightModule.forRoot({ replay: 0 }); // live feeds: joiners get what comes next
+   * ```
+   * @default 1 (the latest value)
+   */
+  replay?: number;
+  /**
    * Detect a `@SingleFlight()` flight or a `@MergeWrites()` run that calls its own key after an
    * `await` (it would wait for itself forever): the inner call then rejects with a
    * SingleflightReentryError. A call before the work's first `await` is always detected, for free.
