@@ -1,40 +1,25 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from '@jest/globals';
-import { Injectable, type INestApplication, type Type } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import { describe, expect, it } from '@jest/globals';
+import { Injectable } from '@nestjs/common';
 import fc from 'fast-check';
 import {
   FlightCache,
   MergeWrites,
   SingleFlight,
-  SingleflightModule,
   SingleflightOptionsError,
 } from '../../lib/index.js';
 import { FLIGHT_METADATA } from '../../lib/nest/singleflight.constants.js';
 import { type Deferred, deferred } from '../support/deferred.js';
+import { nestApps } from '../support/nest-app.js';
 
 // A method's scope (the part of its keys before ':') must be an injective function of names the
 // user controls, the same in every process. Before, 'm:x' and 'm%3Ax' shared flights, symbol
 // methods shared with each other and with a method named 'Symbol(get)', and two classes of one
 // name were told apart by load order ('Name.method#2'), which differs between processes.
 
-let app: INestApplication | undefined;
-afterEach(async () => {
-  await app?.close();
-  app = undefined;
-});
-
-async function boot(providers: (Type | { provide: string; useClass: Type })[]) {
-  const moduleRef = await Test.createTestingModule({
-    imports: [SingleflightModule.forRoot()],
-    providers,
-  }).compile();
-  app = moduleRef.createNestApplication({ logger: false });
-  await app.init();
-  return app;
-}
+const boot = nestApps();
 
 /** Runs of each method, and one gate that holds them all in flight. */
 let runs: string[] = [];
@@ -245,7 +230,6 @@ describe('one decorated method inherited by two classes', () => {
       /^The decorated method of scope "Repository\.find" is called on two classes \(Users\.find in RootTestModule, and Orders\.find in RootTestModule\).*Decorate an override in each class instead/,
     );
     // One of them alone is fine.
-    await app?.close();
     await expect(boot([Users])).resolves.toBeDefined();
   });
 

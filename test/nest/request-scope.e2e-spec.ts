@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import {
   Controller,
   Get,
@@ -10,16 +10,10 @@ import {
   type Type,
 } from '@nestjs/common';
 import { REQUEST } from '@nestjs/core';
-import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import {
-  Group,
-  MergeWrites,
-  SingleFlight,
-  SingleflightModule,
-  SingleflightOptionsError,
-} from '../../lib/index.js';
+import { Group, MergeWrites, SingleFlight, SingleflightOptionsError } from '../../lib/index.js';
 import { type Deferred, deferred } from '../support/deferred.js';
+import { nestApps } from '../support/nest-app.js';
 import { until } from '../support/until.js';
 
 // A request-scoped provider can read the caller from the request it holds. The default key holds
@@ -35,16 +29,10 @@ interface Profile {
   id: string;
 }
 
-let app: INestApplication | undefined;
 let backend: { calls: (string | undefined)[]; gate: Deferred<void> };
 beforeEach(() => {
   backend = { calls: [], gate: deferred() };
 });
-afterEach(async () => {
-  await app?.close();
-  app = undefined;
-});
-
 /** The backend: what it returns depends on the user, as a profile or an order list does. */
 async function profileOf(user: string | undefined, id: string): Promise<Profile> {
   backend.calls.push(user);
@@ -52,16 +40,7 @@ async function profileOf(user: string | undefined, id: string): Promise<Profile>
   return { user, id };
 }
 
-async function boot(providers: Type[], controllers: Type[] = []) {
-  const moduleRef = await Test.createTestingModule({
-    imports: [SingleflightModule.forRoot()],
-    providers,
-    controllers,
-  }).compile();
-  app = moduleRef.createNestApplication({ logger: false });
-  await app.init();
-  return app;
-}
+const boot = nestApps();
 
 /** Boots an app that serves `GET /profile/:id` from `Service.get(id)`. */
 function profileApp(Service: Type<{ get(id: string): Promise<Profile> }>) {
@@ -111,9 +90,9 @@ describe('@SingleFlight on a request-scoped provider over HTTP, 4 users', () => 
         return profileOf(this.request.headers['x-user'], id);
       }
     }
-    const boot = profileApp(ProfileService);
-    await expect(boot).rejects.toThrow(SingleflightOptionsError);
-    await expect(boot).rejects.toThrow(
+    const booting = profileApp(ProfileService);
+    await expect(booting).rejects.toThrow(SingleflightOptionsError);
+    await expect(booting).rejects.toThrow(
       /^ProfileService\.get is on ProfileService, which is request-scoped \(Scope\.REQUEST\).*concurrent requests of different users would share one result\. Either give a key that includes what identifies the caller .*function \(this: ProfileService.*or, when the result depends on the arguments alone, say so: @SingleFlight\(\{ shareAcrossRequests: true \}\)\.$/,
     );
   });

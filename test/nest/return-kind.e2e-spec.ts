@@ -1,18 +1,10 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
-import {
-  Controller,
-  ForbiddenException,
-  Get,
-  Injectable,
-  type INestApplication,
-  Param,
-  type Type,
-} from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import { describe, expect, it } from '@jest/globals';
+import { Controller, ForbiddenException, Get, Injectable, Param } from '@nestjs/common';
 import { Observable, type Subscriber, lastValueFrom, toArray } from 'rxjs';
 import request from 'supertest';
-import { Group, SingleFlight, SingleflightModule } from '../../lib/index.js';
+import { Group, SingleFlight } from '../../lib/index.js';
 import { deferred } from '../support/deferred.js';
+import { nestApps } from '../support/nest-app.js';
 import { until } from '../support/until.js';
 
 // When `design:returntype` does not say what a method returns, its first result decides. A first
@@ -20,22 +12,7 @@ import { until } from '../support/until.js';
 // later calls still share flights. Metadata that says `Function` (a return type imported with
 // `import type`) pins nothing down either.
 
-let app: INestApplication | undefined;
-afterEach(async () => {
-  await app?.close();
-  app = undefined;
-});
-
-async function boot(providers: Type[], controllers: Type[] = []) {
-  const moduleRef = await Test.createTestingModule({
-    imports: [SingleflightModule.forRoot()],
-    providers,
-    controllers,
-  }).compile();
-  app = moduleRef.createNestApplication({ logger: false });
-  await app.init();
-  return app;
-}
+const boot = nestApps();
 
 /** No return type annotated: it throws for a forbidden id, else returns a Promise. */
 @Injectable()
