@@ -29,8 +29,12 @@ export {
   type ObservableGroupOptions,
   type ObservableGroupStats,
 } from './rx/observable-group.js';
-export { FlightCache } from './cache/flight-cache.js';
-export type { CachePolicy, FlightCacheStats } from './cache/flight-cache.interfaces.js';
+export { FlightCache, type FlightCacheOptions } from './cache/flight-cache.js';
+export type {
+  CacheErrorLogger,
+  CachePolicy,
+  FlightCacheStats,
+} from './cache/flight-cache.interfaces.js';
 export { SingleflightModule } from './nest/singleflight.module.js';
 export {
   SingleFlight,

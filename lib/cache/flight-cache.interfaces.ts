@@ -8,11 +8,15 @@
  * @publicApi
  */
 export interface CachePolicy<T = unknown> {
-  /** How long (ms) a successful value is kept, or a function of the value. */
+  /**
+   * How long (ms) a successful value is kept, or a function of the value. 0 or less: not kept.
+   * Anything but a finite number (NaN, undefined, a string): not kept, and logged once per policy.
+   */
   ttl: number | ((value: T) => number);
   /**
-   * When less than this (ms) is left of an entry's ttl, the cached value is still answered and
-   * cache-manager refreshes it in the background (its own refresh-ahead).
+   * Refresh-ahead: once less than this (ms) is left of a value's ttl, callers still get the cached
+   * value and one run of the work per key refreshes it in the background. A refresh that fails is
+   * logged; the cached value then lasts until its ttl ends.
    * @default undefined (no refresh-ahead)
    */
   refreshThreshold?: number;
@@ -20,9 +24,9 @@ export interface CachePolicy<T = unknown> {
   shouldCache?: (value: T) => boolean;
 }
 
-/** Where a cached flight reports a cache store that failed; the flight runs regardless. */
+/** Where a cached flight reports a cache store that failed (the flight runs regardless) or a bad ttl. */
 export interface CacheErrorLogger {
-  warn(message: string, error: unknown): void;
+  warn(message: string, error?: unknown): void;
 }
 
 /**

@@ -1,27 +1,59 @@
 import type { Cache } from 'cache-manager';
+import { Group, ON_FORGET } from '../core/group.js';
+import { assertKey, validateOptions } from '../core/options.validator.js';
+import { SingleflightOptionsError } from '../core/singleflight.errors.js';
+import * as messages from '../core/singleflight.messages.js';
+import { FLIGHT_CACHE_RULES, isCache } from './cache-options.js';
 import type { CacheErrorLogger, CachePolicy, FlightCacheStats } from './flight-cache.interfaces.js';
+import { KeyStates, type KeyState } from './key-states.js';
 import { LocalMirror } from './local-mirror.js';
 
-/** Thrown inside cache-manager's wrap to keep a value out of the store (not cacheable, or stale). */
-const NOT_STORED = Symbol('not stored');
-
+/**
+ * Options of `new FlightCache(cache, options)`; SingleflightModule makes the app's.
+ * @publicApi
+ */
 export interface FlightCacheOptions {
   /**
    * Keep a synchronous mirror of what this process stored. Only for a cache no one else writes
    * (the embedded in-memory default): a hit then costs a Map lookup, not a trip through Keyv.
+   * @default false
    */
-  local: boolean;
-  /** How long (ms) a store read may take before the work runs without the cache. */
-  timeout: number;
+  local?: boolean;
+  /**
+   * How long (ms) a store operation may take before the call goes on without it.
+   * @default 1000
+   */
+  timeout?: number;
+  /** Where a failing store and a bad `ttl` are reported. @default none (not reported) */
   logger?: CacheErrorLogger;
+  /**
+   * The Group whose flights run `load`, as in `group.do(key, () => cache.load(key, work, policy))`.
+   * Then `invalidate(key)` also forgets the key's flight, so a later caller never joins a flight
+   * that started before it, and `group.forget(key)` drops the key's cached value. The module links
+   * the app's Group.
+   * @default none
+   */
+  group?: Group;
 }
 
+/** Where, in the store's answer, a value and its expiry are. */
+interface Stored {
+  value: unknown;
+  expires?: number;
+}
+
+/** The FlightCache getter of how many keys have work under way; not exported by the package. */
+export const KEYS_IN_PROGRESS = Symbol('FlightCache.keysInProgress');
+
 const defaultShouldCache = (value: unknown) => value !== undefined;
+const DEFAULT_TIMEOUT = 1000;
 
 /**
- * Caching after the flight, over a cache-manager `Cache`. `load` runs inside a flight, so a cold
- * cache is read once per key, not once per caller. Errors are never stored; a failing or hung store
- * never fails the call; an `invalidate` during a flight keeps that flight from writing back.
+ * Caching after the flight, over a cache-manager `Cache`: read the store, else run the work and
+ * write its value. `load` runs inside a flight, so a cold cache is read once per key, not once per
+ * caller, and nothing beneath the flight coalesces calls. Errors are never stored; a failing or
+ * hung store never fails the call. Read-your-writes: once `invalidate(key)` (or, with `group`,
+ * `group.forget(key)`) has returned, no caller gets a value whose work started before it.
  * The module provides one per app (null with `cache: false`); decorated methods use it through
  * their `ttl`, and it can be injected to invalidate a key:
  *
@@ -36,24 +68,31 @@ const defaultShouldCache = (value: unknown) => value !== undefined;
  */
 export class FlightCache {
   readonly #local: LocalMirror | undefined;
-  /** Bumped by invalidate(): a load that saw another generation must not store its value. */
-  readonly #generations = new Map<string, number>();
+  /** What runs for each key; a key has an entry only while something does. */
+  readonly #states = new KeyStates();
   readonly #counts = { hits: 0, misses: 0, errors: 0 };
   readonly #timeout: number;
   readonly #logger: CacheErrorLogger | undefined;
+  readonly #group: Group | undefined;
+  /** Policies whose ttl was found bad once: each is reported once, not once per call. */
+  readonly #warned = new WeakSet<CachePolicy<never>>();
 
-  /** Usually made by SingleflightModule; `local` only for a cache no one else writes. */
+  /** Usually made by SingleflightModule. Bad options throw a SingleflightOptionsError here. */
   constructor(
     /** The cache-manager cache the values are kept in. */
     readonly cache: Cache,
-    options: FlightCacheOptions,
+    options: FlightCacheOptions = {},
   ) {
+    if (!isCache(cache))
+      throw new SingleflightOptionsError(messages.NOT_A_CACHE('FlightCache', cache));
+    validateOptions('FlightCache options', options, FLIGHT_CACHE_RULES);
     this.#local = options.local ? new LocalMirror() : undefined;
-    this.#timeout = options.timeout;
+    this.#timeout = options.timeout ?? DEFAULT_TIMEOUT;
     this.#logger = options.logger;
+    this.#group = options.group;
+    this.#group?.[ON_FORGET]((key) => this.#drop(key));
     // Keyv keeps a store's failures to itself and emits them; cache-manager never sees them.
-    for (const store of cache.stores ?? [])
-      store.on('error', (error) => this.#report(undefined, error));
+    for (const store of cache.stores) store.on('error', (error) => this.#report(undefined, error));
   }
 
   /**
@@ -61,7 +100,9 @@ export class FlightCache {
    * undefined (and always undefined for a store others write too). Synchronous, for the hot path.
    */
   peek(key: string): Promise<unknown> | undefined {
-    return this.#counted(this.#local?.get(key));
+    const hit = this.#local?.get(key);
+    if (hit !== undefined) this.#counts.hits++;
+    return hit;
   }
 
   /**
@@ -74,73 +115,45 @@ export class FlightCache {
 
   /**
    * The cached value of `key`, or else `work()`'s value, stored per `policy` before this resolves.
-   * Run it inside the key's flight.
+   * Run it inside the key's flight (the flight makes it one read and one run per key).
    */
   async load<T>(key: string, work: () => T | PromiseLike<T>, policy: CachePolicy<T>): Promise<T> {
-    const generation = this.#generations.get(key);
-    const shouldCache = policy.shouldCache ?? defaultShouldCache;
-    let own: Promise<T> | undefined;
-    let abandoned = false;
-    // cache-manager calls this on a miss, and again later for a background refresh.
-    const produce = async (): Promise<T> => {
-      // After load gave up on the store and ran the work itself, a late call must not run it again.
-      if (abandoned) throw NOT_STORED;
-      const run = (async () => work())();
-      own ??= run;
-      const value = await run;
-      if (this.#generations.get(key) !== generation || !shouldCache(value)) throw NOT_STORED;
-      return value;
-    };
+    assertKey(key);
+    const state = this.#states.enter(key);
+    const generation = state.generation;
     try {
-      const stored = await this.#storeTimed(
-        this.cache.wrap(key, produce, {
-          ttl: policy.ttl,
-          refreshThreshold: policy.refreshThreshold,
-          raw: true,
-        }),
-        () => own,
-      );
-      if (own === undefined) this.#counts.hits++;
-      else this.#counts.misses++;
-      if (this.#generations.get(key) !== generation) {
-        // Invalidated while the store was writing: take back what was written.
-        await this.#quietly(key, this.cache.del(key));
-      } else if (this.#local !== undefined) {
-        // Fresh until the refresh threshold: later calls go through the store, which refreshes.
-        const expires = typeof stored?.expires === 'number' ? stored.expires : Infinity;
-        const freshFor = expires - (policy.refreshThreshold ?? 0) - Date.now();
-        this.#local.set(key, stored?.value, freshFor);
+      // A delete of invalidate() still under way: read after it, not the value it removes.
+      if (state.deleting !== undefined) await state.deleting;
+      const found = await this.#read(key);
+      if (found !== undefined) {
+        this.#counts.hits++;
+        if (state.generation === generation) this.#hit(key, state, found, work, policy);
+        return found.value as T;
       }
-      return stored?.value as T;
-    } catch (error) {
-      abandoned = true;
-      // The work ran: its outcome is the answer, whatever the store did with it.
-      if (own !== undefined) {
-        this.#counts.misses++;
-        if (error !== NOT_STORED && !(await isOutcomeOf(own, error))) this.#report(key, error);
-        return own;
-      }
-      this.#report(key, error);
       this.#counts.misses++;
-      return work();
+      const value = await work();
+      await this.#keep(key, state, generation, value, policy);
+      return value;
+    } finally {
+      this.#states.exit(key, state);
     }
   }
 
   /** What the store holds for `key` (undefined: nothing), read within the store timeout. */
   stored(key: string): Promise<unknown> {
-    return this.#storeTimed(this.cache.get(key));
+    return this.#timed(this.cache.get(key));
   }
 
-  /** Drops `key` from the cache and keeps any flight that is running for it from storing. */
+  /**
+   * Drops `key` from the cache, and keeps every run that started before from storing its value.
+   * With `group`, forgets the key's flight too: a caller after this starts a new one.
+   */
   async invalidate(key: string): Promise<void> {
-    this.#generations.set(key, (this.#generations.get(key) ?? 0) + 1);
-    this.#local?.delete(key);
-    await this.#quietly(key, this.cache.del(key));
-  }
-
-  #counted(hit: Promise<unknown> | undefined): Promise<unknown> | undefined {
-    if (hit !== undefined) this.#counts.hits++;
-    return hit;
+    assertKey(key);
+    // The group tells this cache of the forget, which drops the key: one path for both.
+    if (this.#group === undefined) this.#drop(key);
+    else this.#group.forget(key);
+    await this.#states.get(key)?.deleting;
   }
 
   /** Hits (a `peek` that answered counts as one), misses and store errors since the app started. */
@@ -148,40 +161,150 @@ export class FlightCache {
     return { ...this.#counts };
   }
 
-  #report(key: string | undefined, error: unknown): void {
-    this.#counts.errors++;
-    const which =
-      key === undefined ? 'A cache store failed' : `The cache store failed for key "${key}"`;
-    this.#logger?.warn(`${which}; the call ran without it.`, error);
-  }
-
-  async #quietly(key: string, operation: Promise<unknown>): Promise<void> {
-    try {
-      await this.#storeTimed(operation);
-    } catch (error) {
-      this.#report(key, error);
-    }
+  /** The number of keys with a load, a refresh or a delete under way (0 when idle). */
+  get [KEYS_IN_PROGRESS](): number {
+    return this.#states.size;
   }
 
   /**
-   * Times only the store's part of `operation`: the read until the work starts, then the write
-   * once the work is done. The work may take as long as it takes.
+   * Forgets the key's value everywhere, now: the mirror at once, the store when its delete lands
+   * (loads wait for it), and a run under way will not store its own.
    */
-  #storeTimed<T>(
-    operation: Promise<T>,
-    work: () => Promise<unknown> | undefined = () => undefined,
-  ): Promise<T> {
+  #drop(key: string): void {
+    const state = this.#states.enter(key);
+    state.generation++;
+    this.#local?.delete(key);
+    // A write under way may land after this delete (stores do not keep the order of calls): it is
+    // taken back when it ends, and reads wait for that too.
+    const deleted = this.#quietly(key, () => this.cache.del(key));
+    const done: Promise<void> = Promise.all([state.deleting, deleted, ...state.writes]).then(() => {
+      if (state.deleting === done) state.deleting = undefined;
+      this.#states.exit(key, state);
+    });
+    state.deleting = done;
+  }
+
+  /** The entry of `key` in the first store that has it, or undefined; a failed read is a miss. */
+  async #read(key: string): Promise<Stored | undefined> {
+    try {
+      return await this.#timed(this.#readStores(key));
+    } catch (error) {
+      this.#report(key, error);
+      return undefined;
+    }
+  }
+
+  async #readStores(key: string): Promise<Stored | undefined> {
+    for (const store of this.cache.stores) {
+      const found = (await store.get(key, { raw: true })) as Stored | undefined;
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  /**
+   * A value found in the store: the mirror keeps it until the refresh threshold, and past the
+   * threshold one refresh runs in the background while callers still get this value.
+   */
+  #hit<T>(
+    key: string,
+    state: KeyState,
+    found: Stored,
+    work: () => T | PromiseLike<T>,
+    policy: CachePolicy<T>,
+  ): void {
+    const left = typeof found.expires === 'number' ? found.expires - Date.now() : Infinity;
+    const threshold = policy.refreshThreshold ?? 0;
+    if (left >= threshold) return this.#local?.set(key, found.value, left - threshold);
+    if (state.refreshing) return;
+    state.refreshing = true;
+    // The refresh is a user of the key's state, which therefore stays this same object.
+    this.#states.enter(key);
+    const generation = state.generation;
+    void (async () => {
+      try {
+        await this.#keep(key, state, generation, await work(), policy);
+      } catch (error) {
+        this.#logger?.warn(messages.REFRESH_FAILED(key), error);
+      } finally {
+        state.refreshing = false;
+        this.#states.exit(key, state);
+      }
+    })();
+  }
+
+  /**
+   * Stores `value` per `policy`, unless the key was dropped since `generation`; takes the value
+   * back when the key is dropped while the store writes it (the drop's delete may land first).
+   */
+  async #keep<T>(
+    key: string,
+    state: KeyState,
+    generation: number,
+    value: T,
+    policy: CachePolicy<T>,
+  ): Promise<void> {
+    const ttl = this.#ttlOf(key, value, policy);
+    if (ttl === undefined || state.generation !== generation) return;
+    const write = this.#quietly(key, () => this.cache.set(key, value, ttl)).then(
+      async (written) => {
+        if (state.generation !== generation) await this.#quietly(key, () => this.cache.del(key));
+        else if (written) this.#local?.set(key, value, ttl - (policy.refreshThreshold ?? 0));
+      },
+    );
+    state.writes.add(write);
+    await write;
+    state.writes.delete(write);
+  }
+
+  /**
+   * How long to keep `value`, or undefined: not at all. 0 or less means not cached, as a static
+   * `ttl: 0` does; anything but a finite number is reported once per policy and not cached. A
+   * ttl of 2^31 ms or more is kept: the store holds an expiry, and the mirror's timer is chained.
+   */
+  #ttlOf<T>(key: string, value: T, policy: CachePolicy<T>): number | undefined {
+    let ttl: unknown;
+    try {
+      if (!(policy.shouldCache ?? defaultShouldCache)(value)) return undefined;
+      ttl = typeof policy.ttl === 'function' ? policy.ttl(value) : policy.ttl;
+    } catch (error) {
+      this.#warnOnce(policy, messages.POLICY_THREW(key), error);
+      return undefined;
+    }
+    if (typeof ttl === 'number' && Number.isFinite(ttl)) return ttl > 0 ? ttl : undefined;
+    if (ttl !== -Infinity) this.#warnOnce(policy, messages.BAD_TTL(key, ttl), undefined);
+    return undefined;
+  }
+
+  #warnOnce(policy: CachePolicy<never>, message: string, error: unknown): void {
+    if (this.#warned.has(policy)) return;
+    this.#warned.add(policy);
+    this.#logger?.warn(message, error);
+  }
+
+  #report(key: string | undefined, error: unknown): void {
+    this.#counts.errors++;
+    this.#logger?.warn(messages.STORE_FAILED(key), error);
+  }
+
+  /** Runs a store operation within the timeout; a failure is reported, never thrown. */
+  async #quietly(key: string, operation: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await this.#timed(operation());
+      return true;
+    } catch (error) {
+      this.#report(key, error);
+      return false;
+    }
+  }
+
+  /** `operation`, or a rejection once the store has taken longer than the timeout. */
+  #timed<T>(operation: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const expire = () =>
-        reject(new Error(`cache store gave no answer within ${this.#timeout} ms`));
-      let timer = setTimeout(() => {
-        const running = work();
-        if (running === undefined) return expire();
-        running.then(
-          () => (timer = setTimeout(expire, this.#timeout)),
-          () => undefined, // the work's own error reaches operation
-        );
-      }, this.#timeout);
+      const timer = setTimeout(
+        () => reject(new Error(messages.STORE_TIMEOUT(this.#timeout))),
+        this.#timeout,
+      );
       operation.then(
         (value) => {
           clearTimeout(timer);
@@ -193,15 +316,5 @@ export class FlightCache {
         },
       );
     });
-  }
-}
-
-/** Whether `error` is the work's own rejection (not a store failure), so it is not logged. */
-async function isOutcomeOf(own: Promise<unknown>, error: unknown): Promise<boolean> {
-  try {
-    await own;
-    return false;
-  } catch (ownError) {
-    return ownError === error;
   }
 }

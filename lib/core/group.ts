@@ -81,6 +81,9 @@ export interface ScopedFlights {
 /** The Group method that gives a scope's flights; not exported by the package. */
 export const SCOPED = Symbol('Group.scoped');
 
+/** The Group method that registers a listener of every `forget(key)`; not exported by the package. */
+export const ON_FORGET = Symbol('Group.onForget');
+
 /** What only some flights need: a signal, an expiry, a parent flight, a retry on error. */
 class FlightExtra<T> {
   /** With detectAsyncReentry: the flight whose work started this one, to tell re-entry from nesting. */
@@ -139,6 +142,8 @@ export class Group {
   readonly #listeners = new SignalListeners();
   /** Set by #enter for its caller: whether that call joined rather than led. */
   #joined = false;
+  /** Told of every forget(key): a FlightCache linked to this group drops the key's value. */
+  readonly #forgotten: ((key: string) => void)[] = [];
 
   /**
    * A group of its own: flights of one group never meet those of another. Bad options throw a
@@ -211,6 +216,7 @@ export class Group {
     const colon = key.indexOf(':');
     const space = colon < 0 ? undefined : this.#scopes.get(key.slice(0, colon));
     if (space !== undefined) this.#forget(space, key.slice(colon + 1));
+    for (const listener of this.#forgotten) listener(key);
   }
 
   /** Counters since the group was made, and the number of keys in flight. */
@@ -232,6 +238,11 @@ export class Group {
     if (space === undefined) this.#scopes.set(scope, (space = new Keyspace(`${scope}:`)));
     const within = space;
     return { do: (part, fn, options) => this.#do(within, part, fn, options) };
+  }
+
+  /** Calls `listener` with the key of every later `forget(key)`, whether a flight ran or not. */
+  [ON_FORGET](listener: (key: string) => void): void {
+    this.#forgotten.push(listener);
   }
 
   #do<T>(space: Keyspace, key: string, fn: Work<T>, options: CallOptions | undefined): Promise<T> {

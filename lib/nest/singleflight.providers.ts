@@ -1,5 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import { type Cache, createCache } from 'cache-manager';
+import { KEYV_STORES, STORE_TIMEOUT } from '../cache/cache-options.js';
 import { FlightCache } from '../cache/flight-cache.js';
 import { Group } from '../core/group.js';
 import {
@@ -60,8 +61,8 @@ const REDIS_RULES = {
   writes: ['false or DistributedWriteGroup options', (v) => v === false || isPlainObject(v)],
 } as const satisfies Record<string, OptionRule>;
 const CACHE_RULES = {
-  stores: ['an array of Keyv instances', Array.isArray],
-  timeout: DURATION,
+  stores: KEYV_STORES,
+  timeout: STORE_TIMEOUT,
 } as const satisfies Record<string, OptionRule>;
 const METRICS_RULES = {
   registry: [
@@ -130,19 +131,28 @@ export const singleflightProviders: Provider[] = [
   SingleflightLog,
   {
     provide: FlightCache,
-    inject: [MODULE_OPTIONS_TOKEN, SingleflightLog, { token: CACHE_MANAGER, optional: true }],
+    inject: [
+      MODULE_OPTIONS_TOKEN,
+      SingleflightLog,
+      Group,
+      { token: CACHE_MANAGER, optional: true },
+    ],
     useFactory: (
       options: SingleflightModuleOptions,
       log: SingleflightLog,
+      group: Group,
       appCache?: Cache,
     ): FlightCache | null => {
-      const settings = options.cache;
+      const settings = validated(options).cache;
       if (settings === false) return null;
       const flightOptions = {
         timeout: settings?.timeout ?? DEFAULT_CACHE_TIMEOUT,
         logger: {
-          warn: (message: string, error: unknown) => log.warn(`${message} ${String(error)}`),
+          warn: (message: string, error?: unknown) =>
+            log.warn(error === undefined ? message : `${message} ${String(error)}`),
         },
+        // invalidate(key) forgets the key's flight; group.forget(key) drops its cached value.
+        group,
       };
       if (settings?.stores !== undefined) {
         return new FlightCache(createCache({ stores: settings.stores }), {
