@@ -199,7 +199,7 @@ const LOCAL = Symbol('local');
  * flight ran). A value JSON cannot carry (BigInt, cycles) or larger than
  * `maxResultBytes` is not shared: the other instances run the work themselves, and each returns
  * its own original value. Errors are shared, as Go shares them: the leader's callers get the
- * original, other instances a `RemoteFlightError` with its name, message, code and HTTP status.
+ * original, other instances a `RemoteFlightError` (see RemoteErrorFields for what it keeps).
  *
  * A follower waits for the wake-up message, and reads the result every `leaseMs / 3` while it
  * waits: a lost message, or a hung Redis that neither answers nor drops the connection, then

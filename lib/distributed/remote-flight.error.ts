@@ -10,18 +10,27 @@ export interface RemoteErrorFields {
   message: string;
   /** The original's `code` (e.g. `'ECONNRESET'`), when it was a string or a number. */
   code?: string | number;
-  /** HTTP status: `getStatus()` (Nest's HttpException shape), else a numeric `status`/`statusCode`. */
+  /** An HttpException's `getStatus()`; for any other error its own numeric `status`, if any. */
   status?: number;
-  /** `getResponse()` of an HttpException-shaped error (the body Nest would send). */
+  /** The original's own numeric `statusCode` (http-errors, Fastify), if any. */
+  statusCode?: number;
+  /** The original's own boolean `expose` (http-errors: whether its message may reach a client). */
+  expose?: boolean;
+  /** True when the original was a Nest HttpException: only then do `response` and `errorCode` travel. */
+  httpException?: true;
+  /** An HttpException's `getResponse()` (the body Nest sends for it). */
   response?: unknown;
+  /** An HttpException's `errorCode`, if any. */
+  errorCode?: string;
 }
 
 /**
  * The error another instance's flight failed with, rebuilt on this instance (errors are shared
- * across instances, as Go shares them across callers). `name`, `message`, `code` and `status` are
- * the original's; the stack is not (it would point into another process). When the original had
- * Nest's HttpException shape (`getStatus()` + `getResponse()`), `status` and `response` are both
- * set, so the Nest layer can re-throw an equivalent HttpException.
+ * across instances, as Go shares them across callers). `name`, `message`, `code`, `status`,
+ * `statusCode` and `expose` are the original's; the stack is not (it would point into another
+ * process). Only an original Nest HttpException brings its `response` (`httpException` true), so
+ * the Nest layer re-throws an equivalent HttpException; any other error's message is for logs, and
+ * Nest answers it as it answered the original (500, unless http-errors fields say otherwise).
  *
  * ```ts
  * try {
@@ -37,11 +46,19 @@ export class RemoteFlightError extends Error {
   /** Always true: tells a rebuilt error from one thrown in this process. */
   readonly remote = true as const;
   /** The original's `code`, when it had one. */
-  readonly code?: string | number;
-  /** The original's HTTP status, when it had one (see RemoteErrorFields.status). */
-  readonly status?: number;
-  /** The original's `getResponse()` (an HttpException's body), when it had one. */
-  readonly response?: unknown;
+  declare readonly code?: string | number;
+  /** See RemoteErrorFields.status. */
+  declare readonly status?: number;
+  /** See RemoteErrorFields.statusCode. */
+  declare readonly statusCode?: number;
+  /** See RemoteErrorFields.expose. */
+  declare readonly expose?: boolean;
+  /** True when the original was a Nest HttpException. */
+  declare readonly httpException?: true;
+  /** An HttpException's `getResponse()` (its body). */
+  declare readonly response?: unknown;
+  /** An HttpException's `errorCode`. */
+  declare readonly errorCode?: string;
 
   /** Made by DistributedFlight from the fields the failed flight published. */
   constructor(
@@ -52,9 +69,8 @@ export class RemoteFlightError extends Error {
     super(fields.message);
     // The original's name, so `err.name === 'NotFoundException'` checks keep working.
     this.name = fields.name;
-    if (fields.code !== undefined) this.code = fields.code;
-    if (fields.status !== undefined) this.status = fields.status;
-    if (fields.response !== undefined) this.response = fields.response;
+    const { name: _name, message: _message, ...rest } = fields;
+    Object.assign(this, rest);
   }
 }
 

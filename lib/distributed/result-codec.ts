@@ -63,20 +63,18 @@ export function sharedShape(value: unknown, maxBytes: number): unknown {
   return encodeValue(NO_TOKEN, value, maxBytes).value;
 }
 
-/** The error envelope; without `response` when that cannot be encoded or is too large. */
+/**
+ * The error envelope. An HttpException's response is part of the HTTP answer, so when it cannot be
+ * encoded or is too large the error is not shared (`skip`): other instances run the work and
+ * answer for themselves rather than with a different body.
+ */
 export function encodeError(token: string, error: unknown, maxBytes: number): string {
-  const fields = errorFields(error);
-  const encode = (e: RemoteErrorFields): string | undefined => {
-    try {
-      const envelope = JSON.stringify({ f: FORMAT, t: token, ok: 0, e });
-      return fits(envelope, maxBytes) ? envelope : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  if (fields.response === undefined) return encode(fields) ?? encodeSkip(token);
-  const { response: _dropped, ...withoutResponse } = fields;
-  return encode(fields) ?? encode(withoutResponse) ?? encodeSkip(token);
+  try {
+    const envelope = JSON.stringify({ f: FORMAT, t: token, ok: 0, e: errorFields(error) });
+    return fits(envelope, maxBytes) ? envelope : encodeSkip(token);
+  } catch {
+    return encodeSkip(token);
+  }
 }
 
 export function encodeSkip(token: string): string {
@@ -100,27 +98,67 @@ export function decodeResult(text: string): DecodedResult {
       name: typeof e.name === 'string' ? e.name : 'Error',
       message: typeof e.message === 'string' ? e.message : '',
     };
-    if (typeof e.code === 'string' || typeof e.code === 'number') error.code = e.code;
-    if (typeof e.status === 'number') error.status = e.status;
-    if (e.response !== undefined) error.response = e.response;
+    copyHttpFields(e, error);
+    if (e.httpException === true && typeof error.status === 'number') {
+      error.httpException = true;
+      error.response = e.response;
+      if (typeof e.errorCode === 'string') error.errorCode = e.errorCode;
+    }
     return { kind: 'error', token, error };
   }
   return { kind: 'skip', token };
 }
 
-/** The plain-data part of an error; HttpException's status and response are found by duck typing. */
+/**
+ * The plain-data part of an error. Only an HttpException keeps its response (the body Nest sends
+ * for it); any other error keeps its name and message for logs, and the few fields Nest's
+ * exception filter reads on an unknown error (`code`, `status`, `statusCode`, `expose`), copied
+ * as they are so that the filter answers the same on every instance.
+ */
 function errorFields(error: unknown): RemoteErrorFields {
   const e = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
   const fields: RemoteErrorFields = {
     name: typeof e.name === 'string' ? e.name : 'Error',
     message: typeof e.message === 'string' ? e.message : String(error),
   };
-  if (typeof e.code === 'string' || typeof e.code === 'number') fields.code = e.code;
-  const status = call(e, 'getStatus') ?? e.status ?? e.statusCode;
-  if (typeof status === 'number') fields.status = status;
-  const response = call(e, 'getResponse');
-  if (response !== undefined) fields.response = response;
+  copyHttpFields(e, fields);
+  if (isHttpException(e)) {
+    const status = call(e, 'getStatus');
+    if (typeof status === 'number') {
+      fields.httpException = true;
+      fields.status = status;
+      fields.response = call(e, 'getResponse');
+      if (typeof e.errorCode === 'string') fields.errorCode = e.errorCode;
+    }
+  }
   return fields;
+}
+
+function copyHttpFields(from: Record<string, unknown>, to: RemoteErrorFields): void {
+  if (typeof from.code === 'string' || typeof from.code === 'number') to.code = from.code;
+  if (typeof from.status === 'number') to.status = from.status;
+  if (typeof from.statusCode === 'number') to.statusCode = from.statusCode;
+  if (typeof from.expose === 'boolean') to.expose = from.expose;
+}
+
+/**
+ * Whether `error` is a Nest HttpException (this layer does not import Nest): an instance of a
+ * class named `HttpException` or derived from one, with its `getStatus()` and `getResponse()`.
+ */
+function isHttpException(error: Record<string, unknown>): boolean {
+  if (!(error instanceof Error)) return false;
+  if (typeof error.getStatus !== 'function' || typeof error.getResponse !== 'function')
+    return false;
+  for (let proto = Object.getPrototypeOf(error) as object | null; proto !== null;) {
+    if (
+      Object.hasOwn(proto, 'constructor') &&
+      (proto.constructor as { name?: unknown }).name === 'HttpException'
+    ) {
+      return true;
+    }
+    proto = Object.getPrototypeOf(proto) as object | null;
+  }
+  return false;
 }
 
 /** `target[method]()` when it is a method that answers; a throwing getter counts as absent. */

@@ -236,9 +236,13 @@ export class FlightRunner {
       fleet
         .run(key, async () => run(), recheck)
         .catch((error: unknown) => {
-          if (isRemoteError(error) && error.status !== undefined) {
-            throw new HttpException(error.response ?? error.message, error.status, {
+          // Only a real HttpException keeps its status and body across instances; any other
+          // error reaches Nest's filter as the RemoteFlightError, which carries the fields the
+          // filter reads, so every instance answers as the leader's did.
+          if (isRemoteError(error) && error.httpException === true) {
+            throw new HttpException(error.response as string | object, error.status!, {
               cause: error,
+              errorCode: error.errorCode,
             });
           }
           throw error;

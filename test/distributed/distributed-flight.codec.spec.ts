@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { BadRequestException, GoneException } from '@nestjs/common';
 import {
   FORMAT,
   decodeResult,
@@ -34,12 +35,9 @@ describe('result envelope', () => {
     }
   });
 
-  it("keeps an error's name, message, code, status and HTTP response", () => {
-    const error = Object.assign(new Error('gone'), {
-      name: 'GoneException',
+  it("keeps an HttpException's status, response and errorCode", () => {
+    const error = Object.assign(new GoneException('gone', { errorCode: 'E_GONE_1' }), {
       code: 'E_GONE',
-      getStatus: () => 410,
-      getResponse: () => ({ statusCode: 410, message: 'gone' }),
     });
     expect(decodeResult(encodeError(TOKEN, error, 1 << 20))).toEqual({
       kind: 'error',
@@ -49,20 +47,48 @@ describe('result envelope', () => {
         message: 'gone',
         code: 'E_GONE',
         status: 410,
-        response: { statusCode: 410, message: 'gone' },
+        httpException: true,
+        response: { statusCode: 410, message: 'gone', error: 'Gone', errorCode: 'E_GONE_1' },
+        errorCode: 'E_GONE_1',
       },
     });
   });
 
-  it('drops a response it cannot encode, and keeps the rest of the error', () => {
-    const error = Object.assign(new Error('bad'), {
-      getStatus: () => 400,
-      getResponse: () => ({ id: 1n }),
+  it('keeps only name, message and the fields Nest reads on an unknown error of anything else', () => {
+    const upstream = Object.assign(new Error('upstream http://10.0.0.7/?token=abc'), {
+      status: 404,
+      statusCode: 404,
+      expose: true,
+      body: { secret: 1 },
     });
-    expect(decodeResult(encodeError(TOKEN, error, 1 << 20))).toEqual({
+    // Shaped like an HttpException, but not one: Nest answers it 500, so no response travels.
+    const lookalike = Object.assign(new Error('internal'), {
+      getStatus: () => 200,
+      getResponse: () => ({ forged: true }),
+    });
+    expect(decodeResult(encodeError(TOKEN, upstream, 1 << 20))).toEqual({
       kind: 'error',
       token: TOKEN,
-      error: { name: 'Error', message: 'bad', status: 400 },
+      error: {
+        name: 'Error',
+        message: 'upstream http://10.0.0.7/?token=abc',
+        status: 404,
+        statusCode: 404,
+        expose: true,
+      },
+    });
+    expect(decodeResult(encodeError(TOKEN, lookalike, 1 << 20))).toEqual({
+      kind: 'error',
+      token: TOKEN,
+      error: { name: 'Error', message: 'internal' },
+    });
+  });
+
+  it('does not share an HttpException whose response it cannot encode: others run the work', () => {
+    const error = new BadRequestException({ id: 1n });
+    expect(decodeResult(encodeError(TOKEN, error, 1 << 20))).toEqual({
+      kind: 'skip',
+      token: TOKEN,
     });
   });
 

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { NotFoundException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -127,23 +128,13 @@ describe('DistributedFlight (pods in one process, real Redis)', () => {
   });
 
   it('shares an error across pods: name, message, code and HTTP status/response kept, flagged remote', async () => {
-    class NotFoundException extends Error {
-      override readonly name = 'NotFoundException';
-      readonly code = 'E_NO_USER';
-      getStatus() {
-        return 404;
-      }
-      getResponse() {
-        return { statusCode: 404, message: 'no such user' };
-      }
-    }
     const [leader, follower] = await startPods(2);
     const key = newKey();
     let calls = 0;
     const fn = async () => {
       calls++;
       await sleep(100);
-      throw new NotFoundException('no such user');
+      throw Object.assign(new NotFoundException('no such user'), { code: 'E_NO_USER' });
     };
     const first = leader!.call(key, fn);
     await until(() => calls === 1);
@@ -163,7 +154,8 @@ describe('DistributedFlight (pods in one process, real Redis)', () => {
       message: 'no such user',
       code: 'E_NO_USER',
       status: 404,
-      response: { statusCode: 404, message: 'no such user' },
+      httpException: true,
+      response: { statusCode: 404, message: 'no such user', error: 'Not Found' },
       remote: true,
       key,
     });
@@ -183,7 +175,8 @@ describe('DistributedFlight (pods in one process, real Redis)', () => {
     const remote = await rejectionOf(b!.call(key, fn));
     await first;
     expect(remote).toMatchObject({ name: 'Error', message: 'upstream unavailable', status: 503 });
-    expect((remote as RemoteFlightError).response).toBeUndefined();
+    expect(remote).not.toHaveProperty('response');
+    expect(remote).not.toHaveProperty('httpException');
 
     const key2 = newKey();
     const thrower = async () => {
