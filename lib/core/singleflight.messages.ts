@@ -126,16 +126,17 @@ export const SCOPE_INHERITED = (scope: string, first: string, second: string) =>
   'both would share its flights and cached values. Decorate an override in each class instead ' +
   '(calling an undecorated method of the base), so each has its own scope.';
 
-export const REQUEST_SCOPED_DEFAULT_KEY = (
+export const PER_INSTANCE_DEFAULT_KEY = (
   decorator: string,
   where: string,
   className: string,
-  how: string,
+  kind: string,
 ) =>
-  `${where} is on ${className}, which is request-scoped (${how}), so what it returns can depend ` +
-  `on the request the instance holds, but @${decorator}() uses the default key, which holds only ` +
-  'the arguments: concurrent requests of different users would share one result. Either give a ' +
-  'key that includes what identifies the caller (a key function is called with `this`: ' +
+  `${where} is on ${className}, which is ${kind}, so what it returns can depend on what the ` +
+  `instance holds (the request, its user), but @${decorator}() uses the default key, which holds ` +
+  'only the arguments: concurrent calls through different instances would share one result, and ' +
+  "one user could get another's. Either give a key that includes what identifies the caller (a " +
+  'key function is called with `this`: ' +
   `@${decorator}(function (this: ${className}, id: string) { return \`\${this.userId}:\${id}\`; })), ` +
   `or, when the result depends on the arguments alone, say so: @${decorator}({ shareAcrossRequests: true }).`;
 

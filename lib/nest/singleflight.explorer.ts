@@ -12,7 +12,8 @@ import { FLIGHT_METADATA } from './singleflight.constants.js';
  * Checks every decorated method of the app's providers and controllers at start-up, so misuse
  * fails the boot instead of the first call. It only validates; the decorators do the wrapping.
  * What it decides here, once per method, holds for every call: no two methods share a scope, and
- * no method of a request-scoped provider shares flights between requests by default.
+ * no method of a request-scoped (or transient) provider shares flights between its instances by
+ * default.
  */
 @Injectable()
 export class SingleflightExplorer implements OnModuleInit {
@@ -36,9 +37,9 @@ export class SingleflightExplorer implements OnModuleInit {
       if (methods.length === 0) continue;
       // Every registration of a class is checked: one of them may be request-scoped.
       const className = wrapper.metatype!.name;
-      const perRequest = wrapper.isDependencyTreeStatic() ? undefined : requestScope(wrapper);
+      const kind = perInstance(wrapper);
       for (const [name, meta] of methods) {
-        if (perRequest !== undefined) checkRequestScope(meta, className, perRequest);
+        if (kind !== undefined) checkPerInstance(meta, className, kind);
         const where = `${className}.${name} ${whereIs(wrapper)}`;
         scopes.push([meta.scope, { meta, owner: prototype, where }]);
       }
@@ -65,23 +66,34 @@ function whereIs(wrapper: InstanceWrapper): string {
   return token === wrapper.metatype ? module : `provided as ${String(token)} ${module}`;
 }
 
-/** Why a provider whose dependency tree is not static has an instance per request. */
-function requestScope(wrapper: InstanceWrapper): string {
-  if (wrapper.scope !== Scope.REQUEST) {
-    return 'through what it injects: REQUEST, or a provider that is request-scoped';
+/**
+ * What makes a provider have instances whose `this` differ, or undefined when it has one instance:
+ * an instance per request (a tree that is not static: Scope.REQUEST, durable, or a request-scoped
+ * dependency such as REQUEST), or per class that injects it (transient).
+ */
+function perInstance(wrapper: InstanceWrapper): string | undefined {
+  if (!wrapper.isDependencyTreeStatic()) {
+    if (wrapper.scope !== Scope.REQUEST) {
+      return 'request-scoped (through what it injects: REQUEST, or a provider that is request-scoped)';
+    }
+    return `request-scoped (${wrapper.durable === true ? 'durable' : 'Scope.REQUEST'})`;
   }
-  return wrapper.durable === true ? 'durable' : 'Scope.REQUEST';
+  if (wrapper.isTransient) {
+    return 'transient (Scope.TRANSIENT: each class that injects it gets an instance of its own)';
+  }
+  return undefined;
 }
 
 /**
- * An instance per request can read the request (its user, tenant, headers) from `this`. The
- * default key holds only the arguments, so two requests would share a flight and one user would
- * get another's result; an explicit key or `shareAcrossRequests` is the method's word that the
- * key holds everything the result depends on.
+ * An instance per request can read the request (its user, tenant, headers) from `this`, and a
+ * transient one holds what the class that injected it set. The default key holds only the
+ * arguments, so calls through two instances would share a flight and one user could get
+ * another's result; an explicit key or `shareAcrossRequests` is the method's word that the key
+ * holds everything the result depends on.
  */
-function checkRequestScope(meta: FlightMetadata, className: string, how: string): void {
+function checkPerInstance(meta: FlightMetadata, className: string, kind: string): void {
   if (meta.keySource !== undefined || meta.options.shareAcrossRequests === true) return;
   throw new SingleflightOptionsError(
-    messages.REQUEST_SCOPED_DEFAULT_KEY(meta.decorator, meta.scope, className, how),
+    messages.PER_INSTANCE_DEFAULT_KEY(meta.decorator, meta.scope, className, kind),
   );
 }

@@ -93,7 +93,7 @@ describe('@SingleFlight on a request-scoped provider over HTTP, 4 users', () => 
     const booting = profileApp(ProfileService);
     await expect(booting).rejects.toThrow(SingleflightOptionsError);
     await expect(booting).rejects.toThrow(
-      /^ProfileService\.get is on ProfileService, which is request-scoped \(Scope\.REQUEST\).*concurrent requests of different users would share one result\. Either give a key that includes what identifies the caller .*function \(this: ProfileService.*or, when the result depends on the arguments alone, say so: @SingleFlight\(\{ shareAcrossRequests: true \}\)\.$/,
+      /^ProfileService\.get is on ProfileService, which is request-scoped \(Scope\.REQUEST\).*concurrent calls through different instances would share one result, and one user could get another's\. Either give a key that includes what identifies the caller .*function \(this: ProfileService.*or, when the result depends on the arguments alone, say so: @SingleFlight\(\{ shareAcrossRequests: true \}\)\.$/,
     );
   });
 
@@ -229,6 +229,54 @@ describe('implicit and durable request scope', () => {
       }
     }
     await expect(boot([Singleton, Keyed])).resolves.toBeDefined();
+  });
+});
+
+describe('a transient provider', () => {
+  /** An HTTP client each consumer points at its own base URL, as a transient provider allows. */
+  function transientClient(key?: (this: { base: string }, path: string) => string) {
+    const flight = key === undefined ? SingleFlight() : (SingleFlight(key) as MethodDecorator);
+    @Injectable({ scope: Scope.TRANSIENT })
+    class ApiClient {
+      base = '';
+
+      @flight
+      async get(path: string): Promise<Profile> {
+        return profileOf(this.base, path);
+      }
+    }
+    @Injectable()
+    class Billing {
+      constructor(@Inject(ApiClient) readonly api: ApiClient) {
+        api.base = 'billing';
+      }
+    }
+    @Injectable()
+    class Shipping {
+      constructor(@Inject(ApiClient) readonly api: ApiClient) {
+        api.base = 'shipping';
+      }
+    }
+    return { providers: [ApiClient, Billing, Shipping], Billing, Shipping };
+  }
+
+  it('fails at start-up with the default key: each consumer has its own instance', async () => {
+    await expect(boot(transientClient().providers)).rejects.toThrow(
+      /^ApiClient\.get is on ApiClient, which is transient \(Scope\.TRANSIENT: each class that injects it gets an instance of its own\)/,
+    );
+  });
+
+  it("with a key that includes the instance's settings, each consumer gets its own result", async () => {
+    const client = transientClient(function (path) {
+      return `${this.base}:${path}`;
+    });
+    const nest = await boot(client.providers);
+    const calls = [nest.get(client.Billing).api.get('/x'), nest.get(client.Shipping).api.get('/x')];
+    backend.gate.resolve();
+    expect(await Promise.all(calls)).toEqual([
+      { user: 'billing', id: '/x' },
+      { user: 'shipping', id: '/x' },
+    ]);
   });
 });
 

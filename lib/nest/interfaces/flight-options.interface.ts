@@ -16,11 +16,12 @@ export interface FlightKeyOptions {
   scope?: string;
   /**
    * On a request-scoped (or durable) provider or controller, let the default key share a flight
-   * between requests. Say so only when the result depends on the arguments alone, never on the
-   * request the instance holds (its user, tenant, headers). Without it, the default key on such a
-   * provider fails at start-up; an explicit key is your statement that it holds all the result
-   * depends on (a key function is called with `this`, so it can read the request). No effect on
-   * a provider with one instance.
+   * between requests; on a transient provider, between the instances of the classes that inject
+   * it. Say so only when the result depends on the arguments alone, never on what the instance
+   * holds (the request's user, tenant, headers; a consumer's settings). Without it, the default
+   * key on such a provider fails at start-up; an explicit key is your statement that it holds all
+   * the result depends on (a key function is called with `this`, so it can read the request). No
+   * effect on a provider with one instance.
    *
    * ```ts
    * @SingleFlight({ shareAcrossRequests: true }) // the same rates for every user
