@@ -1,21 +1,24 @@
-import { isDate } from 'node:util/types';
-import { configure } from 'safe-stable-stringify';
+import { isProxy } from 'node:util/types';
+import { DataClass, Refusal, classNameOf, formOf } from './plain-data.js';
 import { SingleflightKeyError } from './singleflight.errors.js';
 import * as messages from './singleflight.messages.js';
 
 // Values JSON cannot tell apart from others (undefined and null, NaN and null, a Date and its ISO
-// string, 1n and 1) get a tag that begins with NUL; strings that begin with NUL get one more, so a
-// tag never equals a user's string.
+// string, 1n and 1) are written as strings that begin with NUL; strings that begin with NUL get one
+// more, so a tag never equals a user's string. An instance of a data class is written as
+// `["<NUL>class:<id>", {...}]`, which no user's array can be (its first string would be escaped).
 const TAG = '\u0000';
-const stringify = configure({ deterministic: true, circularValue: TypeError, bigint: true });
 
 /**
  * A stable key for an argument list: object keys in any order give the same key, and two argument
- * lists get the same key only if they hold the same plain data. Anything that is not plain data
- * (class instances such as an HTTP request, functions, symbols, Maps, cycles, arrays with holes or
- * extra properties) throws a
- * SingleflightKeyError rather than being dropped, so two users can never share a result by accident.
- * `where` names the method in the message.
+ * lists get the same key only if they hold the same data, as reflection shows it (values, property
+ * names, prototypes). What the key cannot see all of throws a SingleflightKeyError rather than being
+ * dropped, so two users can never share a result by accident: functions, symbols, class instances
+ * with methods or accessors (an HTTP request), built-ins that keep data in internal slots (Map,
+ * Set, typed arrays, boxed primitives), Proxies, cycles, arrays with holes or extra properties, and
+ * properties that are accessors, symbols or not enumerable. An instance of a class that holds only
+ * data (a DTO) is written with its class's name and a digest of its source. `where` names the
+ * method in the message.
  *
  * It is the default key of `@SingleFlight()` and `@MergeWrites()`: a method decorated without a
  * key caches its values under `Class.method:` followed by this key (by nothing, for a call without
@@ -29,22 +32,14 @@ const stringify = configure({ deterministic: true, circularValue: TypeError, big
  * @publicApi
  */
 export function serializeArgs(args: readonly unknown[], where: string): string {
-  let path = 'the argument list';
+  const writer = new KeyWriter(where);
   try {
-    return stringify(args, function (this: unknown, name: string, value: unknown) {
-      const raw = (this as Record<string, unknown>)[name];
-      path = this === args ? `argument ${Number(name) + 1}` : describe(name);
-      return tagged(raw, value, where, path);
-    }) as string;
+    return writer.top(args);
   } catch (error) {
     if (error instanceof SingleflightKeyError) throw error;
-    // Only the stringifier's own TypeError means a cycle; a getter or toJSON that throws, or a
-    // value nested too deep for the stack, must not be reported as one.
-    const circular = error instanceof TypeError && /circular/i.test(error.message);
-    const what = circular
-      ? 'a circular reference'
-      : `a value that could not be read: ${error instanceof Error ? error.message : String(error)}`;
-    throw new SingleflightKeyError(messages.UNSERIALIZABLE_ARGUMENT(where, path, what), {
+    // Nothing the writer reads runs user code; what is left is a value nested too deep.
+    const what = `a value that could not be read: ${error instanceof Error ? error.message : String(error)}`;
+    throw new SingleflightKeyError(messages.UNSERIALIZABLE_ARGUMENT(where, writer.path, what), {
       cause: error,
     });
   }
@@ -79,90 +74,125 @@ function isFlat(args: readonly unknown[]): boolean {
   return true;
 }
 
-function tagged(raw: unknown, value: unknown, where: string, path: string): unknown {
-  switch (typeof raw) {
-    case 'string':
-      return raw.startsWith(TAG) ? TAG + raw : raw;
-    case 'number':
-      // JSON writes -0 as 0; tag it so the key keeps the difference (Object.is(-0, 0) is false).
-      if (Object.is(raw, -0)) return `${TAG}-0`;
-      return Number.isFinite(raw) ? raw : `${TAG}${raw}`;
-    case 'boolean':
-      return raw;
-    case 'undefined':
-      return `${TAG}undefined`;
-    case 'bigint':
-      return `${TAG}${raw}n`;
-    case 'object':
-      if (raw === null) return raw;
-      if (Array.isArray(raw)) {
-        const flaw = arrayFlaw(raw);
-        if (flaw === undefined) return raw;
-        throw new SingleflightKeyError(messages.UNSERIALIZABLE_ARGUMENT(where, path, flaw));
-      }
-      if (isDate(raw)) return `${TAG}date:${Date.prototype.getTime.call(raw)}`;
-      // `raw`, not `value`: value is what a toJSON method returned, so { toJSON: () => 1 } would
-      // share the key of 1. Walking raw reaches the toJSON function and rejects it.
-      if (isPlain(raw)) return raw;
-      if (Object.getOwnPropertySymbols(raw).length > 0 && isPlainProto(raw)) {
-        throw new SingleflightKeyError(
-          messages.UNSERIALIZABLE_ARGUMENT(where, path, 'an object with symbol keys'),
-        );
-      }
-      throw new SingleflightKeyError(
-        messages.UNSERIALIZABLE_ARGUMENT(where, path, `an instance of ${className(raw)}`),
-      );
-    default:
-      throw new SingleflightKeyError(
-        messages.UNSERIALIZABLE_ARGUMENT(where, path, `a ${typeof raw}`),
-      );
-  }
-}
-
 /**
- * Why JSON would lose part of this array, if it would: a hole reads as undefined, and properties
- * other than its items, symbol keys included, are dropped; a subclass is a class instance.
+ * Writes one argument list. It reads only own data properties and prototypes, never a getter, a
+ * toJSON or a Proxy trap, so a key is a pure function of the data it shows.
  */
-function arrayFlaw(array: readonly unknown[]): string | undefined {
-  const proto = Object.getPrototypeOf(array) as unknown;
-  // Array.prototype is itself an array, in every realm; a subclass's prototype is not.
-  if (!Array.isArray(proto)) return `an instance of ${className(array)}`;
-  const keys = Object.keys(array);
-  const n = array.length;
-  // Own index keys come first, in order: n keys ending with index n - 1 are the n items, no more.
-  const dense = keys.length === n && (n === 0 || keys[n - 1] === String(n - 1));
-  if (!dense || Object.getOwnPropertySymbols(array).length > 0) {
-    return keys.length < n && !keys.some((k) => !/^\d+$/.test(k))
-      ? 'an array with holes'
-      : 'an array with properties besides its items';
+class KeyWriter {
+  /** The objects and arrays being written, for cycles (the same object twice is fine). */
+  readonly #open: object[] = [];
+  /** Where the writer is, for a message: the name of the argument, property or index. */
+  path = 'the argument list';
+
+  constructor(readonly where: string) {}
+
+  value(value: unknown, name: string): string {
+    switch (typeof value) {
+      case 'string':
+        return JSON.stringify(value.startsWith(TAG) ? TAG + value : value);
+      case 'number':
+        // JSON writes -0 as 0; tag it so the key keeps the difference (Object.is(-0, 0) is false).
+        if (Object.is(value, -0)) return `"${TAG}-0"`;
+        return Number.isFinite(value) ? String(value) : `"${TAG}${value}"`;
+      case 'boolean':
+        return value ? 'true' : 'false';
+      case 'undefined':
+        return `"${TAG}undefined"`;
+      case 'bigint':
+        return `"${TAG}${value}n"`;
+      case 'object':
+        return value === null ? 'null' : this.#object(value, name);
+      default:
+        throw this.#refuse(name, `a ${typeof value}`);
+    }
   }
-  return undefined;
-}
 
-function isPlain(value: object): boolean {
-  return isPlainProto(value) && Object.getOwnPropertySymbols(value).length === 0;
-}
+  /** The argument list: an array whose items are named `argument 1`, `argument 2`... */
+  top(args: readonly unknown[]): string {
+    this.#open.push(args);
+    return this.#items(args, '', true);
+  }
 
-// Plain objects and Dates from another realm (a vm context, jest's test sandbox, structuredClone
-// there) are plain data too, so neither check may compare with this realm's Object or Date.
-const OBJECT_SOURCE = Function.prototype.toString.call(Object);
+  /** An array's items, in order. */
+  #items(array: readonly unknown[], name: string, top = false): string {
+    const n = array.length;
+    const keys = Reflect.ownKeys(array);
+    // Own keys: the indices in order, then 'length', then the rest. n + 1 keys with index n - 1
+    // before 'length' are the items and nothing else.
+    if (keys.length !== n + 1 || (n > 0 && keys[n - 1] !== String(n - 1))) {
+      const holes =
+        keys.length < n + 1 && keys.every((k) => k === 'length' || /^\d+$/.test(String(k)));
+      throw this.#refuse(
+        name,
+        holes ? 'an array with holes' : 'an array with properties besides its items',
+      );
+    }
+    let out = '[';
+    for (let i = 0; i < n; i++) {
+      const path = top ? `argument ${i + 1}` : `index ${i}`;
+      if (i > 0) out += ',';
+      out += this.value(this.#own(array, String(i), path), path);
+    }
+    return out + ']';
+  }
 
-function isPlainProto(value: object): boolean {
-  const proto = Object.getPrototypeOf(value) as object | null;
-  if (proto === null || proto === Object.prototype) return true;
-  if (Object.getPrototypeOf(proto) !== null) return false;
-  const ctor: unknown = Object.getOwnPropertyDescriptor(proto, 'constructor')?.value;
-  return typeof ctor === 'function' && Function.prototype.toString.call(ctor) === OBJECT_SOURCE;
-}
+  #object(value: object, name: string): string {
+    if (isProxy(value)) throw this.#refuse(name, 'a Proxy');
+    const proto = Object.getPrototypeOf(value) as object | null;
+    const form = formOf(proto);
+    if (form === 'date') {
+      if (Reflect.ownKeys(value).length > 0) {
+        throw this.#refuse(name, 'a Date with properties of its own');
+      }
+      return `"${TAG}date:${Date.prototype.getTime.call(value)}"`;
+    }
+    if (form instanceof Refusal) throw this.#refuse(name, form.why);
+    if (this.#open.includes(value)) throw this.#refuse(name, 'a circular reference');
+    this.#open.push(value);
+    let out: string;
+    if (form === 'array') {
+      out = this.#items(value as unknown[], name);
+    } else if (form === 'object') {
+      out = this.#fields(value, name);
+    } else if (form === 'null') {
+      out = `["${TAG}null-prototype",${this.#fields(value, name)}]`;
+    } else if (form instanceof DataClass) {
+      out = `[${JSON.stringify(`${TAG}class:${form.id}`)},${this.#fields(value, name)}]`;
+    } else {
+      throw this.#refuse(name, `an instance of ${classNameOf(proto)}`);
+    }
+    this.#open.pop();
+    return out;
+  }
 
-function className(value: object): string {
-  return (value.constructor as { name?: string } | undefined)?.name || 'an unnamed class';
-}
+  /** An object's own properties, sorted by name: only enumerable data properties with string keys. */
+  #fields(object: object, name: string): string {
+    const names: string[] = [];
+    for (const key of Reflect.ownKeys(object)) {
+      if (typeof key === 'symbol') throw this.#refuse(name, 'an object with symbol keys');
+      names.push(key);
+    }
+    names.sort();
+    let out = '{';
+    for (let i = 0; i < names.length; i++) {
+      const key = names[i]!;
+      const path = `property "${key}"`;
+      if (i > 0) out += ',';
+      out += `${JSON.stringify(key)}:${this.value(this.#own(object, key, path), path)}`;
+    }
+    return out + '}';
+  }
 
-function describe(name: string): string {
-  return name === ''
-    ? 'the argument list'
-    : /^\d+$/.test(name)
-      ? `index ${name}`
-      : `property "${name}"`;
+  /** The value of an own enumerable data property; an accessor or a hidden property is refused. */
+  #own(object: object, key: string, path: string): unknown {
+    const descriptor = Object.getOwnPropertyDescriptor(object, key)!;
+    if (!('value' in descriptor)) throw this.#refuse(path, 'an accessor (a getter or setter)');
+    if (!descriptor.enumerable) throw this.#refuse(path, 'a non-enumerable property');
+    return descriptor.value;
+  }
+
+  #refuse(path: string, what: string): SingleflightKeyError {
+    this.path = path || 'the argument list';
+    return new SingleflightKeyError(messages.UNSERIALIZABLE_ARGUMENT(this.where, this.path, what));
+  }
 }

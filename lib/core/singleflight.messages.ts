@@ -92,6 +92,11 @@ export const SYNC_METHOD = (decorator: string, where: string, type: string) =>
   `${where} returns ${type}, synchronously: @${decorator}() shares work that is in flight, which a ` +
   'synchronous method never is. Make it async (return a Promise) or an Observable, or remove the decorator.';
 
+export const DEFAULT_KEY_REFUSES = (decorator: string, where: string, n: number, why: string) =>
+  `${where}: @${decorator}() without a key would fail every call, since the default key cannot ` +
+  `serialize argument ${n} (${why}) without losing information. Pass an explicit key made of what ` +
+  `identifies a call, e.g. @${decorator}((id: string) => id).`;
+
 export const SYNC_RESULT = (where: string) =>
   `${where} returned a value that is neither a Promise nor an Observable, so @SingleFlight() passes ` +
   'it through without sharing. Make the method async, or annotate its return type so this shows at start-up.';

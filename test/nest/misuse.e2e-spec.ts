@@ -160,10 +160,13 @@ describe('misuse found at the call', () => {
   it('the default key refuses a class instance rather than drop it', async () => {
     class IncomingMessage {
       constructor(readonly user: string) {}
+      header(name: string) {
+        return name;
+      }
     }
     const keys = (await boot([Keys])).get(Keys);
     await expect(keys.byDefault(new IncomingMessage('alice'))).rejects.toThrow(
-      /Keys\.byDefault: the default key cannot serialize argument 1 \(an instance of IncomingMessage\).*Pass an explicit key/,
+      /Keys\.byDefault: the default key cannot serialize argument 1 \(an instance of IncomingMessage, a class with methods or accessors.*Pass an explicit key/,
     );
     await expect(keys.byDefault({ user: 'alice' })).resolves.toBe('object');
   });

@@ -6,6 +6,7 @@ import { FlightRunner as FlightRunnerToken } from '../flight-runner.js';
 import { FLIGHT_METADATA, RUNNER_PROPERTY } from '../singleflight.constants.js';
 import { type FlightMetadata, type KeySource, returnKind } from '../flight-metadata.js';
 import { scopeOf } from '../flight-scope.js';
+import { assertDefaultKeyFits } from '../default-key-check.js';
 
 type Call = (
   runner: FlightRunner,
@@ -44,6 +45,7 @@ export function decorateMethod(
     if (returns !== 'promise' && returns !== 'observable' && returns !== 'unknown') {
       throw new SingleflightOptionsError(messages.SYNC_METHOD(decorator, where, returns));
     }
+    if (keySource === undefined) assertDefaultKeyFits(decorator, target, propertyKey, where);
     Inject(FlightRunnerToken)(target, RUNNER_PROPERTY);
     const meta: FlightMetadata = {
       decorator,
