@@ -29,10 +29,11 @@ export {
   type ObservableGroupOptions,
   type ObservableGroupStats,
 } from './rx/observable-group.js';
-export { FlightCache, type FlightCacheOptions } from './cache/flight-cache.js';
+export { FlightCache } from './cache/flight-cache.js';
 export type {
   CacheErrorLogger,
   CachePolicy,
+  FlightCacheOptions,
   FlightCacheStats,
 } from './cache/flight-cache.interfaces.js';
 export { SingleflightModule } from './nest/singleflight.module.js';

@@ -1,3 +1,5 @@
+import type { Group } from '../core/group.js';
+
 /**
  * What a cached flight does with its value.
  *
@@ -39,4 +41,32 @@ export interface FlightCacheStats {
   misses: number;
   /** Cache store failures and time-outs; each one fell back to running the work. */
   errors: number;
+}
+
+/**
+ * Options of `new FlightCache(cache, options)`; SingleflightModule makes the app's.
+ * @publicApi
+ */
+export interface FlightCacheOptions {
+  /**
+   * Keep a synchronous mirror of what this process stored. Only for a cache no one else writes
+   * (the embedded in-memory default): a hit then costs a Map lookup, not a trip through Keyv.
+   * @default false
+   */
+  local?: boolean;
+  /**
+   * How long (ms) a store operation may take before the call goes on without it.
+   * @default 1000
+   */
+  timeout?: number;
+  /** Where a failing store and a bad `ttl` are reported. @default none (not reported) */
+  logger?: CacheErrorLogger;
+  /**
+   * The Group whose flights run `load`, as in `group.do(key, () => cache.load(key, work, policy))`.
+   * Then `invalidate(key)` also forgets the key's flight, so a later caller never joins a flight
+   * that started before it, and `group.forget(key)` drops the key's cached value. The module links
+   * the app's Group.
+   * @default none
+   */
+  group?: Group;
 }

@@ -1,51 +1,29 @@
 import type { Cache } from 'cache-manager';
-import { Group, ON_FORGET } from '../core/group.js';
+import { type Group, ON_FORGET } from '../core/group.js';
 import { assertKey, validateOptions } from '../core/options.validator.js';
 import { SingleflightOptionsError } from '../core/singleflight.errors.js';
 import * as messages from '../core/singleflight.messages.js';
 import { FLIGHT_CACHE_RULES, isCache } from './cache-options.js';
-import type { CacheErrorLogger, CachePolicy, FlightCacheStats } from './flight-cache.interfaces.js';
+import type {
+  CacheErrorLogger,
+  CachePolicy,
+  FlightCacheOptions,
+  FlightCacheStats,
+} from './flight-cache.interfaces.js';
 import { KeyStates, type KeyState } from './key-states.js';
+import { PolicyCheck } from './policy-check.js';
 import { LocalMirror } from './local-mirror.js';
 
-/**
- * Options of `new FlightCache(cache, options)`; SingleflightModule makes the app's.
- * @publicApi
- */
-export interface FlightCacheOptions {
-  /**
-   * Keep a synchronous mirror of what this process stored. Only for a cache no one else writes
-   * (the embedded in-memory default): a hit then costs a Map lookup, not a trip through Keyv.
-   * @default false
-   */
-  local?: boolean;
-  /**
-   * How long (ms) a store operation may take before the call goes on without it.
-   * @default 1000
-   */
-  timeout?: number;
-  /** Where a failing store and a bad `ttl` are reported. @default none (not reported) */
-  logger?: CacheErrorLogger;
-  /**
-   * The Group whose flights run `load`, as in `group.do(key, () => cache.load(key, work, policy))`.
-   * Then `invalidate(key)` also forgets the key's flight, so a later caller never joins a flight
-   * that started before it, and `group.forget(key)` drops the key's cached value. The module links
-   * the app's Group.
-   * @default none
-   */
-  group?: Group;
-}
-
-/** Where, in the store's answer, a value and its expiry are. */
+/** A store's answer: the value and its expiry, and which of the cache's stores gave it. */
 interface Stored {
   value: unknown;
   expires?: number;
+  tier: number;
 }
 
 /** The FlightCache getter of how many keys have work under way; not exported by the package. */
 export const KEYS_IN_PROGRESS = Symbol('FlightCache.keysInProgress');
 
-const defaultShouldCache = (value: unknown) => value !== undefined;
 const DEFAULT_TIMEOUT = 1000;
 
 /**
@@ -74,8 +52,7 @@ export class FlightCache {
   readonly #timeout: number;
   readonly #logger: CacheErrorLogger | undefined;
   readonly #group: Group | undefined;
-  /** Policies whose ttl was found bad once: each is reported once, not once per call. */
-  readonly #warned = new WeakSet<CachePolicy<never>>();
+  readonly #policies: PolicyCheck;
 
   /** Usually made by SingleflightModule. Bad options throw a SingleflightOptionsError here. */
   constructor(
@@ -89,6 +66,7 @@ export class FlightCache {
     this.#local = options.local ? new LocalMirror() : undefined;
     this.#timeout = options.timeout ?? DEFAULT_TIMEOUT;
     this.#logger = options.logger;
+    this.#policies = new PolicyCheck(options.logger);
     this.#group = options.group;
     this.#group?.[ON_FORGET]((key) => this.#drop(key));
     // Keyv keeps a store's failures to itself and emits them; cache-manager never sees them.
@@ -127,7 +105,7 @@ export class FlightCache {
       const found = await this.#read(key);
       if (found !== undefined) {
         this.#counts.hits++;
-        if (state.generation === generation) this.#hit(key, state, found, work, policy);
+        if (state.generation === generation) await this.#hit(key, state, found, work, policy);
         return found.value as T;
       }
       this.#counts.misses++;
@@ -195,26 +173,34 @@ export class FlightCache {
   }
 
   async #readStores(key: string): Promise<Stored | undefined> {
-    for (const store of this.cache.stores) {
-      const found = (await store.get(key, { raw: true })) as Stored | undefined;
-      if (found !== undefined) return found;
+    const { stores } = this.cache;
+    for (let tier = 0; tier < stores.length; tier++) {
+      const found = await stores[tier]!.get(key, { raw: true });
+      if (found !== undefined) return { value: found.value, expires: found.expires, tier };
     }
     return undefined;
   }
 
   /**
-   * A value found in the store: the mirror keeps it until the refresh threshold, and past the
-   * threshold one refresh runs in the background while callers still get this value.
+   * A value found in the store: the stores before the one that had it get a copy until the same
+   * expiry, the mirror keeps it until the refresh threshold, and past the threshold one refresh
+   * runs in the background while callers still get this value.
    */
-  #hit<T>(
+  async #hit<T>(
     key: string,
     state: KeyState,
     found: Stored,
     work: () => T | PromiseLike<T>,
     policy: CachePolicy<T>,
-  ): void {
+  ): Promise<void> {
     const left = typeof found.expires === 'number' ? found.expires - Date.now() : Infinity;
     const threshold = policy.refreshThreshold ?? 0;
+    if (found.tier > 0 && left > 0) {
+      const before = this.cache.stores.slice(0, found.tier);
+      const ttl = left === Infinity ? undefined : left;
+      const copy = () => Promise.all(before.map((store) => store.set(key, found.value, ttl)));
+      await this.#write(key, state, state.generation, copy, () => undefined);
+    }
     if (left >= threshold) return this.#local?.set(key, found.value, left - threshold);
     if (state.refreshing) return;
     state.refreshing = true;
@@ -233,10 +219,7 @@ export class FlightCache {
     })();
   }
 
-  /**
-   * Stores `value` per `policy`, unless the key was dropped since `generation`; takes the value
-   * back when the key is dropped while the store writes it (the drop's delete may land first).
-   */
+  /** Stores `value` per `policy`, unless the key was dropped since `generation`. */
   async #keep<T>(
     key: string,
     state: KeyState,
@@ -244,42 +227,34 @@ export class FlightCache {
     value: T,
     policy: CachePolicy<T>,
   ): Promise<void> {
-    const ttl = this.#ttlOf(key, value, policy);
-    if (ttl === undefined || state.generation !== generation) return;
-    const write = this.#quietly(key, () => this.cache.set(key, value, ttl)).then(
-      async (written) => {
-        if (state.generation !== generation) await this.#quietly(key, () => this.cache.del(key));
-        else if (written) this.#local?.set(key, value, ttl - (policy.refreshThreshold ?? 0));
-      },
+    const ttl = this.#policies.ttlOf(key, value, policy);
+    if (ttl === undefined) return;
+    const set = () => this.cache.set(key, value, ttl);
+    await this.#write(key, state, generation, set, () =>
+      this.#local?.set(key, value, ttl - (policy.refreshThreshold ?? 0)),
     );
-    state.writes.add(write);
-    await write;
-    state.writes.delete(write);
   }
 
   /**
-   * How long to keep `value`, or undefined: not at all. 0 or less means not cached, as a static
-   * `ttl: 0` does; anything but a finite number is reported once per policy and not cached. A
-   * ttl of 2^31 ms or more is kept: the store holds an expiry, and the mirror's timer is chained.
+   * Runs the store write `set` unless the key was dropped since `generation`, and takes it back
+   * when the key is dropped while the store writes (the drop's delete may land first); `stands`
+   * runs when the write succeeded and still holds, at once, before any drop can come between.
    */
-  #ttlOf<T>(key: string, value: T, policy: CachePolicy<T>): number | undefined {
-    let ttl: unknown;
-    try {
-      if (!(policy.shouldCache ?? defaultShouldCache)(value)) return undefined;
-      ttl = typeof policy.ttl === 'function' ? policy.ttl(value) : policy.ttl;
-    } catch (error) {
-      this.#warnOnce(policy, messages.POLICY_THREW(key), error);
-      return undefined;
-    }
-    if (typeof ttl === 'number' && Number.isFinite(ttl)) return ttl > 0 ? ttl : undefined;
-    if (ttl !== -Infinity) this.#warnOnce(policy, messages.BAD_TTL(key, ttl), undefined);
-    return undefined;
-  }
-
-  #warnOnce(policy: CachePolicy<never>, message: string, error: unknown): void {
-    if (this.#warned.has(policy)) return;
-    this.#warned.add(policy);
-    this.#logger?.warn(message, error);
+  async #write(
+    key: string,
+    state: KeyState,
+    generation: number,
+    set: () => Promise<unknown>,
+    stands: () => void,
+  ): Promise<void> {
+    if (state.generation !== generation) return;
+    const write = this.#quietly(key, set).then(async (written) => {
+      if (state.generation !== generation) await this.#quietly(key, () => this.cache.del(key));
+      else if (written) stands();
+    });
+    state.writes.add(write);
+    await write;
+    state.writes.delete(write);
   }
 
   #report(key: string | undefined, error: unknown): void {

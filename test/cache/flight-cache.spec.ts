@@ -10,6 +10,7 @@ import {
   SingleflightOptionsError,
 } from '../../lib/index.js';
 import { type Deferred, deferred, flushMicrotasks, track } from '../support/deferred.js';
+import { until } from '../support/until.js';
 
 const macrotask = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -147,6 +148,50 @@ describe('FlightCache read-your-writes, as a property', () => {
       );
     },
   );
+});
+
+/** A Keyv store whose writes wait until the test opens the gate. */
+class GatedMap extends Map<string, unknown> {
+  writes = 0;
+  readonly gate = deferred<void>();
+  override set(key: string, value: unknown) {
+    this.writes++;
+    return this.gate.promise.then(() => super.set(key, value)) as never;
+  }
+}
+
+describe('FlightCache over several stores (tiers)', () => {
+  it('copies a value found in a later store to the earlier ones, until the same expiry', async () => {
+    const near = new Keyv();
+    const far = new Keyv();
+    const flights = new FlightCache(createCache({ stores: [near, far] }));
+    await far.set('k', 'far value', 60_000);
+    const expires = (await far.get('k', { raw: true }))!.expires!;
+    let runs = 0;
+    await expect(flights.load('k', () => ++runs, { ttl: 1000 })).resolves.toBe('far value');
+    expect(runs).toBe(0);
+    const copy = await near.get('k', { raw: true });
+    expect(copy?.value).toBe('far value');
+    expect(copy!.expires! - expires).toBeGreaterThanOrEqual(0);
+    expect(copy!.expires! - expires).toBeLessThan(1000);
+  });
+
+  it('takes the copy back when the key is invalidated while it is written', async () => {
+    const gated = new GatedMap();
+    const near = new Keyv({ store: gated });
+    const far = new Keyv();
+    const flights = new FlightCache(createCache({ stores: [near, far] }));
+    await far.set('k', 'old', 60_000);
+    const load = flights.load('k', () => 'new', { ttl: 1000 });
+    await until(() => gated.writes === 1);
+    const invalidated = flights.invalidate('k');
+    gated.gate.resolve();
+    await expect(load).resolves.toBe('old');
+    await invalidated;
+    expect(await near.get('k')).toBeUndefined();
+    expect(await far.get('k')).toBeUndefined();
+    expect(flights[KEYS_IN_PROGRESS]).toBe(0);
+  });
 });
 
 describe('FlightCache options, checked when it is made', () => {

@@ -1,17 +1,11 @@
-import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { CacheModule } from '@nestjs/cache-manager';
-import { Injectable, type INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import { Injectable } from '@nestjs/common';
 import { Keyv } from 'keyv';
 import { KEYS_IN_PROGRESS } from '../../lib/cache/flight-cache.js';
-import {
-  FlightCache,
-  Group,
-  SingleFlight,
-  type SingleflightModuleOptions,
-  SingleflightModule,
-} from '../../lib/index.js';
+import { FlightCache, Group, SingleFlight } from '../../lib/index.js';
 import { type Deferred, deferred, flushMicrotasks } from '../support/deferred.js';
+import { type AppSetup, nestApps, warningsOf } from '../support/nest-app.js';
 import { until } from '../support/until.js';
 
 /** A backend whose every call waits for the test to answer it. */
@@ -34,38 +28,22 @@ class TokenService {
   }
 }
 
-let app: INestApplication | undefined;
-afterEach(async () => {
-  await app?.close();
-  app = undefined;
-});
+const apps = nestApps();
 
 /** Where the values are kept; a new store for every test. */
-const setups: [string, () => [SingleflightModuleOptions, unknown[]]][] = [
-  ['the in-memory default', () => [{}, []]],
-  ['a Keyv store', () => [{ cache: { stores: [new Keyv()] } }, []]],
-  ["the app's CACHE_MANAGER", () => [{}, [CacheModule.register({ isGlobal: true })]]],
+const setups: [string, () => AppSetup][] = [
+  ['the in-memory default', () => ({})],
+  ['a Keyv store', () => ({ options: { cache: { stores: [new Keyv()] } } })],
+  ["the app's CACHE_MANAGER", () => ({ imports: [CacheModule.register({ isGlobal: true })] })],
 ];
 
-async function boot(setup: () => [SingleflightModuleOptions, unknown[]]) {
-  const [options, imports] = setup();
-  const moduleRef = await Test.createTestingModule({
-    imports: [...(imports as never[]), SingleflightModule.forRoot(options)],
-    providers: [TokenService],
-  }).compile();
-  app = moduleRef.createNestApplication({ logger: false });
-  const warnings: string[] = [];
-  app.useLogger({
-    log: () => undefined,
-    error: () => undefined,
-    warn: (message: string) => warnings.push(message),
-  });
-  await app.init();
+async function boot(setup: () => AppSetup) {
+  const app = await apps([TokenService], [], setup());
+  const warnings = warningsOf(app);
   const tokens = app.get(TokenService);
-  const cache = app.get(FlightCache)!;
   /** Waits until the backend has been called `n` times in all. */
   const called = (n: number) => until(() => tokens.calls.length === n);
-  return { tokens, group: app.get(Group), cache, warnings, called };
+  return { tokens, group: app.get(Group), cache: app.get(FlightCache)!, warnings, called };
 }
 
 describe.each(setups)('read-your-writes with %s', (_, setup) => {

@@ -1,13 +1,8 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
-import { Injectable, type INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import { describe, expect, it } from '@jest/globals';
+import { Injectable } from '@nestjs/common';
 import { Keyv } from 'keyv';
-import {
-  FlightCache,
-  SingleFlight,
-  type SingleflightModuleOptions,
-  SingleflightModule,
-} from '../../lib/index.js';
+import { FlightCache, SingleFlight, type SingleflightModuleOptions } from '../../lib/index.js';
+import { nestApps, warningsOf } from '../support/nest-app.js';
 
 /** A value that says how long it may be cached, as a token's expiry does. */
 interface Expiring {
@@ -41,25 +36,11 @@ class Tokens {
   }
 }
 
-let app: INestApplication | undefined;
-afterEach(async () => {
-  await app?.close();
-  app = undefined;
-});
+const apps = nestApps();
 
-async function boot(options: SingleflightModuleOptions = {}) {
-  const moduleRef = await Test.createTestingModule({
-    imports: [SingleflightModule.forRoot(options)],
-    providers: [Tokens],
-  }).compile();
-  app = moduleRef.createNestApplication({ logger: false });
-  const warnings: string[] = [];
-  app.useLogger({
-    log: () => undefined,
-    error: () => undefined,
-    warn: (message: string) => warnings.push(message),
-  });
-  await app.init();
+async function boot(options: SingleflightModuleOptions) {
+  const app = await apps([Tokens], [], { options });
+  const warnings = warningsOf(app);
   return { tokens: app.get(Tokens), cache: app.get(FlightCache)!, warnings };
 }
 

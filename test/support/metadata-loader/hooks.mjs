@@ -15,7 +15,11 @@ const options = {
 };
 
 export async function resolve(specifier, context, next) {
-  if (context.parentURL?.endsWith('.ts') && specifier.startsWith('.') && specifier.endsWith('.js')) {
+  if (
+    context.parentURL?.endsWith('.ts') &&
+    specifier.startsWith('.') &&
+    specifier.endsWith('.js')
+  ) {
     const url = new URL(specifier.replace(/\.js$/, '.ts'), context.parentURL);
     if (existsSync(fileURLToPath(url))) return { url: url.href, shortCircuit: true };
   }
