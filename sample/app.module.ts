@@ -30,7 +30,8 @@ import { TokensController } from './tokens/tokens.controller.js';
         metrics: { registry },
         ...(client && {
           cache: { stores: [new Keyv({ store: new KeyvRedis(client as never) })] },
-          redis: { client },
+          // One name for every instance of the sample; another app on this Redis needs its own.
+          redis: { client, namespace: 'singleflight-sample' },
         }),
       }),
     }),

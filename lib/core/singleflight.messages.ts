@@ -266,6 +266,12 @@ export const REDIS_CLIENT_MISSING =
   'SingleflightModule.forRoot({ redis }) needs `client` (a connected node-redis or ioredis client) ' +
   'or `coordinator` (e.g. nodeRedisAdapter(client)).';
 
+export const REDIS_NAMESPACE_MISSING =
+  'SingleflightModule.forRoot({ redis }) needs `namespace`, a name unique to this app, e.g. the ' +
+  "service's name: redis: { client, namespace: 'orders-service' }. Every instance of the app " +
+  'must use the same one, and two apps on one Redis different ones: apps with a class and method ' +
+  'of the same name would otherwise share flights and results.';
+
 export const DISTRIBUTED_MERGE = (where: string) =>
   `${where} has a \`merge\` function, but its writes are coordinated through Redis, where the newest ` +
   "call's arguments win. Remove `merge` (fold the state in the push itself), or set " +

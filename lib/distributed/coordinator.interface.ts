@@ -1,4 +1,5 @@
 import { SingleflightArgumentError } from '../core/singleflight.errors.js';
+import type { OptionRule } from '../core/options.validator.js';
 import * as messages from '../core/singleflight.messages.js';
 
 /**
@@ -85,3 +86,12 @@ export function assertCoordinator(
 export function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
 }
+
+/**
+ * The option rule of an engine's `namespace`, the prefix of its Redis keys: no braces, which would
+ * change the keys' hash tag (one Cluster slot per flight).
+ */
+export const NAMESPACE: OptionRule = [
+  'a non-empty string without { or }',
+  (v) => typeof v === 'string' && v.length > 0 && !/[{}]/.test(v),
+];

@@ -12,7 +12,7 @@ import {
 import { toError } from '../core/singleflight.errors.js';
 import * as messages from '../core/singleflight.messages.js';
 import { CircuitBreaker } from './circuit-breaker.js';
-import { assertCoordinator, type RedisCoordinator } from './coordinator.interface.js';
+import { NAMESPACE, assertCoordinator, type RedisCoordinator } from './coordinator.interface.js';
 import { ACQUIRE, COMPLETE, EXTEND, FORGET } from './flight.scripts.js';
 import { RemoteFlightError } from './remote-flight.error.js';
 import {
@@ -112,10 +112,7 @@ export interface DistributedFlightStats {
 export type DistributedFlightLog = (message: string, error?: unknown) => void;
 
 const RULES = {
-  namespace: [
-    'a non-empty string without { or }',
-    (v: unknown) => typeof v === 'string' && v.length > 0 && !/[{}]/.test(v),
-  ] as OptionRule,
+  namespace: NAMESPACE,
   leaseMs: POSITIVE_MS,
   resultTtlMs: POSITIVE_MS,
   reuseRecentResult: BOOLEAN,

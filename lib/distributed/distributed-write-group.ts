@@ -21,6 +21,7 @@ import { RETRY, WriteGroup, backoffDelay } from '../core/write-group.js';
 import type { RetryOptions } from '../core/write-group.interfaces.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import {
+  NAMESPACE,
   assertCoordinator,
   escapeGlob,
   type RedisCoordinator,
@@ -49,7 +50,7 @@ const isLedger = (v: unknown) =>
   );
 
 const RULES = {
-  namespace: ['a non-empty string', (v) => typeof v === 'string' && v.length > 0],
+  namespace: NAMESPACE,
   leaseMs: ['an integer number of milliseconds >= 3', (v) => Number.isInteger(v) && Number(v) >= 3],
   sweepEveryMs: DURATION,
   waitTimeoutMs: POSITIVE_DURATION,

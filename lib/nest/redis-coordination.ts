@@ -27,18 +27,26 @@ export class RedisCoordination implements OnApplicationBootstrap, OnApplicationS
   ) {
     const log = (message: string, error?: unknown) =>
       appLog.warn(error === undefined ? message : `${message} ${String(error)}`);
+    const { namespace, flights, writes } = options;
+    if (namespace === undefined && (needsNamespace(flights) || needsNamespace(writes))) {
+      throw new SingleflightOptionsError(messages.REDIS_NAMESPACE_MISSING);
+    }
     this.#ownsCoordinator = options.coordinator === undefined;
     this.#coordinator = options.coordinator ?? adapterFor(options);
     this.flights =
-      options.flights === false
+      flights === false
         ? undefined
-        : new DistributedFlight(this.#coordinator, options.flights, log);
+        : new DistributedFlight(
+            this.#coordinator,
+            { namespace: `${namespace}:sf`, ...flights },
+            log,
+          );
     this.writes =
-      options.writes === false
+      writes === false
         ? undefined
         : new DistributedWriteGroup(
             this.#coordinator,
-            { detectAsyncReentry, ...options.writes },
+            { namespace: `${namespace}:mw`, detectAsyncReentry, ...writes },
             log,
           );
   }
@@ -52,6 +60,11 @@ export class RedisCoordination implements OnApplicationBootstrap, OnApplicationS
     await Promise.all([this.flights?.close(), this.writes?.close()]);
     if (this.#ownsCoordinator) await this.#coordinator.close();
   }
+}
+
+/** An engine that is on and has no namespace of its own takes the app's. */
+function needsNamespace(engine: { namespace?: string } | false | undefined): boolean {
+  return engine !== false && engine?.namespace === undefined;
 }
 
 function adapterFor({ client, opTimeoutMs }: SingleflightRedisOptions): RedisCoordinator {

@@ -20,6 +20,7 @@ import { FanOutObserver } from './fan-out.observer.js';
 import type { FlightObserver } from './flight-observer.js';
 import type { SingleflightModuleOptions } from './interfaces/singleflight-module-options.interface.js';
 import { LoggingObserver } from './logging.observer.js';
+import { NAMESPACE } from '../distributed/coordinator.interface.js';
 import { RedisCoordination } from './redis-coordination.js';
 import { SingleflightLog } from './singleflight-log.js';
 import {
@@ -51,9 +52,10 @@ const MODULE_RULES = {
   metrics: METRICS,
   debug: BOOLEAN,
   keyContext: FUNCTION,
-  redis: ['{ client | coordinator, opTimeoutMs?, flights?, writes? }', isPlainObject],
+  redis: ['{ namespace, client | coordinator, opTimeoutMs?, flights?, writes? }', isPlainObject],
 } as const;
 const REDIS_RULES = {
+  namespace: NAMESPACE,
   client: ['a connected node-redis or ioredis client', isPlainObject],
   coordinator: ['a RedisCoordinator (e.g. nodeRedisAdapter(client))', isPlainObject],
   opTimeoutMs: DURATION,

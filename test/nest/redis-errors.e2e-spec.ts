@@ -84,7 +84,11 @@ let other: RedisApp;
 beforeAll(async () => {
   server = await startRedis();
   const app = () =>
-    startRedisApp(server.url, {}, { controllers: [FailController], providers: [Upstream] });
+    startRedisApp(
+      server.url,
+      { namespace: 'errors-app' },
+      { controllers: [FailController], providers: [Upstream] },
+    );
   [leader, other] = [await app(), await app()];
 });
 

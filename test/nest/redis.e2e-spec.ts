@@ -91,7 +91,9 @@ type Connect = (
 async function instance(redis: Connect): Promise<Instance> {
   const connection = await redis(server.url);
   const moduleRef = await Test.createTestingModule({
-    imports: [SingleflightModule.forRoot({ redis: connection.options })],
+    imports: [
+      SingleflightModule.forRoot({ redis: { namespace: 'tokens-app', ...connection.options } }),
+    ],
     controllers: [TokensController],
     providers: [TokenService],
   }).compile();
@@ -251,7 +253,7 @@ describe('SingleflightModule.forRoot({ redis })', () => {
     await client.connect();
     try {
       const moduleRef = await Test.createTestingModule({
-        imports: [SingleflightModule.forRoot({ redis: { client } })],
+        imports: [SingleflightModule.forRoot({ redis: { client, namespace: 'merging-app' } })],
         providers: [Merging],
       }).compile();
       const app = moduleRef.createNestApplication({ logger: false });
@@ -281,7 +283,12 @@ describe('SingleflightModule.forRoot({ redis })', () => {
     await client.connect();
     try {
       const moduleRef = await Test.createTestingModule({
-        imports: [SingleflightModule.forRoot({ detectAsyncReentry: true, redis: { client } })],
+        imports: [
+          SingleflightModule.forRoot({
+            detectAsyncReentry: true,
+            redis: { client, namespace: 'reentrant-app' },
+          }),
+        ],
         providers: [Reentrant],
       }).compile();
       const app = moduleRef.createNestApplication({ logger: false });
@@ -296,7 +303,7 @@ describe('SingleflightModule.forRoot({ redis })', () => {
 
   it('refuses redis options without a client', async () => {
     const moduleRef = Test.createTestingModule({
-      imports: [SingleflightModule.forRoot({ redis: {} })],
+      imports: [SingleflightModule.forRoot({ redis: { namespace: 'no-client' } })],
       providers: [TokenService],
     });
     await expect(moduleRef.compile()).rejects.toThrow(/needs `client`/);

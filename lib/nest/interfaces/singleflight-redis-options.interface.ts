@@ -12,11 +12,23 @@ import type { NodeRedisClient } from '../../distributed/node-redis.adapter.js';
  *
  * ```ts
  * const client = await createClient({ url, disableOfflineQueue: true }).connect();
- * SingleflightModule.forRoot({ redis: { client, flights: { leaseMs: 10_000 } } });
+ * SingleflightModule.forRoot({ redis: { client, namespace: 'orders-service' } });
  * ```
  * @publicApi
  */
 export interface SingleflightRedisOptions {
+  /**
+   * A name unique to this app, the same on each of its instances (e.g. the service's name): the
+   * prefix of every Redis key and channel of its flights (`<namespace>:sf`) and writes
+   * (`<namespace>:mw`). Required (unless `flights` and `writes` each name their own), so that two
+   * apps on one Redis never share flights or results by accident: without it the module fails
+   * at start-up with a SingleflightOptionsError.
+   *
+   * ```ts
+   * redis: { client, namespace: 'orders-service' }
+   * ```
+   */
+  namespace?: string;
   /**
    * A connected node-redis (`redis`, `@redis/client`) or ioredis client; the matching adapter is
    * made for it. Create it with `disableOfflineQueue: true` (node-redis) or

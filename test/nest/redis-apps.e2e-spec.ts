@@ -1,0 +1,83 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { Injectable, type Type } from '@nestjs/common';
+import { SingleFlight, SingleflightOptionsError } from '../../lib/index.js';
+import { type RedisApp, startRedisApp } from '../support/nest-redis-app.js';
+import { type RedisServer, startRedis } from '../support/redis-server.js';
+
+// Issue 12 item 5: two different apps on one Redis, each with a class and method of the same
+// name, never share flights or recent results.
+
+const calls: string[] = [];
+
+/** An app's `Catalog`: the same class and method name in every app, a different answer. */
+function catalogOf(app: string): Type<{ get(id: string): Promise<string> }> {
+  @Injectable()
+  class Catalog {
+    @SingleFlight()
+    async get(id: string): Promise<string> {
+      calls.push(app);
+      return `${app}:${id}`;
+    }
+  }
+  return Catalog;
+}
+
+let server: RedisServer;
+const open: RedisApp[] = [];
+
+beforeAll(async () => {
+  server = await startRedis();
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((app) => app.close()));
+  calls.length = 0;
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+async function start(namespace: string | undefined, provider: Type): Promise<RedisApp> {
+  const app = await startRedisApp(server.url, namespace === undefined ? {} : { namespace }, {
+    providers: [provider],
+  });
+  open.push(app);
+  return app;
+}
+
+describe('several apps on one Redis', () => {
+  it('refuses `redis` without a namespace at start-up, and says how to set one', async () => {
+    const failure = start(undefined, catalogOf('one'));
+    await expect(failure).rejects.toThrow(SingleflightOptionsError);
+    await expect(start(undefined, catalogOf('one'))).rejects.toThrow(
+      /needs `namespace`.*namespace: 'orders-service'/s,
+    );
+  });
+
+  it('gives each app its own flights and recent results; instances of one app share them', async () => {
+    const [one, Two] = [catalogOf('one'), catalogOf('two')];
+    const appOne = await start('app-one', one);
+    const appOneAgain = await start('app-one', one);
+    const appTwo = await start('app-two', Two);
+    const get = (app: RedisApp, type: Type) =>
+      (app.app.get(type) as { get(id: string): Promise<string> }).get('7');
+
+    await expect(get(appOne, one)).resolves.toBe('one:7');
+    // Within resultTtlMs, another instance of the same app reuses the result...
+    await expect(get(appOneAgain, one)).resolves.toBe('one:7');
+    // ...and the other app, with a class and method of the same name, computes its own.
+    await expect(get(appTwo, Two)).resolves.toBe('two:7');
+    expect(calls).toEqual(['one', 'two']);
+    expect(appOneAgain.coordination.flights!.stats().reused).toBe(1);
+    expect(appTwo.coordination.flights!.stats().reused).toBe(0);
+  });
+
+  it('takes the namespaces that flights and writes name themselves', async () => {
+    const app = await startRedisApp(
+      server.url,
+      { flights: { namespace: 'own-sf' }, writes: false },
+      { providers: [catalogOf('one')] },
+    );
+    open.push(app);
+    expect(app.coordination.writes).toBeUndefined();
+  });
+});
