@@ -248,7 +248,9 @@ export class FlightCache {
     stands: () => void,
   ): Promise<void> {
     if (state.generation !== generation) return;
-    const write = this.#quietly(key, set).then(async (written) => {
+    // A write that answers after the timeout may land after a later delete: it is taken back.
+    const late = () => void this.#quietly(key, () => this.cache.del(key));
+    const write = this.#quietly(key, set, late).then(async (written) => {
       if (state.generation !== generation) await this.#quietly(key, () => this.cache.del(key));
       else if (written) stands();
     });
@@ -262,10 +264,17 @@ export class FlightCache {
     this.#logger?.warn(messages.STORE_FAILED(key), error);
   }
 
-  /** Runs a store operation within the timeout; a failure is reported, never thrown. */
-  async #quietly(key: string, operation: () => Promise<unknown>): Promise<boolean> {
+  /**
+   * Runs a store operation within the timeout; a failure is reported, never thrown. `late` runs
+   * when an operation that timed out settles after all.
+   */
+  async #quietly(
+    key: string,
+    operation: () => Promise<unknown>,
+    late?: () => void,
+  ): Promise<boolean> {
     try {
-      await this.#timed(operation());
+      await this.#timed(operation(), late);
       return true;
     } catch (error) {
       this.#report(key, error);
@@ -274,12 +283,12 @@ export class FlightCache {
   }
 
   /** `operation`, or a rejection once the store has taken longer than the timeout. */
-  #timed<T>(operation: Promise<T>): Promise<T> {
+  #timed<T>(operation: Promise<T>, late?: () => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(messages.STORE_TIMEOUT(this.#timeout))),
-        this.#timeout,
-      );
+      const timer = setTimeout(() => {
+        reject(new Error(messages.STORE_TIMEOUT(this.#timeout)));
+        if (late !== undefined) operation.then(late, late);
+      }, this.#timeout);
       operation.then(
         (value) => {
           clearTimeout(timer);

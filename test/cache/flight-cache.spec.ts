@@ -153,10 +153,15 @@ describe('FlightCache read-your-writes, as a property', () => {
 /** A Keyv store whose writes wait until the test opens the gate. */
 class GatedMap extends Map<string, unknown> {
   writes = 0;
+  deletes = 0;
   readonly gate = deferred<void>();
   override set(key: string, value: unknown) {
     this.writes++;
     return this.gate.promise.then(() => super.set(key, value)) as never;
+  }
+  override delete(key: string) {
+    this.deletes++;
+    return super.delete(key);
   }
 }
 
@@ -191,6 +196,24 @@ describe('FlightCache over several stores (tiers)', () => {
     expect(await near.get('k')).toBeUndefined();
     expect(await far.get('k')).toBeUndefined();
     expect(flights[KEYS_IN_PROGRESS]).toBe(0);
+  });
+});
+
+describe('FlightCache and a store slower than its timeout', () => {
+  it('takes back a write that lands after the timeout, since a delete may have come first', async () => {
+    const gated = new GatedMap();
+    const warnings: string[] = [];
+    const flights = new FlightCache(createCache({ stores: [new Keyv({ store: gated })] }), {
+      timeout: 20,
+      logger: { warn: (message, error) => warnings.push(`${message} ${String(error)}`) },
+    });
+    // The write hangs: the call answers once the store timeout has passed.
+    await expect(flights.load('k', () => 'old', { ttl: 60_000 })).resolves.toBe('old');
+    expect(warnings.join()).toMatch(/no answer within 20 ms/);
+    await flights.invalidate('k');
+    gated.gate.resolve(); // the old write lands now, after the delete
+    await until(() => gated.deletes === 2);
+    expect(gated.has('keyv:k')).toBe(false);
   });
 });
 
