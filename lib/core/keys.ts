@@ -8,6 +8,8 @@ import * as messages from './singleflight.messages.js';
 // more, so a tag never equals a user's string. An instance of a data class is written as
 // `["<NUL>class:<id>", {...}]`, which no user's array can be (its first string would be escaped).
 const TAG = '\u0000';
+/** A tag as JSON writes it (`"\\u0000..."`), like any other string of the key. */
+const tag = (text: string) => JSON.stringify(TAG + text);
 
 /**
  * A stable key for an argument list: object keys in any order give the same key, and two argument
@@ -92,14 +94,14 @@ class KeyWriter {
         return JSON.stringify(value.startsWith(TAG) ? TAG + value : value);
       case 'number':
         // JSON writes -0 as 0; tag it so the key keeps the difference (Object.is(-0, 0) is false).
-        if (Object.is(value, -0)) return `"${TAG}-0"`;
-        return Number.isFinite(value) ? String(value) : `"${TAG}${value}"`;
+        if (Object.is(value, -0)) return tag('-0');
+        return Number.isFinite(value) ? String(value) : tag(String(value));
       case 'boolean':
         return value ? 'true' : 'false';
       case 'undefined':
-        return `"${TAG}undefined"`;
+        return tag('undefined');
       case 'bigint':
-        return `"${TAG}${value}n"`;
+        return tag(`${value}n`);
       case 'object':
         return value === null ? 'null' : this.#object(value, name);
       default:
@@ -144,7 +146,7 @@ class KeyWriter {
       if (Reflect.ownKeys(value).length > 0) {
         throw this.#refuse(name, 'a Date with properties of its own');
       }
-      return `"${TAG}date:${Date.prototype.getTime.call(value)}"`;
+      return tag(`date:${Date.prototype.getTime.call(value)}`);
     }
     if (form instanceof Refusal) throw this.#refuse(name, form.why);
     if (this.#open.includes(value)) throw this.#refuse(name, 'a circular reference');
@@ -155,9 +157,9 @@ class KeyWriter {
     } else if (form === 'object') {
       out = this.#fields(value, name);
     } else if (form === 'null') {
-      out = `["${TAG}null-prototype",${this.#fields(value, name)}]`;
+      out = `[${tag('null-prototype')},${this.#fields(value, name)}]`;
     } else if (form instanceof DataClass) {
-      out = `[${JSON.stringify(`${TAG}class:${form.id}`)},${this.#fields(value, name)}]`;
+      out = `[${tag(`class:${form.id}`)},${this.#fields(value, name)}]`;
     } else {
       throw this.#refuse(name, `an instance of ${classNameOf(proto)}`);
     }

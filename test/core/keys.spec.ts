@@ -141,6 +141,13 @@ describe('serializeArgs', () => {
       expect(() => key(runInNewContext('new Map()'))).toThrow(SingleflightKeyError);
     });
 
+    it('writes plain data as it always did, so keys (and cached values) survive an upgrade', () => {
+      expect(key('eu', { tier: 'gold', shop: 1 })).toBe('["eu",{"shop":1,"tier":"gold"}]');
+      expect(key(new Date(5), -0, Number.NaN, 1n, undefined, null, '\u0000x', '\ud800')).toBe(
+        String.raw`["\u0000date:5","\u0000-0","\u0000NaN","\u00001n","\u0000undefined",null,"\u0000\u0000x","\ud800"]`,
+      );
+    });
+
     it('keeps the order of arguments and array items', () => {
       expect(key(1, 2)).not.toBe(key(2, 1));
       expect(key([1, 2])).not.toBe(key([2, 1]));
