@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { CACHE_MANAGER, CacheModule } from '@nestjs/cache-manager';
 import { Injectable, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -11,6 +11,7 @@ import {
   type SingleflightModuleOptions,
   SingleflightModule,
 } from '../../lib/index.js';
+import { KEYS_IN_PROGRESS } from '../../lib/cache/flight-cache.js';
 import { deferred, flushMicrotasks } from '../support/deferred.js';
 import { until } from '../support/until.js';
 
@@ -118,14 +119,20 @@ describe('caching after the flight (default in-memory cache)', () => {
     await expect(prices.price('a')).resolves.toEqual({ sku: 'a', run: 2 });
   });
 
-  it('refreshes ahead through cache-manager: answers the cached value, then refreshes it', async () => {
-    const { prices } = await boot();
+  it('refreshes ahead: answers the cached value past the threshold, then refreshes it once', async () => {
+    const { prices, cache } = await boot();
     await expect(prices.ahead()).resolves.toBe(1);
-    await sleep(100); // 200 ms left of 300: under the 250 ms threshold
-    await expect(prices.ahead()).resolves.toBe(1);
-    await sleep(30);
-    expect(prices.executions).toBe(2);
-    await expect(prices.ahead()).resolves.toBe(2);
+    // 200 ms left of 300, under the 250 ms threshold; the clock is moved, not waited for.
+    const now = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(now + 100);
+    try {
+      await expect(Promise.all([prices.ahead(), prices.ahead()])).resolves.toEqual([1, 1]);
+      await until(() => cache![KEYS_IN_PROGRESS] === 0);
+      expect(prices.executions).toBe(2);
+      await expect(prices.ahead()).resolves.toBe(2);
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it('applies the module ttl default, and ttl 0 on a method turns caching off', async () => {

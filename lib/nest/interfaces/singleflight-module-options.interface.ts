@@ -10,14 +10,16 @@ import type { SingleflightRedisOptions } from './singleflight-redis-options.inte
  */
 export interface SingleflightCacheOptions {
   /**
-   * Keyv stores for a cache the module creates, e.g. `[new Keyv({ store: new KeyvRedis(url) })]` to
-   * share values between instances. Without stores the app's `CACHE_MANAGER`
-   * (`@nestjs/cache-manager`) is used when there is one, else an in-memory cache.
+   * Keyv stores (at least one) for a cache the module creates, e.g.
+   * `[new Keyv({ store: new KeyvRedis(url) })]` to share values between instances. Without stores
+   * the app's `CACHE_MANAGER` (`@nestjs/cache-manager`) is used when there is one, else an
+   * in-memory cache.
    * @default undefined (`CACHE_MANAGER`, else in-memory)
    */
   stores?: CreateCacheOptions['stores'];
   /**
-   * How long (ms) a store read may take before the flight runs without the cache.
+   * How long (ms, 1 to 2^31 - 1) a store read, write or delete may take before the call goes on
+   * without it.
    * @default 1000
    */
   timeout?: number;
