@@ -23,6 +23,7 @@ import {
 } from './singleflight.errors.js';
 import { QuietSignals } from './quiet-signal.js';
 import { SignalListeners } from './signal-listeners.js';
+import { type WaitNode, waitFor, waitPath } from './wait-for.js';
 import * as messages from './singleflight.messages.js';
 
 const GROUP_RULES = {
@@ -88,6 +89,8 @@ export const ON_FORGET = Symbol('Group.onForget');
 class FlightExtra<T> {
   /** With detectAsyncReentry: the flight whose work started this one, to tell re-entry from nesting. */
   parent: Flight | undefined = undefined;
+  /** With detectAsyncReentry: this flight in the wait-for graph, to find a cycle between flights. */
+  node: WaitNode | undefined = undefined;
   controller: AbortController | undefined = undefined;
   /**
    * When the flight stops taking joiners (forgetAfter); undefined: never, and no clock read per
@@ -308,9 +311,12 @@ export class Group {
     if (entered !== undefined) entered(flight, retrier);
     // Plain joiners get the leader's promise itself: nothing is allocated per joiner.
     const outcome = retrier ? this.#retryOnError(flight, space, key, fn) : flight.promise;
-    return options === undefined
-      ? outcome
-      : this.#wait(flight, space, key, outcome, options, retrier);
+    const waited =
+      options === undefined ? outcome : this.#wait(flight, space, key, outcome, options, retrier);
+    // With detectAsyncReentry, a call from inside a flight's work: that flight waits for this one.
+    const from = this.#context?.getStore()?.extra?.node;
+    if (from !== undefined) waitFor(from, flight.extra!.node!, waited);
+    return waited;
   }
 
   /**
@@ -327,10 +333,16 @@ export class Group {
     assertKey(key);
     const flight = space.flights.get(key) as Flight<T> | undefined;
     if (flight !== undefined && this.#joinable(flight)) {
+      const context = this.#context?.getStore();
       // No promise yet: its work is running now, and this call comes from inside it.
-      if (flight.promise === undefined || isWithin(this.#context?.getStore(), flight)) {
+      if (flight.promise === undefined || isWithin(context, flight)) {
         this.#refused++;
         throw new SingleflightReentryError(space.whole(key));
+      }
+      const cycle = context === undefined ? undefined : cycleThrough(context, flight);
+      if (cycle !== undefined) {
+        this.#refused++;
+        throw new SingleflightReentryError(space.whole(key), messages.REENTRY_CYCLE(cycle));
       }
       this.#join(flight);
       this.#joined = true;
@@ -369,7 +381,9 @@ export class Group {
   ): Flight<T> {
     // Rare parts are helpers, so that V8 inlines #start (at most 460 bytes of bytecode).
     const flight = new Flight<T>();
-    if (forgetAfter !== undefined || this.#context !== undefined) this.#extend(flight, forgetAfter);
+    if (forgetAfter !== undefined || this.#context !== undefined) {
+      this.#extend(flight, space, key, forgetAfter);
+    }
     space.flights.set(key, flight);
     this.#flights++;
     try {
@@ -396,10 +410,13 @@ export class Group {
     return flight;
   }
 
-  /** What only some flights have: an expiry (forgetAfter), a parent (detectAsyncReentry). */
-  #extend(flight: Flight, forgetAfter: number | undefined): void {
-    const parent = this.#context?.getStore();
-    if (parent !== undefined) extraOf(flight).parent = parent;
+  /** What only some flights have: an expiry (forgetAfter), a parent and a node (detectAsyncReentry). */
+  #extend(flight: Flight, space: Keyspace, key: string, forgetAfter: number | undefined): void {
+    if (this.#context !== undefined) {
+      const parent = this.#context.getStore();
+      if (parent !== undefined) extraOf(flight).parent = parent;
+      extraOf(flight).node = { key: space.whole(key), waitsOn: undefined };
+    }
     if (forgetAfter !== undefined) extraOf(flight).expires = performance.now() + forgetAfter;
   }
 
@@ -518,6 +535,16 @@ function isWithin(context: Flight | undefined, flight: Flight): boolean {
     if (f === flight) return true;
   }
   return false;
+}
+
+/**
+ * The keys of the wait-for cycle that a call from inside `context` would close by joining
+ * `flight` (the caller's flight first and last); undefined when `flight` does not wait for it.
+ */
+function cycleThrough(context: Flight, flight: Flight): string[] | undefined {
+  const from = context.extra!.node!;
+  const path = waitPath(flight.extra!.node!, from);
+  return path === undefined ? undefined : [from.key, ...path];
 }
 
 /** A signal that fires when the flight is abandoned; only for work that takes one. */

@@ -28,11 +28,24 @@ export const REENTRY = (key: string) =>
   `Key "${key}" was called again from inside its own flight, which would wait for itself forever. ` +
   'Use a different key for the inner call, or call the inner work directly.';
 
+const chain = (keys: readonly string[]) => keys.map((key) => `"${key}"`).join(' -> ');
+
+export const REENTRY_CYCLE = (keys: readonly string[]) =>
+  `Key "${keys[1]}" was called from inside the flight of "${keys[0]}", and that flight would then ` +
+  `wait for itself: ${chain(keys)} (each waits for the next). This call fails instead of ` +
+  'hanging them all. Call the work of one of these keys directly instead of through the ' +
+  'group, or use different keys.';
+
 export const WRITE_REENTRY = (key: string) =>
   `Key "${key}" was written again from inside its own MergeWrites run (directly or through a run ` +
   'of another key), which would wait for itself forever: that call would be the next run, which ' +
   'starts only when this one ends. Use a different key for the inner call, or call the inner ' +
   'work directly.';
+
+export const WRITE_REENTRY_CYCLE = (keys: readonly string[]) =>
+  `Key "${keys[1]}" was written from inside the MergeWrites run of "${keys[0]}", and that run ` +
+  `would then wait for itself: ${chain(keys)} (each waits for the next). This call fails ` +
+  'instead of hanging them all. Call the work of one of these keys directly, or use different keys.';
 
 export const THROWN_VALUE = (key: string, value: unknown) =>
   `The work for key "${key}" threw a value that is not an Error (${show(value)}); it is kept as \`cause\`.`;

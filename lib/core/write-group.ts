@@ -17,6 +17,7 @@ import {
 } from './options.validator.js';
 import { SingleflightReentryError, toError } from './singleflight.errors.js';
 import * as messages from './singleflight.messages.js';
+import { type WaitNode, waitFor, waitPath } from './wait-for.js';
 
 type Run<A extends unknown[], T> = (...args: A) => T | PromiseLike<T>;
 
@@ -38,9 +39,10 @@ const CALL_RULES = {
 
 /**
  * One run, as re-entry detection sees it. A key's first run is its KeyState, each later run its
- * Pending: no object is made for it.
+ * Pending: no object is made for it. With detectAsyncReentry it is a node of the wait-for graph
+ * too: a pending run waits for its key's current run, a run for the runs its work's calls wait for.
  */
-interface Frame {
+interface Frame extends WaitNode {
   /**
    * The run whose work made the call this run is for, if any. Cleared when this run settles: a
    * settled run waits for nothing, and keeps no chain of runs alive.
@@ -53,7 +55,9 @@ class Pending implements Frame {
   readonly promise: Promise<unknown>;
   resolve!: (value: unknown) => void;
   reject!: (error: unknown) => void;
+  waitsOn: Map<WaitNode, number> | undefined = undefined;
   constructor(
+    readonly key: string,
     public fn: Run<unknown[], unknown>,
     public args: unknown[] | undefined,
     public retry: RetryOptions | undefined,
@@ -72,7 +76,11 @@ class KeyState implements Frame {
   pending: Pending | undefined = undefined;
   /** The run in progress: this state for the first run, then each Pending as it starts. */
   current: Frame = this;
-  constructor(public parent: Frame | undefined) {}
+  waitsOn: Map<WaitNode, number> | undefined = undefined;
+  constructor(
+    readonly key: string,
+    public parent: Frame | undefined,
+  ) {}
 }
 
 /**
@@ -131,19 +139,25 @@ export class WriteGroup {
     const caller = this.#context?.getStore() ?? this.#running;
     const state = this.#keys.get(key);
     if (state === undefined) {
-      const idle = new KeyState(caller);
+      const idle = new KeyState(key, caller);
       this.#keys.set(key, idle);
-      return this.#run(key, idle, idle, run, args, retry) as Promise<T>;
+      return this.#waited(caller, idle, this.#run(key, idle, idle, run, args, retry)) as Promise<T>;
     }
     // The next run of `key` waits for the current one: if this call comes from inside it (or
     // from a run it started), the current run would wait for itself.
     if (caller !== undefined && isWithin(caller, state.current)) {
       return Promise.reject(new SingleflightReentryError(key, messages.WRITE_REENTRY(key)));
     }
+    // With detectAsyncReentry: the current run may wait for this caller through runs of other keys.
+    const cycle = this.#context === undefined ? undefined : cycleThrough(caller, state.current);
+    if (cycle !== undefined) {
+      return Promise.reject(new SingleflightReentryError(key, messages.WRITE_REENTRY_CYCLE(cycle)));
+    }
     const pending = state.pending;
     if (pending === undefined) {
-      state.pending = new Pending(run, args, retry, caller);
-      return state.pending.promise as Promise<T>;
+      const next = (state.pending = new Pending(key, run, args, retry, caller));
+      if (this.#context !== undefined) next.waitsOn = new Map([[state.current, 1]]);
+      return this.#waited(caller, next, next.promise) as Promise<T>;
     }
     const merge = options?.merge as ((a: unknown[], b: unknown[]) => unknown[]) | undefined;
     let merged: unknown[] | undefined;
@@ -162,7 +176,7 @@ export class WriteGroup {
     pending.args = merged;
     pending.retry = retry;
     if (caller !== undefined) pending.parent = caller;
-    return pending.promise as Promise<T>;
+    return this.#waited(caller, pending, pending.promise) as Promise<T>;
   }
 
   /** Counters since the group was made, and the number of keys with a run in progress. */
@@ -241,6 +255,12 @@ export class WriteGroup {
     }
   }
 
+  /** With detectAsyncReentry, a call from inside `caller`'s run: that run waits for `run`. */
+  #waited(caller: Frame | undefined, run: Frame, promise: Promise<unknown>): Promise<unknown> {
+    if (caller !== undefined && this.#context !== undefined) waitFor(caller, run, promise);
+    return promise;
+  }
+
   #next(key: string, state: KeyState): void {
     const pending = state.pending;
     if (pending === undefined) {
@@ -249,11 +269,24 @@ export class WriteGroup {
     }
     state.pending = undefined;
     state.current = pending;
+    // It runs now: it waits only for what its work's calls will wait for.
+    pending.waitsOn = undefined;
     this.#run(key, state, pending, pending.fn, pending.args, pending.retry).then(
       pending.resolve,
       pending.reject,
     );
   }
+}
+
+/**
+ * The keys of the wait-for cycle a call from `caller` would close by waiting for `current` (the
+ * caller's key first and last; a pending run and the run it waits for are one key); undefined
+ * when `current` does not wait for the caller.
+ */
+function cycleThrough(caller: Frame | undefined, current: Frame): string[] | undefined {
+  const path = caller === undefined ? undefined : waitPath(current, caller);
+  if (path === undefined) return undefined;
+  return [caller!.key, ...path].filter((key, i, keys) => key !== keys[i - 1]);
 }
 
 /** Whether `run` is `frame` or one of the runs it was called from. */

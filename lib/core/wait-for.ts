@@ -1,0 +1,42 @@
+/**
+ * A flight (or a MergeWrites run) as the wait-for graph sees it, with detectAsyncReentry: an edge
+ * A -> B while a call made from inside A's work waits for B. A call that would add an edge
+ * closing a cycle waits, through the others, for itself: it fails instead (see `waitPath`).
+ */
+export interface WaitNode {
+  /** The whole key, to name the chain in the error. */
+  readonly key: string;
+  /** What the calls from inside its work wait for, each with how many of them wait for it. */
+  waitsOn: Map<WaitNode, number> | undefined;
+}
+
+/** Records `from -> to` until `until` settles: the wait of one call from inside `from`. */
+export function waitFor(from: WaitNode, to: WaitNode, until: Promise<unknown>): void {
+  const edges = (from.waitsOn ??= new Map());
+  edges.set(to, (edges.get(to) ?? 0) + 1);
+  const end = () => {
+    const left = edges.get(to)! - 1;
+    if (left === 0) edges.delete(to);
+    else edges.set(to, left);
+  };
+  until.then(end, end);
+}
+
+/**
+ * The keys along a path of waits from `from` to `to`, both included; undefined if there is none.
+ * Each node is visited once, so the walk costs at most the edges reachable from `from`.
+ */
+export function waitPath(
+  from: WaitNode,
+  to: WaitNode,
+  seen = new Set<WaitNode>(),
+): string[] | undefined {
+  if (from === to) return [from.key];
+  seen.add(from);
+  for (const node of from.waitsOn?.keys() ?? []) {
+    if (seen.has(node)) continue;
+    const rest = waitPath(node, to, seen);
+    if (rest !== undefined) return [from.key, ...rest];
+  }
+  return undefined;
+}
