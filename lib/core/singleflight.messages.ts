@@ -54,7 +54,10 @@ export const UNKNOWN_OPTION = (where: string, name: string, allowed: readonly st
   `Unknown option "${name}" in ${where}. Allowed: ${allowed.join(', ')}.`;
 
 export const BAD_OPTION = (where: string, name: string, expected: string, value: unknown) =>
-  `Option "${name}" in ${where} must be ${expected}, got ${show(value)}.`;
+  `Option "${name}" in ${where} must be ${expected}, got ${show(value)}.` +
+  (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))
+    ? ' Values from the environment or ConfigService are strings: convert it, e.g. Number(value).'
+    : '');
 
 export const UNSERIALIZABLE_ARGUMENT = (where: string, path: string, what: string) =>
   `${where}: the default key cannot serialize ${path} (${what}) without losing ` +
@@ -91,6 +94,37 @@ export const NOT_A_CACHE = (where: string, value: unknown) =>
 export const MODULE_MISSING =
   'SingleflightModule is not imported: add SingleflightModule.forRoot() to the imports of your root module';
 
+export const ASYNC_UNKNOWN_OPTION = (where: string, name: string) =>
+  `Unknown option "${name}" in ${where}, which takes useFactory (with inject, imports and ` +
+  'provideInjectionTokensFrom), useClass or useExisting, and isGlobal. Module options go in the ' +
+  `object that useFactory returns: useFactory: () => ({ ${name}: ... }).`;
+
+export const ASYNC_SOURCE = (where: string, given: readonly string[]) =>
+  `${where} needs exactly one of useFactory, useClass or useExisting, got ` +
+  `${given.length === 0 ? 'none' : given.join(' and ')}.`;
+
+export const KEY_ARGUMENT = (decorator: string, value: unknown) =>
+  `@${decorator}() takes a key (a string, or a function of the method's arguments that returns ` +
+  `one) and then options, got ${typeof value} (${show(value)}) as its first argument.`;
+
+export const OPTIONS_TWICE = (decorator: string) =>
+  `@${decorator}() got two option objects; give the key first (a string or a function), then ` +
+  `the options: @${decorator}('key', { ... }) or @${decorator}({ ... }).`;
+
+export const CACHE_OPTION_WITHOUT_TTL = (where: string, name: string) =>
+  `${where} sets \`${name}\`, which applies to cached values only, but the method is not cached ` +
+  '(no `ttl` of its own or from the module, `ttl: 0`, or it returns an Observable). Add a `ttl` ' +
+  `or remove \`${name}\`.`;
+
+export const REFRESH_NOT_BELOW_TTL = (where: string, threshold: number, ttl: number) =>
+  `${where} has refreshThreshold ${threshold} ms, not below its ttl of ${ttl} ms, so every hit ` +
+  'would refresh the value. Set refreshThreshold below ttl (e.g. a tenth of it), or remove it.';
+
+export const DISTRIBUTED_RETRY = (where: string) =>
+  `${where} has a \`retry\` option, but its writes are coordinated through Redis, which retries ` +
+  'with `redis.writes.retry` in SingleflightModule.forRoot(). Move it there, or set ' +
+  '`distributed: false` on this method.';
+
 export const STATIC_METHOD = (decorator: string, where: string) =>
   `@${decorator}() cannot decorate the static method ${where}: it needs the app's engine, which ` +
   'Nest injects into instances. Move the method to an injectable provider.';
@@ -125,7 +159,7 @@ export const REPLAY_WITHOUT_OBSERVABLE = (where: string) =>
   'a Promise, whose callers all get its one outcome. Remove `replay`.';
 
 export const TTL_WITHOUT_CACHE = (where: string) =>
-  `${where} sets \`ttl\`, but caching is off (\`cache: false\` in SingleflightModule.forRoot()). ` +
+  `${where} sets \`ttl\`, but caching is off (\`cache: false\` in the module's options). ` +
   'Remove `ttl`, or turn caching on.';
 
 export const SYMBOL_METHOD = (decorator: string, where: string) =>

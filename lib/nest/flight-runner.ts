@@ -16,6 +16,7 @@ import { ObservableGroup, type ObservableGroupOptions } from '../rx/observable-g
 import { type FlightMetadata, type ReturnKind, isThenable, keyPartOf } from './flight-metadata.js';
 import type { FlightObserver } from './flight-observer.js';
 import type { KeyContext } from './key-context.js';
+import { checkCaching, checkWrites } from './method-options.check.js';
 import { FlightProbe, SharedProbe, WriteProbe } from './flight-probe.js';
 import type {
   MergeWritesOptions,
@@ -24,8 +25,7 @@ import type {
 import type { SingleflightModuleOptions } from './interfaces/singleflight-module-options.interface.js';
 import type { RedisCoordination } from './redis-coordination.js';
 import { SingleflightLog } from './singleflight-log.js';
-import { FLIGHT_OBSERVER, REDIS_COORDINATION } from './singleflight.constants.js';
-import { MODULE_OPTIONS_TOKEN } from './singleflight.module-definition.js';
+import { FLIGHT_OBSERVER, OPTIONS, REDIS_COORDINATION } from './singleflight.constants.js';
 
 type Method = (...args: unknown[]) => unknown;
 
@@ -65,7 +65,7 @@ export class FlightRunner {
     readonly writes: WriteGroup,
     readonly observables: ObservableGroup,
     @Inject(FlightCache) readonly cache: FlightCache | null,
-    @Inject(MODULE_OPTIONS_TOKEN) private readonly options: SingleflightModuleOptions,
+    @Inject(OPTIONS) private readonly options: SingleflightModuleOptions,
     @Inject(FLIGHT_OBSERVER) observer: FlightObserver | null,
     @Inject(REDIS_COORDINATION) private readonly redis: RedisCoordination | null,
     private readonly log: SingleflightLog,
@@ -156,6 +156,7 @@ export class FlightRunner {
       if (fleetWrites !== undefined && own.merge !== undefined) {
         throw new SingleflightOptionsError(messages.DISTRIBUTED_MERGE(where));
       }
+      checkWrites(where, own, fleetWrites !== undefined);
       return this.#remember(meta, {
         returns: meta.returns,
         call: undefined,
@@ -188,16 +189,18 @@ export class FlightRunner {
       forgetAfter: own.forgetAfter ?? defaults.forgetAfter,
       shareErrors: own.shareErrors ?? defaults.shareErrors,
     });
+    const policy: CachePolicy | undefined = caching
+      ? {
+          ttl,
+          refreshThreshold: own.refreshThreshold ?? defaults.refreshThreshold,
+          shouldCache: own.shouldCache,
+        }
+      : undefined;
+    checkCaching(where, own, policy);
     return this.#remember(meta, {
       returns: meta.returns,
       call,
-      policy: caching
-        ? {
-            ttl,
-            refreshThreshold: own.refreshThreshold ?? defaults.refreshThreshold,
-            shouldCache: own.shouldCache,
-          }
-        : undefined,
+      policy,
       peek: caching ? this.cache?.peekerOf(meta.scope) : undefined,
       flights: meta.returns === 'observable' ? undefined : this.group[SCOPED](meta.scope),
       shared: own.replay === undefined ? undefined : { replay: own.replay },

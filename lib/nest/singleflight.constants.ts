@@ -20,3 +20,6 @@ export const FLIGHT_OBSERVER = Symbol('SingleflightFlightObserver');
 
 /** This app's RedisCoordination, or null without `forRoot({ redis })`. */
 export const REDIS_COORDINATION = Symbol('SingleflightRedisCoordination');
+
+/** The module's options, checked (the providers read them through this, never unchecked). */
+export const OPTIONS = Symbol('SingleflightOptions');

@@ -5,6 +5,13 @@ import { Group } from '../core/group.js';
 import { WriteGroup } from '../core/write-group.js';
 import { ObservableGroup } from '../rx/observable-group.js';
 import { FlightRunner } from './flight-runner.js';
+import {
+  FOR_ROOT,
+  FOR_ROOT_ASYNC,
+  calledAs,
+  checkForRoot,
+  checkForRootAsync,
+} from './module-call.js';
 import { SingleflightLog } from './singleflight-log.js';
 import { SingleflightExplorer } from './singleflight.explorer.js';
 import {
@@ -25,7 +32,7 @@ import { singleflightProviders } from './singleflight.providers.js';
  *
  * SingleflightModule.forRootAsync({
  *   inject: [ConfigService],
- *   useFactory: (config: ConfigService) => ({ ttl: config.get<number>('CACHE_TTL_MS') }),
+ *   useFactory: (config: ConfigService) => ({ ttl: Number(config.getOrThrow('CACHE_TTL_MS')) }),
  * });
  * ```
  * @publicApi
@@ -42,19 +49,23 @@ export class SingleflightModule extends ConfigurableModuleClass implements OnApp
 
   /**
    * The module with these options (all optional), plus `isGlobal` (default true). Bad options fail
-   * the boot with a SingleflightOptionsError.
+   * the boot with a SingleflightOptionsError that names `SingleflightModule.forRoot()`.
    */
   // The generated forRoot() fails when called without an argument.
   static override forRoot(options: typeof OPTIONS_TYPE = {}) {
-    return super.forRoot(options);
+    checkForRoot(options);
+    return calledAs(super.forRoot(options), FOR_ROOT);
   }
 
   /**
    * The module with options from `useFactory` (with `imports` and `inject`), `useClass` or
    * `useExisting` (a class with `createSingleflightOptions()`), plus `isGlobal` (default true).
+   * Options that are not one of these, and bad module options from the factory, fail with a
+   * SingleflightOptionsError that names `SingleflightModule.forRootAsync()`.
    */
   static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE) {
-    return super.forRootAsync(options);
+    checkForRootAsync(options);
+    return calledAs(super.forRootAsync(options), FOR_ROOT_ASYNC);
   }
 
   /**

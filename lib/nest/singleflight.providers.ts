@@ -27,9 +27,11 @@ import {
   CACHE_MANAGER,
   DEFAULT_CACHE_TIMEOUT,
   FLIGHT_OBSERVER,
+  OPTIONS,
   REDIS_COORDINATION,
 } from './singleflight.constants.js';
 import { MODULE_OPTIONS_TOKEN } from './singleflight.module-definition.js';
+import { MODULE_CALL } from './module-call.js';
 
 const CACHE: OptionRule = [
   'false or { stores?, timeout? }',
@@ -89,63 +91,62 @@ const METRICS_RULES = {
 } as const satisfies Record<string, OptionRule>;
 
 /**
- * Checks the module options at start-up, for forRoot and forRootAsync alike. Every factory that
- * reads them calls it (it is cheap), so whichever Nest runs first reports a bad option.
+ * Checks the module options once, at start-up, for forRoot and forRootAsync alike; `call` names
+ * the one the user called. Every provider reads the options through it, so none sees bad ones.
  */
-function validated(options: SingleflightModuleOptions): SingleflightModuleOptions {
-  const where = 'SingleflightModule.forRoot()';
-  validateOptions(where, options, MODULE_RULES);
-  if (options.cache !== false) validateOptions(`${where} cache`, options.cache, CACHE_RULES);
+function validated(options: SingleflightModuleOptions, call: string): SingleflightModuleOptions {
+  validateOptions(call, options, MODULE_RULES);
+  if (options.cache !== false) validateOptions(`${call} cache`, options.cache, CACHE_RULES);
   if (typeof options.metrics === 'object') {
-    validateOptions(`${where} metrics`, options.metrics, METRICS_RULES);
+    validateOptions(`${call} metrics`, options.metrics, METRICS_RULES);
   }
-  if (options.redis !== undefined) validateOptions(`${where} redis`, options.redis, REDIS_RULES);
+  if (options.redis !== undefined) validateOptions(`${call} redis`, options.redis, REDIS_RULES);
   if (options.cache === false && options.ttl) {
-    throw new SingleflightOptionsError(messages.TTL_WITHOUT_CACHE(where));
+    throw new SingleflightOptionsError(messages.TTL_WITHOUT_CACHE(call));
+  }
+  const { ttl, refreshThreshold } = options;
+  if (ttl && refreshThreshold !== undefined && refreshThreshold >= ttl) {
+    throw new SingleflightOptionsError(messages.REFRESH_NOT_BELOW_TTL(call, refreshThreshold, ttl));
   }
   return options;
 }
 
 export const singleflightProviders: Provider[] = [
+  { provide: OPTIONS, inject: [MODULE_OPTIONS_TOKEN, MODULE_CALL], useFactory: validated },
   {
     provide: Group,
-    inject: [MODULE_OPTIONS_TOKEN],
+    inject: [OPTIONS],
     useFactory: (options: SingleflightModuleOptions) => {
-      const { forgetAfter, shareErrors, detectAsyncReentry } = validated(options);
+      const { forgetAfter, shareErrors, detectAsyncReentry } = options;
       return new Group({ forgetAfter, shareErrors, detectAsyncReentry });
     },
   },
   {
     provide: WriteGroup,
-    inject: [MODULE_OPTIONS_TOKEN],
+    inject: [OPTIONS],
     useFactory: (options: SingleflightModuleOptions) => {
-      const { retry, detectAsyncReentry } = validated(options);
+      const { retry, detectAsyncReentry } = options;
       return new WriteGroup({ retry, detectAsyncReentry });
     },
   },
   {
     provide: ObservableGroup,
-    inject: [MODULE_OPTIONS_TOKEN],
+    inject: [OPTIONS],
     useFactory: (options: SingleflightModuleOptions) =>
-      new ObservableGroup({ replay: validated(options).replay }),
+      new ObservableGroup({ replay: options.replay }),
   },
   // The app's log: every provider that logs writes through it, so the app's end silences them all.
   SingleflightLog,
   {
     provide: FlightCache,
-    inject: [
-      MODULE_OPTIONS_TOKEN,
-      SingleflightLog,
-      Group,
-      { token: CACHE_MANAGER, optional: true },
-    ],
+    inject: [OPTIONS, SingleflightLog, Group, { token: CACHE_MANAGER, optional: true }],
     useFactory: (
       options: SingleflightModuleOptions,
       log: SingleflightLog,
       group: Group,
       appCache?: Cache,
     ): FlightCache | null => {
-      const settings = validated(options).cache;
+      const settings = options.cache;
       if (settings === false) return null;
       const flightOptions = {
         timeout: settings?.timeout ?? DEFAULT_CACHE_TIMEOUT,
@@ -170,24 +171,24 @@ export const singleflightProviders: Provider[] = [
   {
     // Null without `redis`: every flight and write then stays in this instance.
     provide: REDIS_COORDINATION,
-    inject: [MODULE_OPTIONS_TOKEN, SingleflightLog],
+    inject: [OPTIONS, SingleflightLog],
     useFactory: (
       options: SingleflightModuleOptions,
       log: SingleflightLog,
     ): RedisCoordination | null => {
-      const { redis, detectAsyncReentry } = validated(options);
+      const { redis, detectAsyncReentry } = options;
       return redis === undefined ? null : new RedisCoordination(redis, log, detectAsyncReentry);
     },
   },
   {
     // Null when metrics and debug logs are off: the runner then adds nothing to any call.
     provide: FLIGHT_OBSERVER,
-    inject: [MODULE_OPTIONS_TOKEN, SingleflightLog],
+    inject: [OPTIONS, SingleflightLog],
     useFactory: async (
       options: SingleflightModuleOptions,
       log: SingleflightLog,
     ): Promise<FlightObserver | null> => {
-      const { metrics, debug } = validated(options);
+      const { metrics, debug } = options;
       const observers: FlightObserver[] = [];
       if (metrics) {
         observers.push(await PrometheusObserver.create(metrics === true ? {} : metrics));

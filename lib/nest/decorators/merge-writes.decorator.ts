@@ -42,7 +42,7 @@ export function MergeWrites(
   keyOrOptions?: string | ((...args: any[]) => string) | MergeWritesOptions,
   options?: MergeWritesOptions,
 ): MethodDecorator {
-  const [key, opts] = splitArguments<MergeWritesOptions>(keyOrOptions, options);
+  const [key, opts] = splitArguments<MergeWritesOptions>('MergeWrites', keyOrOptions, options);
   validateOptions('@MergeWrites() options', opts, MERGE_WRITES_RULES);
   return decorateMethod('MergeWrites', key, opts, (runner, meta, self, method, args) =>
     runner.write(meta, self, method, args),

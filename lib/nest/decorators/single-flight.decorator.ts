@@ -8,8 +8,10 @@ import {
 import { REPLAY } from '../../rx/observable-group.js';
 import type { SingleFlightOptions } from '../interfaces/flight-options.interface.js';
 import { decorateMethod } from './decorate-method.js';
-import { type KeySource } from '../flight-metadata.js';
+import { type FlightMetadata, type KeySource } from '../flight-metadata.js';
 import { SCOPE } from '../flight-scope.js';
+import { SingleflightOptionsError } from '../../core/singleflight.errors.js';
+import * as messages from '../../core/singleflight.messages.js';
 
 const TTL: OptionRule = [
   'a number of milliseconds >= 0 or a function of the value',
@@ -81,20 +83,27 @@ export function SingleFlight(
   keyOrOptions?: string | ((...args: any[]) => string) | SingleFlightOptions,
   options?: SingleFlightOptions,
 ): MethodDecorator {
-  const [key, opts] = splitArguments<SingleFlightOptions>(keyOrOptions, options);
+  const [key, opts] = splitArguments<SingleFlightOptions>('SingleFlight', keyOrOptions, options);
   validateOptions('@SingleFlight() options', opts, SINGLE_FLIGHT_RULES);
   return decorateMethod('SingleFlight', key, opts, (runner, meta, self, method, args) =>
     runner.flight(meta, self, method, args),
   );
 }
 
-/** `(key, options)`, `(options)` or `()`: which is which. */
+/** `(key, options)`, `(options)` or `()`: which is which; anything else is refused. */
 export function splitArguments<O extends object>(
+  decorator: FlightMetadata['decorator'],
   keyOrOptions: string | ((...args: any[]) => string) | O | undefined,
   options: O | undefined,
 ): [KeySource, O] {
   if (typeof keyOrOptions === 'string' || typeof keyOrOptions === 'function') {
     return [keyOrOptions as KeySource, options ?? ({} as O)];
+  }
+  if (keyOrOptions !== undefined && (typeof keyOrOptions !== 'object' || keyOrOptions === null)) {
+    throw new SingleflightOptionsError(messages.KEY_ARGUMENT(decorator, keyOrOptions));
+  }
+  if (keyOrOptions !== undefined && options !== undefined) {
+    throw new SingleflightOptionsError(messages.OPTIONS_TWICE(decorator));
   }
   return [undefined, keyOrOptions ?? options ?? ({} as O)];
 }

@@ -65,11 +65,15 @@ export interface SingleFlightOptions<T = any> extends FlightKeyOptions {
    */
   ttl?: number | ((value: T) => number);
   /**
-   * Refresh-ahead: answer the cached value and refresh it when less than this (ms) is left.
+   * Refresh-ahead: answer the cached value and refresh it when less than this (ms) is left. Must
+   * be below `ttl`; on a method that is not cached it fails at start-up.
    * @default the module's `refreshThreshold` (none)
    */
   refreshThreshold?: number;
-  /** Whether a value is cached. @default every value but undefined */
+  /**
+   * Whether a value is cached; on a method that is not cached it fails at start-up.
+   * @default every value but undefined
+   */
   shouldCache?: (value: T) => boolean;
   /**
    * For a method that returns an Observable: how many of the values emitted before a subscriber
@@ -109,8 +113,8 @@ export interface MergeWritesOptions<A extends unknown[] = any[]> extends FlightK
   /** Fold the arguments of the calls that wait for the same run. @default the newest call's */
   merge?: (pending: A, next: A) => A;
   /**
-   * Try a failed run again. A distributed method (with `forRoot({ redis })`) uses
-   * `redis.writes.retry` instead.
+   * Try a failed run again. A distributed method (with `forRoot({ redis })`) retries with
+   * `redis.writes.retry`, and its own `retry` fails at start-up (or set `distributed: false`).
    * @default the module's `retry`, else none
    */
   retry?: RetryOptions;
