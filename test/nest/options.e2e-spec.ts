@@ -96,10 +96,12 @@ const BAD_MODULE_OPTIONS: [string, Record<string, unknown>, RegExp][] = [
   ],
   ['metrics unknown', { metrics: { prefx: 'a' } }, /Unknown option "prefx" in CALL metrics/],
   ['debug', { debug: 1 }, /"debug" in CALL must be true or false/],
+  ['replay < 0', { replay: -1 }, /"replay" in CALL must be a whole number of values >= 0/],
+  ['replay 1.5', { replay: 1.5 }, /"replay" in CALL must be a whole number/],
   [
     'redis a URL',
     { redis: 'redis://localhost' },
-    /"redis" in CALL must be \{ client \| coordinator/,
+    /"redis" in CALL must be \{ namespace, client \| coordinator/,
   ],
   ['keyContext a string', { keyContext: 'tenantId' }, /"keyContext" in CALL must be a function/],
   [
@@ -281,6 +283,22 @@ const BAD_DECORATOR_OPTIONS: [string, () => unknown, RegExp][] = [
     /@SingleFlight\(\) got two option objects/,
   ],
   [
+    'SingleFlight replay < 0',
+    () => SingleFlight({ replay: -1 }),
+    /"replay" .* must be a whole number/,
+  ],
+  [
+    'SingleFlight scope empty',
+    () => SingleFlight({ scope: '' }),
+    /"scope" .* must be a non-empty string/,
+  ],
+  ['SingleFlight scope with ":"', () => SingleFlight({ scope: 'a:b' }), /"scope" .* without ":"/],
+  [
+    'SingleFlight shareAcrossRequests',
+    () => SingleFlight({ shareAcrossRequests: 'yes' as never }),
+    /"shareAcrossRequests" .* must be true or false/,
+  ],
+  [
     'MergeWrites merge',
     () => MergeWrites({ merge: 'x' as never }),
     /"merge" in @MergeWrites\(\) options must be a function/,
@@ -309,6 +327,16 @@ const BAD_DECORATOR_OPTIONS: [string, () => unknown, RegExp][] = [
     'MergeWrites keyContext',
     () => MergeWrites({ keyContext: 'x' as never }),
     /"keyContext" .* must be true or false/,
+  ],
+  [
+    'MergeWrites scope',
+    () => MergeWrites({ scope: 1 as never }),
+    /"scope" in @MergeWrites\(\) options/,
+  ],
+  [
+    'MergeWrites shareAcrossRequests',
+    () => MergeWrites({ shareAcrossRequests: 0 as never }),
+    /"shareAcrossRequests" in @MergeWrites\(\) options must be true or false/,
   ],
   [
     'MergeWrites an unknown name',
@@ -415,9 +443,10 @@ describe('decorator options that only the app can check, at start-up', () => {
       const client = createClient({ url: server.url, disableOfflineQueue: true });
       await client.connect();
       try {
-        const error = await bootError(SingleflightModule.forRoot({ redis: { client } }), [
-          Retrying,
-        ]);
+        const error = await bootError(
+          SingleflightModule.forRoot({ redis: { client, namespace: 'options-test' } }),
+          [Retrying],
+        );
         expect(error).toBeInstanceOf(SingleflightOptionsError);
         expect((error as Error).message).toMatch(
           /^Retrying\.push has a `retry` option, but its writes are coordinated through Redis/,
