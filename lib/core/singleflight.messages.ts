@@ -218,6 +218,14 @@ export const COORDINATION_FAILED = (namespace: string, breakerMs: number) =>
   `instance on its own for the next ${breakerMs} ms (callers do not fail). Check that Redis is ` +
   'reachable; this is logged once per outage.';
 
+export const ENVELOPE_REFUSED = (namespace: string, key: string, why: 'oversized' | 'forged') =>
+  `A result of key "${key}" read from Redis (singleflight namespace "${namespace}") was ignored: ` +
+  (why === 'oversized'
+    ? 'it is larger than maxResultBytes.'
+    : "its HMAC does not verify with this instance's secret (forged or altered in Redis, or written " +
+      'with another secret).') +
+  ' The work ran on this instance instead. Counted in stats().rejectedEnvelopes; logged once.';
+
 export const COORDINATION_RESTORED = (namespace: string) =>
   `Redis coordination of singleflight namespace "${namespace}" is back: instances share flights again.`;
 

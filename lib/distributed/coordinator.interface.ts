@@ -95,3 +95,9 @@ export const NAMESPACE: OptionRule = [
   'a non-empty string without { or }',
   (v) => typeof v === 'string' && v.length > 0 && !/[{}]/.test(v),
 ];
+
+/** The option rule of an engine's `secret`, the key of the HMAC over what it shares. */
+export const SECRET: OptionRule = [
+  'a string of at least 16 characters (e.g. 32 random bytes in hex)',
+  (v) => typeof v === 'string' && v.length >= 16,
+];

@@ -12,8 +12,14 @@ import {
 import { toError } from '../core/singleflight.errors.js';
 import * as messages from '../core/singleflight.messages.js';
 import { CircuitBreaker } from './circuit-breaker.js';
-import { NAMESPACE, assertCoordinator, type RedisCoordinator } from './coordinator.interface.js';
+import {
+  NAMESPACE,
+  SECRET,
+  assertCoordinator,
+  type RedisCoordinator,
+} from './coordinator.interface.js';
 import { ACQUIRE, COMPLETE, EXTEND, FORGET } from './flight.scripts.js';
+import { EnvelopeSeal } from './envelope-seal.js';
 import { RemoteFlightError } from './remote-flight.error.js';
 import {
   type DecodedResult,
@@ -69,8 +75,23 @@ export interface DistributedFlightOptions {
    * 0..wakeSlackMs, so the followers of a crashed leader do not all retry at once. @default 50
    */
   wakeSlackMs?: number;
-  /** Results whose envelope is larger (bytes) are not shared: other instances run the work. @default 1 MiB */
+  /**
+   * Results whose envelope is larger (bytes) are not shared: other instances run the work. An
+   * envelope read from Redis larger than this is ignored before it is parsed. @default 1 MiB
+   */
   maxResultBytes?: number;
+  /**
+   * Authenticates the results shared through Redis: each envelope carries an HMAC-SHA256 of
+   * itself and its key, and one that fails verification (forged or altered by a Redis writer
+   * without the secret, or copied from another key) is ignored, counted in `rejectedEnvelopes`,
+   * logged once, and the caller runs the work itself. The same secret on every instance; at least
+   * 16 characters. @default none (results are trusted as Redis holds them)
+   *
+   * ```ts
+   * new DistributedFlight(coordinator, { namespace: 'orders', secret: process.env.SF_SECRET });
+   * ```
+   */
+  secret?: string;
 }
 
 /**
@@ -100,6 +121,11 @@ export interface DistributedFlightStats {
   leaseLost: number;
   /** Lease renewals that succeeded. */
   renewals: number;
+  /**
+   * Envelopes read from Redis and ignored: larger than `maxResultBytes`, or failing verification
+   * with `secret`. Each caller ran the work locally instead.
+   */
+  rejectedEnvelopes: number;
   /** Whether Redis is being skipped right now (after an error, for `breakerMs`). */
   breakerOpen: boolean;
 }
@@ -120,9 +146,10 @@ const RULES = {
   breakerMs: DURATION,
   wakeSlackMs: DURATION,
   maxResultBytes: ['an integer number of bytes >= 1', isPositiveInt] as OptionRule,
+  secret: SECRET,
 } as const;
 
-const DEFAULTS: Required<DistributedFlightOptions> = {
+const DEFAULTS: Required<Omit<DistributedFlightOptions, 'secret'>> = {
   namespace: 'sf',
   leaseMs: 5000,
   resultTtlMs: 2000,
@@ -205,7 +232,10 @@ const LOCAL = Symbol('local');
  */
 export class DistributedFlight {
   readonly #coordinator: RedisCoordinator;
-  readonly #options: Required<DistributedFlightOptions>;
+  readonly #options: Required<Omit<DistributedFlightOptions, 'secret'>>;
+  readonly #seal: EnvelopeSeal;
+  /** Set once a refused envelope was logged: one line per instance, however many follow. */
+  #refusalLogged = false;
   readonly #log: DistributedFlightLog;
   readonly #breaker: CircuitBreaker;
   readonly #channel: string;
@@ -230,6 +260,7 @@ export class DistributedFlight {
     coordinationErrors: 0,
     leaseLost: 0,
     renewals: 0,
+    rejectedEnvelopes: 0,
   };
 
   /**
@@ -245,10 +276,12 @@ export class DistributedFlight {
     assertCoordinator('DistributedFlight', coordinator);
     validateOptions('DistributedFlight options', options, RULES);
     this.#coordinator = coordinator;
+    const { secret, ...rest } = options;
     this.#options = { ...DEFAULTS };
-    for (const [name, value] of Object.entries(options)) {
+    for (const [name, value] of Object.entries(rest)) {
       if (value !== undefined) (this.#options as Record<string, unknown>)[name] = value;
     }
+    this.#seal = new EnvelopeSeal(secret, this.#options.maxResultBytes);
     this.#log = log;
     this.#breaker = new CircuitBreaker(this.#options.breakerMs);
     this.#channel = `${this.#options.namespace}:done`;
@@ -304,7 +337,7 @@ export class DistributedFlight {
       this.#degraded = false;
       if (reply.role === 'leader') return this.#lead(key, hashed, lock, res, token, fn, recheck);
       if (reply.role === 'reused') {
-        const result = decodeResult(reply.envelope);
+        const result = this.#decode(key, res, reply.envelope);
         // Errors are shared with the callers of a flight, never kept for later ones (as the
         // cache never keeps them): ask again, this time to lead or follow a running flight.
         if (result.kind === 'error') {
@@ -318,7 +351,7 @@ export class DistributedFlight {
         following = true;
         this.#counts.follower++;
       }
-      const outcome = await this.#follow(hashed, res, reply.holder, reply.pttl, deadline);
+      const outcome = await this.#follow(key, hashed, res, reply.holder, reply.pttl, deadline);
       if (outcome === LOCAL) return this.#runLocally(fn);
       if (outcome !== RETRY) return this.#unwrap(key, outcome, fn);
       if (performance.now() >= deadline) {
@@ -462,7 +495,13 @@ export class DistributedFlight {
       const holder = await this.#coordinator.eval(
         COMPLETE,
         [lock, res],
-        [token, envelope(), this.#options.resultTtlMs, this.#channel, `${hashed}\n${token}`],
+        [
+          token,
+          this.#seal.seal(res, envelope()),
+          this.#options.resultTtlMs,
+          this.#channel,
+          `${hashed}\n${token}`,
+        ],
       );
       if (Number(holder) !== 1) this.#leaseLost(key, lease);
     } catch (error) {
@@ -520,6 +559,7 @@ export class DistributedFlight {
    * crashed, or is renewing a long flight); LOCAL: run the work here.
    */
   async #follow(
+    key: string,
     hashed: string,
     res: string,
     holder: string,
@@ -532,7 +572,7 @@ export class DistributedFlight {
     // it had already written res (COMPLETE writes, releases and publishes in one step).
     const waiter = this.#addWaiter(topic);
     try {
-      let result = await this.#readResult(res, holder);
+      let result = await this.#readResult(key, res, holder);
       if (result !== undefined) return result;
       const lease = pttl >= 0 ? pttl : leaseMs;
       const until = Math.min(
@@ -546,7 +586,7 @@ export class DistributedFlight {
         const left = until - performance.now();
         const why = await waiter.sleep(Math.min(left, probeMs));
         if (why === 'lost') return LOCAL;
-        result = await this.#readResult(res, holder);
+        result = await this.#readResult(key, res, holder);
         if (result !== undefined) return result;
         if (why === 'message' || left <= probeMs) return RETRY;
       }
@@ -559,12 +599,27 @@ export class DistributedFlight {
   }
 
   /** The envelope of the flight of `holder`, if it is in res (not an older flight's). */
-  async #readResult(res: string, holder: string): Promise<DecodedResult | undefined> {
+  async #readResult(key: string, res: string, holder: string): Promise<DecodedResult | undefined> {
     const text = await this.#coordinator.get(res);
     if (text === null) return undefined;
-    const result = decodeResult(text);
+    const result = this.#decode(key, res, text);
     // An envelope that cannot be read could be anyone's: running locally is the safe answer.
     return result.token === holder || result.token === undefined ? result : undefined;
+  }
+
+  /**
+   * The result in `text`, read from `res`; an envelope the seal refuses reads as `skip` (the
+   * caller runs the work), is counted, and the first one is logged.
+   */
+  #decode(key: string, res: string, text: string): DecodedResult {
+    const envelope = this.#seal.open(res, text);
+    if (envelope !== 'oversized' && envelope !== 'forged') return decodeResult(envelope);
+    this.#counts.rejectedEnvelopes++;
+    if (!this.#refusalLogged) {
+      this.#refusalLogged = true;
+      this.#log(messages.ENVELOPE_REFUSED(this.#options.namespace, key, envelope));
+    }
+    return { kind: 'skip', token: undefined };
   }
 
   #unwrap<T>(key: string, result: DecodedResult, fn: () => Promise<T>): Promise<T> {

@@ -171,7 +171,7 @@ function call(target: Record<string, unknown>, method: string): unknown {
   }
 }
 
-function fits(envelope: string, maxBytes: number): boolean {
+export function fits(envelope: string, maxBytes: number): boolean {
   // A UTF-16 length above the limit means more bytes too; below it, count the UTF-8 bytes.
   return envelope.length <= maxBytes && Buffer.byteLength(envelope) <= maxBytes;
 }

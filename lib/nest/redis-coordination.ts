@@ -27,7 +27,7 @@ export class RedisCoordination implements OnApplicationBootstrap, OnApplicationS
   ) {
     const log = (message: string, error?: unknown) =>
       appLog.warn(error === undefined ? message : `${message} ${String(error)}`);
-    const { namespace, flights, writes } = options;
+    const { namespace, secret, flights, writes } = options;
     if (namespace === undefined && (needsNamespace(flights) || needsNamespace(writes))) {
       throw new SingleflightOptionsError(messages.REDIS_NAMESPACE_MISSING);
     }
@@ -38,7 +38,7 @@ export class RedisCoordination implements OnApplicationBootstrap, OnApplicationS
         ? undefined
         : new DistributedFlight(
             this.#coordinator,
-            { namespace: `${namespace}:sf`, ...flights },
+            { namespace: `${namespace}:sf`, secret, ...flights },
             log,
           );
     this.writes =

@@ -20,7 +20,7 @@ import { FanOutObserver } from './fan-out.observer.js';
 import type { FlightObserver } from './flight-observer.js';
 import type { SingleflightModuleOptions } from './interfaces/singleflight-module-options.interface.js';
 import { LoggingObserver } from './logging.observer.js';
-import { NAMESPACE } from '../distributed/coordinator.interface.js';
+import { NAMESPACE, SECRET } from '../distributed/coordinator.interface.js';
 import { RedisCoordination } from './redis-coordination.js';
 import { SingleflightLog } from './singleflight-log.js';
 import {
@@ -58,6 +58,7 @@ const MODULE_RULES = {
 } as const;
 const REDIS_RULES = {
   namespace: NAMESPACE,
+  secret: SECRET,
   client: ['a connected node-redis or ioredis client', isPlainObject],
   coordinator: ['a RedisCoordinator (e.g. nodeRedisAdapter(client))', isPlainObject],
   opTimeoutMs: DURATION,

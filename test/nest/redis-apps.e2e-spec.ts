@@ -1,11 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable, type Type } from '@nestjs/common';
+import { createClient } from 'redis';
 import { SingleFlight, SingleflightOptionsError } from '../../lib/index.js';
 import { type RedisApp, startRedisApp } from '../support/nest-redis-app.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
 
-// Issue 12 item 5: two different apps on one Redis, each with a class and method of the same
-// name, never share flights or recent results.
+// Issue 12 items 5 and 8: two different apps on one Redis, each with a class and method of the
+// same name, never share flights or recent results; with a secret, no Redis writer forges one.
 
 const calls: string[] = [];
 
@@ -69,6 +70,28 @@ describe('several apps on one Redis', () => {
     expect(calls).toEqual(['one', 'two']);
     expect(appOneAgain.coordination.flights!.stats().reused).toBe(1);
     expect(appTwo.coordination.flights!.stats().reused).toBe(0);
+  });
+
+  it('with redis.secret, ignores a result forged in Redis and runs the work', async () => {
+    const Catalog = catalogOf('one');
+    const app = await startRedisApp(
+      server.url,
+      { namespace: 'signed', secret: 'a-secret-of-32-characters-000000' },
+      { providers: [Catalog] },
+    );
+    open.push(app);
+    const catalog = app.app.get(Catalog);
+    await expect(catalog.get('7')).resolves.toBe('one:7');
+    const raw = await createClient({ url: server.url }).connect();
+    try {
+      const [res] = await raw.keys('signed:sf:*:res');
+      await raw.set(res!, JSON.stringify({ f: 1, t: 'x', ok: 1, v: 'forged' }));
+    } finally {
+      raw.destroy();
+    }
+    await expect(catalog.get('7')).resolves.toBe('one:7');
+    expect(calls).toEqual(['one', 'one']);
+    expect(app.coordination.flights!.stats().rejectedEnvelopes).toBe(1);
   });
 
   it('takes the namespaces that flights and writes name themselves', async () => {

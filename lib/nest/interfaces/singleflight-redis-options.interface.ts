@@ -30,6 +30,18 @@ export interface SingleflightRedisOptions {
    */
   namespace?: string;
   /**
+   * Authenticates the results shared through Redis (HMAC-SHA256 over each envelope and its key):
+   * a result forged or altered by anyone who can write to Redis without the secret is ignored,
+   * and the caller runs the work itself. The same on every instance; at least 16 characters.
+   * See "What Redis is trusted with" in the README. Passed to `flights` (its own `secret` wins).
+   * @default none (results are trusted as Redis holds them)
+   *
+   * ```ts
+   * redis: { client, namespace: 'orders-service', secret: process.env.SINGLEFLIGHT_SECRET }
+   * ```
+   */
+  secret?: string;
+  /**
    * A connected node-redis (`redis`, `@redis/client`) or ioredis client; the matching adapter is
    * made for it. Create it with `disableOfflineQueue: true` (node-redis) or
    * `enableOfflineQueue: false` (ioredis), so commands fail at once while Redis is away.
