@@ -42,14 +42,16 @@ export function formOf(proto: object | null): Form {
 
 /**
  * Why the default key refuses every instance of `type`, a parameter type from
- * `design:paramtypes`, or undefined when some of them may be plain data (Object stands for an
- * interface or a union: only the call shows what it is).
+ * `design:paramtypes`, or undefined when some of them may be plain data. Object and Function say
+ * little: TypeScript writes Object for an interface or a union, and Function for a function type
+ * but also for a class imported with `import type` (a DTO); only the call shows what they are.
  */
 export function refusedType(type: unknown): string | undefined {
   if (typeof type !== 'function') return undefined;
   if (type === Symbol) return 'a symbol';
-  if (type === Function) return 'a function';
-  if ([Object, String, Number, Boolean, BigInt, Array, Date].includes(type as never)) return;
+  if ([Object, Function, String, Number, Boolean, BigInt, Array, Date].includes(type as never)) {
+    return undefined;
+  }
   const proto = ownValue(type, 'prototype');
   if (typeof proto !== 'object' || proto === null) return undefined;
   const form = formOf(proto);

@@ -15,8 +15,9 @@ const FRAMEWORK_ARGUMENTS: Partial<Record<number, string>> = {
 /**
  * Fails when the class is defined if the default key would refuse every call of the method: a
  * parameter whose declared type it refuses (`design:paramtypes`: a class with methods, a Map, a
- * function...), or a route handler's request, response, next or session argument. What the
- * metadata cannot show (an interface, a union: `Object`) is checked at each call.
+ * symbol...), or a route handler's request, response, next or session argument. What the metadata
+ * cannot show (`Object` or `Function`: an interface, a function type, an `import type`) is checked
+ * at each call.
  */
 export function assertDefaultKeyFits(
   decorator: string,
