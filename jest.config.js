@@ -4,9 +4,6 @@ import { createDefaultEsmPreset } from 'ts-jest';
 export default {
   ...createDefaultEsmPreset({ tsconfig: '<rootDir>/tsconfig.json' }),
   testEnvironment: 'node',
-  // A hang still fails, but a test that does real work (1000 HTTP requests, thousands of property
-  // runs) is not failed for being slow on a loaded 2-core machine: jest's default is 5 s.
-  testTimeout: 30_000,
   // A guard against a test that hangs, not a speed check (speed is for npm run bench): on a loaded
   // 2-core machine, 1000 HTTP requests to the sample take longer than jest's default 5 s.
   testTimeout: 30_000,
