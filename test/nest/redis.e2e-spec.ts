@@ -20,7 +20,9 @@ import {
   type SingleflightRedisOptions,
   type WriteRunContext,
 } from '../../lib/index.js';
+import { deferred, rejectionOf } from '../support/deferred.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
+import { until } from '../support/until.js';
 
 /** What every instance's backend saw: one list for the whole fleet, as a shared backend would. */
 const backend = {
@@ -328,3 +330,51 @@ async function instanceAt(url: string): Promise<Instance> {
     return { options: { client }, close: async () => client.destroy() };
   });
 }
+
+describe('an app with redis that closed', () => {
+  it('logs nothing of a write that goes on after it closed, into the next app’s logger', async () => {
+    const gate = deferred<void>();
+    let started = false;
+    let returned = false;
+    @Injectable()
+    class Slow {
+      @MergeWrites('k')
+      async push(): Promise<string> {
+        started = true;
+        await gate.promise;
+        returned = true;
+        return 'late';
+      }
+    }
+    const client = createClient({ url: server.url, disableOfflineQueue: true });
+    client.on('error', () => undefined);
+    await client.connect();
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        SingleflightModule.forRoot({
+          // close() waits for a run in progress for at most a lease.
+          redis: { namespace: 'closing-app', client, writes: { leaseMs: 30 } },
+        }),
+      ],
+      providers: [Slow],
+    }).compile();
+    const first = moduleRef.createNestApplication({ logger: false });
+    await first.init();
+    const late = first.get(Slow).push();
+    late.catch(() => undefined);
+    await until(() => started);
+    await first.close();
+    // Redis is out of reach now: the run's lease renewals and its end fail, and say so.
+    client.destroy();
+    const next = (await Test.createTestingModule({}).compile()).createNestApplication();
+    const warnings: string[] = [];
+    next.useLogger({ log: () => undefined, error: () => undefined, warn: (m) => warnings.push(m) });
+    gate.resolve();
+    await rejectionOf(late);
+    await until(() => returned);
+    // The end of the run fails at once on the closed client: a few turns see it through.
+    for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(warnings).toEqual([]);
+    await next.close();
+  });
+});
