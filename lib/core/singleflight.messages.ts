@@ -213,6 +213,24 @@ export const KEY_CONTEXT_NOT_STRING = (where: string, value: unknown) =>
 export const NOT_A_COORDINATOR = (where: string, value: unknown) =>
   `${where} needs a RedisCoordinator (e.g. nodeRedisAdapter(client)), got ${typeof value} (${show(value)}).`;
 
+export const NOT_A_LOG = (where: string, value: unknown) =>
+  `${where} takes a log function (message, error?) => void as its third argument, got ` +
+  `${typeof value} (${show(value)}). Leave it out to log with console.warn.`;
+
+export const REDIS_CLIENT_AND_COORDINATOR =
+  'SingleflightModule.forRoot({ redis }) takes `client` or `coordinator`, not both: pass the ' +
+  'client alone (the module makes its adapter), or your adapter alone.';
+
+export const REDIS_TIMEOUT_WITH_COORDINATOR =
+  'SingleflightModule.forRoot({ redis }) has `opTimeoutMs` and `coordinator`: the timeout applies ' +
+  'to the adapter the module makes for `client`. Give it to your adapter instead, e.g. ' +
+  'nodeRedisAdapter(client, { opTimeoutMs }).';
+
+export const SUBSCRIBER_IS_CLIENT = (where: string) =>
+  `${where}: \`subscriber\` is the client itself. Pub/sub takes a connection over, so the ` +
+  'subscriber must be a connection of its own (client.duplicate()), or leave it out and the ' +
+  'adapter opens one.';
+
 export const COORDINATION_FAILED = (namespace: string, breakerMs: number) =>
   `Redis coordination of singleflight namespace "${namespace}" failed, so flights run in each ` +
   `instance on its own for the next ${breakerMs} ms (callers do not fail). Check that Redis is ` +

@@ -77,8 +77,28 @@ export function assertCoordinator(
   where: string,
   value: unknown,
 ): asserts value is RedisCoordinator {
-  if (typeof (value as Partial<RedisCoordinator> | undefined)?.eval !== 'function') {
+  const methods = value as Record<string, unknown> | null | undefined;
+  if (!COORDINATOR_METHODS.every((name) => typeof methods?.[name] === 'function')) {
     throw new SingleflightArgumentError(messages.NOT_A_COORDINATOR(where, value));
+  }
+}
+
+const COORDINATOR_METHODS: ReadonlyArray<keyof RedisCoordinator> = [
+  'eval',
+  'get',
+  'publish',
+  'subscribe',
+  'unsubscribe',
+  'scan',
+  'onConnectionLost',
+  'onReady',
+  'close',
+];
+
+/** The engines' `log` parameter: a function, or the default when left out. */
+export function assertLog(where: string, log: unknown): void {
+  if (log !== undefined && typeof log !== 'function') {
+    throw new SingleflightArgumentError(messages.NOT_A_LOG(where, log));
   }
 }
 

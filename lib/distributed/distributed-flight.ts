@@ -16,6 +16,7 @@ import {
   NAMESPACE,
   SECRET,
   assertCoordinator,
+  assertLog,
   type RedisCoordinator,
 } from './coordinator.interface.js';
 import { ACQUIRE, COMPLETE, EXTEND, FORGET } from './flight.scripts.js';
@@ -274,6 +275,7 @@ export class DistributedFlight {
     log: DistributedFlightLog = (message, error) => console.warn(message, error ?? ''),
   ) {
     assertCoordinator('DistributedFlight', coordinator);
+    assertLog('DistributedFlight', log);
     validateOptions('DistributedFlight options', options, RULES);
     this.#coordinator = coordinator;
     const { secret, ...rest } = options;

@@ -23,6 +23,7 @@ import { CircuitBreaker } from './circuit-breaker.js';
 import {
   NAMESPACE,
   assertCoordinator,
+  assertLog,
   escapeGlob,
   type RedisCoordinator,
   type RedisScript,
@@ -199,6 +200,7 @@ export class DistributedWriteGroup {
    */
   constructor(coordinator: RedisCoordinator, options: DistributedWriteOptions = {}, log?: Log) {
     assertCoordinator('DistributedWriteGroup', coordinator);
+    assertLog('DistributedWriteGroup', log);
     validateOptions('DistributedWriteGroup options', options, RULES);
     this.#coordinator = coordinator;
     this.#log = log ?? defaultLog;

@@ -1,4 +1,7 @@
-import { SingleflightArgumentError } from '../core/singleflight.errors.js';
+import {
+  SingleflightArgumentError,
+  SingleflightOptionsError,
+} from '../core/singleflight.errors.js';
 import * as messages from '../core/singleflight.messages.js';
 import { isPlainObject, POSITIVE_DURATION, validateOptions } from '../core/options.validator.js';
 import {
@@ -89,6 +92,9 @@ export function ioredisAdapter(
     subscriber: ['an ioredis client', isIoredisClient],
     opTimeoutMs: POSITIVE_DURATION,
   });
+  if (options.subscriber !== undefined && (options.subscriber as unknown) === client) {
+    throw new SingleflightOptionsError(messages.SUBSCRIBER_IS_CLIENT(WHERE));
+  }
   const opTimeoutMs = options.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS;
   return new AdapterCoordinator(
     (events) => new IoredisDriver(client, options.subscriber, events, opTimeoutMs),

@@ -1,4 +1,7 @@
-import { SingleflightArgumentError } from '../core/singleflight.errors.js';
+import {
+  SingleflightArgumentError,
+  SingleflightOptionsError,
+} from '../core/singleflight.errors.js';
 import * as messages from '../core/singleflight.messages.js';
 import { isPlainObject, POSITIVE_DURATION, validateOptions } from '../core/options.validator.js';
 import {
@@ -95,6 +98,9 @@ export function nodeRedisAdapter(
     subscriber: ['a node-redis client', isNodeRedisClient],
     opTimeoutMs: POSITIVE_DURATION,
   });
+  if (options.subscriber !== undefined && (options.subscriber as unknown) === client) {
+    throw new SingleflightOptionsError(messages.SUBSCRIBER_IS_CLIENT(WHERE));
+  }
   const opTimeoutMs = options.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS;
   return new AdapterCoordinator(
     (events) => new NodeRedisDriver(client, options.subscriber, events, opTimeoutMs),

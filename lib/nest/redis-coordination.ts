@@ -31,6 +31,12 @@ export class RedisCoordination implements OnApplicationBootstrap, OnApplicationS
     if (namespace === undefined && (needsNamespace(flights) || needsNamespace(writes))) {
       throw new SingleflightOptionsError(messages.REDIS_NAMESPACE_MISSING);
     }
+    if (options.client !== undefined && options.coordinator !== undefined) {
+      throw new SingleflightOptionsError(messages.REDIS_CLIENT_AND_COORDINATOR);
+    }
+    if (options.coordinator !== undefined && options.opTimeoutMs !== undefined) {
+      throw new SingleflightOptionsError(messages.REDIS_TIMEOUT_WITH_COORDINATOR);
+    }
     this.#ownsCoordinator = options.coordinator === undefined;
     this.#coordinator = options.coordinator ?? adapterFor(options);
     this.flights =
@@ -70,5 +76,12 @@ function needsNamespace(engine: { namespace?: string } | false | undefined): boo
 function adapterFor({ client, opTimeoutMs }: SingleflightRedisOptions): RedisCoordinator {
   if (isNodeRedisClient(client)) return nodeRedisAdapter(client, { opTimeoutMs });
   if (isIoredisClient(client)) return ioredisAdapter(client, { opTimeoutMs });
-  throw new SingleflightOptionsError(messages.REDIS_CLIENT_MISSING);
+  if (client === undefined) throw new SingleflightOptionsError(messages.REDIS_CLIENT_MISSING);
+  throw new SingleflightOptionsError(
+    messages.NOT_A_REDIS_CLIENT(
+      'SingleflightModule.forRoot({ redis: { client } })',
+      'node-redis or ioredis',
+      client,
+    ),
+  );
 }

@@ -7,6 +7,7 @@ import {
   BOOLEAN,
   DURATION,
   FUNCTION,
+  POSITIVE_DURATION,
   type OptionRule,
   isPlainObject,
   validateOptions,
@@ -61,7 +62,7 @@ const REDIS_RULES = {
   secret: SECRET,
   client: ['a connected node-redis or ioredis client', isPlainObject],
   coordinator: ['a RedisCoordinator (e.g. nodeRedisAdapter(client))', isPlainObject],
-  opTimeoutMs: DURATION,
+  opTimeoutMs: POSITIVE_DURATION,
   flights: ['false or DistributedFlight options', (v) => v === false || isPlainObject(v)],
   writes: ['false or DistributedWriteGroup options', (v) => v === false || isPlainObject(v)],
 } as const satisfies Record<string, OptionRule>;

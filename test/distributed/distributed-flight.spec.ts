@@ -531,11 +531,10 @@ describe('DistributedFlight (pods in one process, real Redis)', () => {
 
   it('rejects bad options and a missing coordinator at construction', () => {
     // Construction touches no Redis: listeners only.
-    const coordinator = {
-      eval: async () => null,
+    const coordinator = wrapCoordinator({} as RedisCoordinator, {
       onConnectionLost: () => () => {},
       onReady: () => () => {},
-    } as unknown as RedisCoordinator;
+    });
     const make = (options: unknown) => () => new DistributedFlight(coordinator, options as never);
     for (const bad of [
       { leaseMs: 0 },
