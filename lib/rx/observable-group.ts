@@ -24,8 +24,8 @@ export interface ObservableGroupOptions {
    * How many of the values the source emitted before a subscriber joined that subscriber gets
    * (the newest ones), before every later value. `0`: later values only. `Infinity`: every value
    * from the first, all kept until the source ends: only for a source that ends (an HTTP call, a
-   * progress report), never for a stream. The flight keeps the window of the call that started
-   * it, so the memory of a source that never completes stays flat.
+   * progress report), never for a stream. A flight keeps at most `replay` values, so its memory
+   * stays flat for a source that never completes; it keeps the window of the call that started it.
    *
    * ```ts
    * new ObservableGroup({ replay: 0 }); // a live feed: joiners get what comes next

@@ -67,20 +67,30 @@ async function boot(options: SingleflightModuleOptions = {}) {
   feeds = app.get(FeedService);
 }
 
+/**
+ * Subscribes `call()` once, emits 1 and 2, subscribes it again (late), then emits 3 and completes:
+ * every value each subscription got.
+ */
+async function joinLate(call: () => Observable<number>) {
+  const first = lastValueFrom(call().pipe(toArray()));
+  feeds.upstream.subscriber!.next(1);
+  feeds.upstream.subscriber!.next(2);
+  const late = lastValueFrom(call().pipe(toArray()));
+  feeds.upstream.subscriber!.next(3);
+  feeds.upstream.subscriber!.complete();
+  return { first: await first, late: await late };
+}
+
 describe('@SingleFlight on a method that returns an Observable', () => {
   it.each(['feed', 'inferred'] as const)(
     'shares one upstream; a late subscriber gets the latest earlier value, then the rest (%s)',
     async (method) => {
       await boot();
-      const call = () => (method === 'feed' ? feeds.feed('lobby') : feeds.inferred());
-      const first = lastValueFrom(call().pipe(toArray()));
-      feeds.upstream.subscriber!.next(1);
-      feeds.upstream.subscriber!.next(2);
-      const late = lastValueFrom(call().pipe(toArray()));
-      feeds.upstream.subscriber!.next(3);
-      feeds.upstream.subscriber!.complete();
-      expect(await first).toEqual([1, 2, 3]);
-      expect(await late).toEqual([2, 3]);
+      const { first, late } = await joinLate(() =>
+        method === 'feed' ? feeds.feed('lobby') : feeds.inferred(),
+      );
+      expect(first).toEqual([1, 2, 3]);
+      expect(late).toEqual([2, 3]);
       expect(feeds.upstream.subscriptions).toBe(1);
       expect(app.get(ObservableGroup).stats()).toMatchObject({ flights: 1, joins: 1, size: 0 });
     },
@@ -93,15 +103,9 @@ describe('@SingleFlight on a method that returns an Observable', () => {
     ['a method’s own replay over the module’s', { replay: 0 }, 'steps', [1, 2, 3]],
   ] as const)('a late subscriber gets the window of %s', async (_, options, method, expected) => {
     await boot(options);
-    const call = () => feeds[method]('job');
-    const first = lastValueFrom(call().pipe(toArray()));
-    feeds.upstream.subscriber!.next(1);
-    feeds.upstream.subscriber!.next(2);
-    const late = lastValueFrom(call().pipe(toArray()));
-    feeds.upstream.subscriber!.next(3);
-    feeds.upstream.subscriber!.complete();
-    expect(await first).toEqual([1, 2, 3]);
-    expect(await late).toEqual(expected);
+    const { first, late } = await joinLate(() => feeds[method]('job'));
+    expect(first).toEqual([1, 2, 3]);
+    expect(late).toEqual(expected);
     expect(feeds.upstream.subscriptions).toBe(1);
   });
 

@@ -24,13 +24,19 @@ const emit = (subject: Subject<number>, from: number, count: number) => {
   for (let i = from; i < from + count; i++) subject.next(i);
 };
 
+/** A first subscriber of `feed`, `count` values (0, 1, ...), then a late subscriber. */
+function lateAfter(group: ObservableGroup, count: number) {
+  const { subject, source, subscriptions } = hand();
+  const first = collect(group.share$('feed', source));
+  emit(subject, 0, count);
+  const late = collect(group.share$('feed', source));
+  return { subject, first, late, subscriptions };
+}
+
 describe('ObservableGroup: what a subscriber that joins a running source gets', () => {
   it('by default, of a stream that emitted 300k values: the latest one, then every later one', () => {
     const group = new ObservableGroup();
-    const { subject, source, subscriptions } = hand();
-    const first = collect(group.share$('feed', source));
-    emit(subject, 0, 300_000);
-    const late = collect(group.share$('feed', source));
+    const { subject, first, late, subscriptions } = lateAfter(group, 300_000);
     expect(late.atJoin).toBe(1);
     expect(late.values).toEqual([299_999]);
     emit(subject, 300_000, 2);
@@ -41,31 +47,19 @@ describe('ObservableGroup: what a subscriber that joins a running source gets', 
   });
 
   it('with replay: 100, the 100 newest of 300k, in order', () => {
-    const group = new ObservableGroup({ replay: 100 });
-    const { subject, source } = hand();
-    collect(group.share$('feed', source));
-    emit(subject, 0, 300_000);
-    const late = collect(group.share$('feed', source));
+    const { late } = lateAfter(new ObservableGroup({ replay: 100 }), 300_000);
     expect(late.atJoin).toBe(100);
     expect(late.values).toEqual(Array.from({ length: 100 }, (_, i) => 299_900 + i));
   });
 
   it('with replay: 0, only the values emitted after it joined', () => {
-    const group = new ObservableGroup({ replay: 0 });
-    const { subject, source } = hand();
-    collect(group.share$('feed', source));
-    emit(subject, 0, 3);
-    const late = collect(group.share$('feed', source));
+    const { subject, late } = lateAfter(new ObservableGroup({ replay: 0 }), 3);
     subject.next(3);
     expect(late).toEqual({ values: [3], atJoin: 0 });
   });
 
   it('with replay: Infinity, every value from the first (a source that completes)', () => {
-    const group = new ObservableGroup({ replay: Infinity });
-    const { subject, source } = hand();
-    collect(group.share$('job', source));
-    emit(subject, 0, 1000);
-    const late = collect(group.share$('job', source));
+    const { subject, late } = lateAfter(new ObservableGroup({ replay: Infinity }), 1000);
     subject.next(1000);
     subject.complete();
     expect(late.atJoin).toBe(1000);
