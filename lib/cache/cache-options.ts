@@ -1,8 +1,11 @@
 import { Group } from '../core/group.js';
-import { BOOLEAN, type OptionRule, isDuration, isPlainObject } from '../core/options.validator.js';
-
-/** The longest delay a timer takes; Node fires a longer one at once. */
-const MAX_TIMER = 2 ** 31 - 1;
+import {
+  BOOLEAN,
+  MAX_TIMER_MS,
+  type OptionRule,
+  isDuration,
+  isPlainObject,
+} from '../core/options.validator.js';
 
 /** A Keyv instance, as cache-manager's `stores` hold them. */
 export const isKeyv = (v: unknown) =>
@@ -25,7 +28,7 @@ export const isCache = (v: unknown) =>
 /** The store timeout: a timer, so at most 2^31 - 1 ms (a longer one would fire at once). */
 export const STORE_TIMEOUT: OptionRule = [
   'a number of milliseconds from 1 to 2147483647 (2^31 - 1, the longest timer)',
-  (v) => isDuration(v) && (v as number) >= 1 && (v as number) <= MAX_TIMER,
+  (v) => isDuration(v) && (v as number) >= 1 && (v as number) <= MAX_TIMER_MS,
 ];
 
 export const KEYV_STORES: OptionRule = [

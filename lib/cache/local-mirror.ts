@@ -1,5 +1,4 @@
-/** The longest delay setTimeout takes; a longer one would fire at once. */
-const MAX_DELAY = 2 ** 31 - 1;
+import { MAX_TIMER_MS } from '../core/options.validator.js';
 
 interface Entry {
   /** One settled promise per stored value: every hit returns it, nothing is allocated per hit. */
@@ -66,7 +65,7 @@ export class LocalMirror {
   }
 
   #expire(map: Map<string, Entry>, rest: string, entry: Entry, ms: number): void {
-    const delay = Math.min(ms, MAX_DELAY);
+    const delay = Math.min(ms, MAX_TIMER_MS);
     entry.timer = setTimeout(() => {
       if (map.get(rest) !== entry) return;
       if (delay < ms) this.#expire(map, rest, entry, ms - delay);

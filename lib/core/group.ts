@@ -11,6 +11,7 @@ import {
   BOOLEAN,
   DURATION,
   SIGNAL,
+  timer,
   assertFn,
   assertKey,
   validateOptions,
@@ -32,7 +33,7 @@ const GROUP_RULES = {
   detectAsyncReentry: BOOLEAN,
 } as const;
 const CALL_RULES = {
-  timeout: DURATION,
+  timeout: timer(DURATION),
   signal: SIGNAL,
   forgetAfter: DURATION,
   shareErrors: BOOLEAN,

@@ -13,6 +13,21 @@ export const isSignal = (v: unknown) => v instanceof AbortSignal;
 export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * The longest delay a Node timer takes: a longer one fires after 1 ms (with a warning), so an option
+ * that sets a timer must not exceed it. About 24.8 days.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * `rule`, for an option that sets a timer: also at most MAX_TIMER_MS, so a long duration is
+ * refused at start-up instead of firing after 1 ms.
+ */
+export const timer = ([expected, check]: OptionRule): OptionRule => [
+  `${expected} and at most ${MAX_TIMER_MS} (2^31 - 1, about 24.8 days: the longest a timer waits)`,
+  (v) => check(v) && (v as number) <= MAX_TIMER_MS,
+];
+
 export const DURATION: OptionRule = ['a finite number of milliseconds >= 0', isDuration];
 export const POSITIVE_DURATION: OptionRule = [
   'a finite number of milliseconds > 0',

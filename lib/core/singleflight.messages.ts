@@ -47,6 +47,11 @@ export const WRITE_REENTRY_CYCLE = (keys: readonly string[]) =>
   `would then wait for itself: ${chain(keys)} (each waits for the next). This call fails ` +
   'instead of hanging them all. Call the work of one of these keys directly, or use different keys.';
 
+export const BAD_BACKOFF = (key: string, attempt: number, wait: unknown) =>
+  `The retry.backoffMs function returned ${show(wait)} after try ${attempt} of key "${key}"; it must ` +
+  'return a number of milliseconds from 0 to 2147483647 (2^31 - 1, about 24.8 days: the longest ' +
+  "a timer waits). The run failed with this error; the work's own error is its cause.";
+
 export const THROWN_VALUE = (key: string, value: unknown) =>
   `The work for key "${key}" threw a value that is not an Error (${show(value)}); it is kept as \`cause\`.`;
 

@@ -11,24 +11,31 @@ import {
   type OptionRule,
   assertFn,
   assertKey,
+  MAX_TIMER_MS,
+  isDuration,
   isPlainObject,
   isPositiveInt,
   validateOptions,
 } from './options.validator.js';
-import { SingleflightReentryError, toError } from './singleflight.errors.js';
+import {
+  SingleflightOptionsError,
+  SingleflightReentryError,
+  toError,
+} from './singleflight.errors.js';
 import * as messages from './singleflight.messages.js';
 import { type WaitNode, waitFor, waitPath } from './wait-for.js';
 
 type Run<A extends unknown[], T> = (...args: A) => T | PromiseLike<T>;
 
+/** A wait a timer can make: 0 to MAX_TIMER_MS ms. */
+const isDelay = (v: unknown) => isDuration(v) && (v as number) <= MAX_TIMER_MS;
+
 export const RETRY: OptionRule = [
-  '{ attempts: integer >= 1, backoffMs?: number >= 0 | function }',
+  `{ attempts: integer >= 1, backoffMs?: number from 0 to ${MAX_TIMER_MS} | function }`,
   (v) =>
     isPlainObject(v) &&
     isPositiveInt(v.attempts) &&
-    (v.backoffMs === undefined ||
-      typeof v.backoffMs === 'function' ||
-      (typeof v.backoffMs === 'number' && v.backoffMs >= 0 && Number.isFinite(v.backoffMs))),
+    (v.backoffMs === undefined || typeof v.backoffMs === 'function' || isDelay(v.backoffMs)),
 ];
 const GROUP_RULES = { retry: RETRY, detectAsyncReentry: BOOLEAN } as const;
 const CALL_RULES = {
@@ -230,6 +237,12 @@ export class WriteGroup {
           // A backoff that throws ends the retries; the callers get the work's own error.
           throw error;
         }
+        // A wait no timer can make ends the run too, saying so: NaN or a negative one would retry
+        // at once, and one past MAX_TIMER_MS after 1 ms.
+        if (!isDelay(wait)) {
+          const message = messages.BAD_BACKOFF(key, attempt, wait);
+          throw new SingleflightOptionsError(message, { cause: error });
+        }
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       }
     }
@@ -297,10 +310,13 @@ function isWithin(frame: Frame, run: Frame): boolean {
   return false;
 }
 
-/** The wait (ms) before try `attempt + 1`: `backoffMs * 2^(attempt-1)`, or the user's function. */
+/**
+ * The wait (ms) before try `attempt + 1`: `backoffMs * 2^(attempt-1)`, doubled up to MAX_TIMER_MS
+ * (the longest a timer waits) and no further, or what the user's function returns.
+ */
 export function backoffDelay(retry: RetryOptions, attempt: number, error: Error): number {
   const { backoffMs = 0 } = retry;
   return typeof backoffMs === 'function'
     ? backoffMs(attempt, error)
-    : backoffMs * 2 ** (attempt - 1);
+    : Math.min(backoffMs * 2 ** (attempt - 1), MAX_TIMER_MS);
 }

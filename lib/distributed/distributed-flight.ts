@@ -7,6 +7,7 @@ import {
   assertFn,
   assertKey,
   isPositiveInt,
+  timer,
   validateOptions,
 } from '../core/options.validator.js';
 import { toError } from '../core/singleflight.errors.js';
@@ -140,7 +141,7 @@ export type DistributedFlightLog = (message: string, error?: unknown) => void;
 
 const RULES = {
   namespace: NAMESPACE,
-  leaseMs: POSITIVE_MS,
+  leaseMs: timer(POSITIVE_MS),
   resultTtlMs: POSITIVE_MS,
   reuseRecentResult: BOOLEAN,
   waitTimeoutMs: DURATION,

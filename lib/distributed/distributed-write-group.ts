@@ -3,11 +3,13 @@ import { randomUUID } from 'node:crypto';
 import {
   BOOLEAN,
   DURATION,
+  MAX_TIMER_MS,
   POSITIVE_DURATION,
   POSITIVE_MS,
   type OptionRule,
   assertFn,
   assertKey,
+  timer,
   validateOptions,
 } from '../core/options.validator.js';
 import {
@@ -52,11 +54,14 @@ const isLedger = (v: unknown) =>
 
 const RULES = {
   namespace: NAMESPACE,
-  leaseMs: ['an integer number of milliseconds >= 3', (v) => Number.isInteger(v) && Number(v) >= 3],
-  sweepEveryMs: DURATION,
-  waitTimeoutMs: POSITIVE_DURATION,
-  breakerMs: DURATION,
-  recoverSlackMs: DURATION,
+  leaseMs: timer([
+    'an integer number of milliseconds >= 3',
+    (v) => Number.isInteger(v) && Number(v) >= 3,
+  ]),
+  sweepEveryMs: timer(DURATION),
+  waitTimeoutMs: timer(POSITIVE_DURATION),
+  breakerMs: timer(DURATION),
+  recoverSlackMs: timer(DURATION),
   stateTtlMs: POSITIVE_MS,
   retry: RETRY,
   ledger: ['an object with started, finished and pending functions', isLedger],
@@ -602,10 +607,14 @@ export class DistributedWriteGroup {
     if (state.recoverTimer !== undefined && state.recoverAt <= due) return;
     clearTimeout(state.recoverTimer);
     state.recoverAt = due;
-    state.recoverTimer = setTimeout(() => {
-      state.recoverTimer = undefined;
-      void this.#recover(state);
-    }, delayMs);
+    // A lease plus slack, or a backoff function's wait, can pass the longest timer: check then.
+    state.recoverTimer = setTimeout(
+      () => {
+        state.recoverTimer = undefined;
+        void this.#recover(state);
+      },
+      Math.min(delayMs, MAX_TIMER_MS),
+    );
     state.recoverTimer.unref();
   }
 
@@ -744,10 +753,13 @@ export class DistributedWriteGroup {
 
   #scheduleHeal(): void {
     if (this.#healTimer !== undefined || this.#closed) return;
-    this.#healTimer = setTimeout(() => {
-      this.#healTimer = undefined;
-      void this.#heal();
-    }, this.#breakerMs + 10);
+    this.#healTimer = setTimeout(
+      () => {
+        this.#healTimer = undefined;
+        void this.#heal();
+      },
+      Math.min(this.#breakerMs + 10, MAX_TIMER_MS),
+    );
     this.#healTimer.unref();
   }
 

@@ -3,7 +3,12 @@ import {
   SingleflightOptionsError,
 } from '../core/singleflight.errors.js';
 import * as messages from '../core/singleflight.messages.js';
-import { isPlainObject, POSITIVE_DURATION, validateOptions } from '../core/options.validator.js';
+import {
+  isPlainObject,
+  POSITIVE_DURATION,
+  timer,
+  validateOptions,
+} from '../core/options.validator.js';
 import {
   AdapterCoordinator,
   type ConnectionName,
@@ -96,7 +101,7 @@ export function nodeRedisAdapter(
   }
   validateOptions(WHERE, options, {
     subscriber: ['a node-redis client', isNodeRedisClient],
-    opTimeoutMs: POSITIVE_DURATION,
+    opTimeoutMs: timer(POSITIVE_DURATION),
   });
   if (options.subscriber !== undefined && (options.subscriber as unknown) === client) {
     throw new SingleflightOptionsError(messages.SUBSCRIBER_IS_CLIENT(WHERE));

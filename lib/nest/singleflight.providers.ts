@@ -10,6 +10,7 @@ import {
   POSITIVE_DURATION,
   type OptionRule,
   isPlainObject,
+  timer,
   validateOptions,
 } from '../core/options.validator.js';
 import { SingleflightOptionsError } from '../core/singleflight.errors.js';
@@ -43,7 +44,7 @@ const METRICS: OptionRule = [
   (v) => typeof v === 'boolean' || isPlainObject(v),
 ];
 const MODULE_RULES = {
-  timeout: DURATION,
+  timeout: timer(DURATION),
   forgetAfter: DURATION,
   shareErrors: BOOLEAN,
   ttl: DURATION,
@@ -62,7 +63,7 @@ const REDIS_RULES = {
   secret: SECRET,
   client: ['a connected node-redis or ioredis client', isPlainObject],
   coordinator: ['a RedisCoordinator (e.g. nodeRedisAdapter(client))', isPlainObject],
-  opTimeoutMs: POSITIVE_DURATION,
+  opTimeoutMs: timer(POSITIVE_DURATION),
   flights: ['false or DistributedFlight options', (v) => v === false || isPlainObject(v)],
   writes: ['false or DistributedWriteGroup options', (v) => v === false || isPlainObject(v)],
 } as const satisfies Record<string, OptionRule>;

@@ -427,6 +427,8 @@ describe.each([nodeRedis(2), nodeRedis(3), ioredis(2), ioredis(3)])(
     it('rejects a client of the other library, and bad options, at once', async () => {
       const connection = await connect();
       expect(() => connection.adapter({ opTimeoutMs: 0 })).toThrow(SingleflightOptionsError);
+      // A timer: past 2^31 - 1 ms it would fire after 1 ms, and every flight would run locally.
+      expect(() => connection.adapter({ opTimeoutMs: 2 ** 31 })).toThrow(/at most 2147483647/);
       expect(() => connection.adapter({ opTimeoutMs: Number.NaN })).toThrow(
         SingleflightOptionsError,
       );

@@ -539,6 +539,7 @@ describe('DistributedFlight (pods in one process, real Redis)', () => {
     for (const bad of [
       { leaseMs: 0 },
       { leaseMs: 1.5 },
+      { leaseMs: 2 ** 31 }, // renewed by a timer: past 2^31 - 1 ms it would fire after 1 ms
       { resultTtlMs: -1 },
       { waitTimeoutMs: Infinity },
       { maxResultBytes: 0 },

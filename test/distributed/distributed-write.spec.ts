@@ -591,6 +591,13 @@ describe('DistributedWriteGroup against a real redis-server', () => {
         { leaseMs: 1.5 },
         { waitTimeoutMs: 0 },
         { sweepEveryMs: -1 },
+        // Timers: past 2^31 - 1 ms they would fire after 1 ms.
+        { leaseMs: 2 ** 31 },
+        { waitTimeoutMs: 2 ** 31 },
+        { sweepEveryMs: 2 ** 31 },
+        { breakerMs: 2 ** 31 },
+        { recoverSlackMs: 2 ** 31 },
+        { retry: { attempts: 2, backoffMs: 2 ** 31 } },
         { namespace: '' },
         { retry: { attempts: 0 } },
         { ledger: { started: async () => {} } },

@@ -61,6 +61,11 @@ describe('misuse found when the class is defined', () => {
       /Unknown option "timout" in @SingleFlight\(\) options\. Allowed: timeout, forgetAfter/,
     );
     expect(() => SingleFlight('k', { timeout: -1 })).toThrow(SingleflightOptionsError);
+    // A timer fires a delay past 2^31 - 1 ms after 1 ms: refused at class definition.
+    expect(() => SingleFlight('k', { timeout: 2 ** 31 })).toThrow(/at most 2147483647/);
+    expect(() => MergeWrites({ retry: { attempts: 2, backoffMs: 2 ** 31 } })).toThrow(
+      SingleflightOptionsError,
+    );
     expect(() => MergeWrites({ retry: { attempts: 0 } })).toThrow(SingleflightOptionsError);
   });
 
@@ -82,6 +87,12 @@ describe('misuse found at start-up', () => {
       /Option "timeout" in SingleflightModule\.forRoot\(\) must be a finite number/,
     );
     await expect(boot([], { cache: false, ttl: 1000 })).rejects.toThrow(SingleflightOptionsError);
+    await expect(boot([], { timeout: 2 ** 31 })).rejects.toThrow(
+      /Option "timeout" in SingleflightModule\.forRoot\(\) must be .* at most 2147483647/,
+    );
+    await expect(
+      boot([], { redis: { namespace: 'n', opTimeoutMs: 2 ** 31 } } as never),
+    ).rejects.toThrow(/Option "opTimeoutMs" .* at most 2147483647/);
     await expect(boot([], { unknown: true } as never)).rejects.toThrow(/Unknown option "unknown"/);
   });
 

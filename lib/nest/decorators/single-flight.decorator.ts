@@ -3,6 +3,7 @@ import {
   DURATION,
   FUNCTION,
   type OptionRule,
+  timer,
   validateOptions,
 } from '../../core/options.validator.js';
 import { REPLAY } from '../../rx/observable-group.js';
@@ -18,7 +19,7 @@ const TTL: OptionRule = [
   (v) => typeof v === 'function' || (typeof v === 'number' && v >= 0 && Number.isFinite(v)),
 ];
 export const SINGLE_FLIGHT_RULES = {
-  timeout: DURATION,
+  timeout: timer(DURATION),
   forgetAfter: DURATION,
   shareErrors: BOOLEAN,
   ttl: TTL,
