@@ -40,7 +40,12 @@ const BAD_MODULE_OPTIONS: [string, Record<string, unknown>, RegExp][] = [
   [
     'timeout < 0',
     { timeout: -1 },
-    /"timeout" in CALL must be a finite number of milliseconds >= 0, got -1/,
+    /"timeout" in CALL must be a finite number of milliseconds >= 0 and at most 2147483647 .*got -1/,
+  ],
+  [
+    'timeout past the longest timer',
+    { timeout: 2 ** 31 },
+    /"timeout" in CALL must be .* at most 2147483647 \(2\^31 - 1.*got 2147483648/,
   ],
   ['timeout NaN', { timeout: NaN }, /"timeout" in CALL must be a finite number.*got NaN/],
   ['timeout Infinity', { timeout: Infinity }, /"timeout" in CALL must be a finite number/],
