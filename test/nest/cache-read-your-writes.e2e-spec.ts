@@ -138,6 +138,29 @@ describe.each(setups)('read-your-writes with %s', (_, setup) => {
     await expect(third).resolves.toBe('acme:after');
   });
 
+  it('a refresh-ahead that fails is logged; the cached value is still answered', async () => {
+    const { tokens, cache, warnings, called } = await boot(setup);
+    const first = tokens.ahead('acme');
+    await called(1);
+    tokens.calls[0]!.resolve('one');
+    await expect(first).resolves.toBe('acme:one');
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(Date.now() + 100);
+    try {
+      await expect(tokens.ahead('acme')).resolves.toBe('acme:one');
+      await called(2);
+      tokens.calls[1]!.reject(new Error('auth server down'));
+      await until(() => cache[KEYS_IN_PROGRESS] === 0);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/background refresh .* "TokenService.ahead:acme" failed.*down/);
+      expect(cache.stats().errors).toBe(0);
+      await expect(tokens.ahead('acme')).resolves.toBe('acme:one');
+      await called(3); // the next call past the threshold refreshes again
+      tokens.calls[2]!.resolve('two');
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
   it('keeps nothing per key once no load runs, after thousands of distinct keys', async () => {
     const { tokens, cache, called } = await boot(setup);
     const loads = Array.from({ length: 500 }, (_, i) => tokens.token(`t${i}`));
