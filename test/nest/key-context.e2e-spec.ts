@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import {
   Controller,
   Get,
@@ -11,6 +11,7 @@ import {
 } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ClsModule, ClsService } from 'nestjs-cls';
+import { createClient } from 'redis';
 import request from 'supertest';
 import {
   FlightCache,
@@ -22,6 +23,7 @@ import {
   type SingleflightModuleOptions,
 } from '../../lib/index.js';
 import { type Deferred, deferred } from '../support/deferred.js';
+import { type RedisServer, startRedis } from '../support/redis-server.js';
 import { until } from '../support/until.js';
 
 /** How the app's code reads the current tenant: the same source the module's keyContext reads. */
@@ -321,4 +323,46 @@ describe('a keyContext that fails', () => {
       expect(data.pushed).toEqual([]);
     },
   );
+});
+
+describe('keyContext across instances (Redis)', () => {
+  let server: RedisServer | undefined;
+  const clients: ReturnType<typeof createClient>[] = [];
+  const apps: INestApplication[] = [];
+  afterAll(async () => {
+    await Promise.all(apps.map((nest) => nest.close()));
+    for (const client of clients) client.destroy();
+    await server?.stop();
+  });
+
+  async function instance() {
+    const client = createClient({ url: server!.url, disableOfflineQueue: true });
+    await client.connect();
+    clients.push(client);
+    const { nest, runAs } = await withAsyncLocalStorage({
+      redis: { client, namespace: 'key-context-test' },
+    });
+    await nest.init();
+    apps.push(nest);
+    return { data: nest.get(TenantData), runAs };
+  }
+
+  it("shares a tenant's flight across instances, never another tenant's", async () => {
+    server = await startRedis();
+    const [a, b] = [await instance(), await instance()];
+    const first = a.runAs('acme', () => a.data.profile('1'));
+    await until(() => a.data.runs.length === 1);
+    // b's acme call finds a's flight through Redis; its globex call must not.
+    const same = b.runAs('acme', () => b.data.profile('1'));
+    const other = b.runAs('globex', () => b.data.profile('1'));
+    await until(() => b.data.runs.length === 1);
+    a.data.gate.resolve();
+    b.data.gate.resolve();
+    expect(await Promise.all([first, same, other])).toEqual([
+      { tenant: 'acme', id: '1' },
+      { tenant: 'acme', id: '1' },
+      { tenant: 'globex', id: '1' },
+    ]);
+    expect([a.data.runs, b.data.runs]).toEqual([['acme/1'], ['globex/1']]);
+  });
 });
