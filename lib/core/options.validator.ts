@@ -48,7 +48,8 @@ export function validateOptions(where: string, options: unknown, rules: OptionRu
     throw new SingleflightOptionsError(messages.BAD_OPTION(where, 'options', 'an object', options));
   }
   for (const name of Object.keys(options)) {
-    const rule = rules[name];
+    // Own rules only: a name such as "constructor" or "toString" is unknown, not Object's.
+    const rule = Object.hasOwn(rules, name) ? rules[name] : undefined;
     if (rule === undefined) {
       throw new SingleflightOptionsError(messages.UNKNOWN_OPTION(where, name, Object.keys(rules)));
     }

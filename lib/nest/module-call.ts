@@ -53,7 +53,7 @@ export function checkForRoot(options: unknown): void {
  */
 export function checkForRootAsync(options: unknown): void {
   if (isPlainObject(options)) {
-    const given = Object.keys(options).filter((name) => !(name in ASYNC_RULES));
+    const given = Object.keys(options).filter((name) => !Object.hasOwn(ASYNC_RULES, name));
     if (given.length > 0) {
       throw new SingleflightOptionsError(messages.ASYNC_UNKNOWN_OPTION(FOR_ROOT_ASYNC, given[0]!));
     }

@@ -114,6 +114,7 @@ const BAD_MODULE_OPTIONS: [string, Record<string, unknown>, RegExp][] = [
     { tll: 1000 },
     /Unknown option "tll" in CALL\. Allowed: timeout, forgetAfter/,
   ],
+  ['an inherited name', { constructor: 1 }, /Unknown option "constructor" in CALL\. Allowed:/],
   ['ttl with caching off', { cache: false, ttl: 1000 }, /^CALL sets `ttl`, but caching is off/],
   [
     'refreshThreshold not below ttl',
@@ -169,6 +170,7 @@ const BAD_ASYNC_OPTIONS: [string, unknown, RegExp][] = [
     /Unknown option "ttl" in SingleflightModule\.forRootAsync\(\).*Module options go in the object that useFactory returns/,
   ],
   ['a misspelled useFactory', { useFactroy: factory }, /Unknown option "useFactroy"/],
+  ['an inherited name', { useFactory: factory, toString: 1 }, /Unknown option "toString"/],
   [
     'no source',
     { imports: [] },
@@ -266,6 +268,11 @@ const BAD_DECORATOR_OPTIONS: [string, () => unknown, RegExp][] = [
     'SingleFlight an unknown name',
     () => SingleFlight({ tll: 1 } as never),
     /Unknown option "tll" in @SingleFlight\(\) options/,
+  ],
+  [
+    'SingleFlight an inherited name',
+    () => SingleFlight({ toString: 1 } as never),
+    /Unknown option "toString" in @SingleFlight\(\) options/,
   ],
   [
     'SingleFlight options not an object',
