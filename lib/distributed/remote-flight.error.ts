@@ -69,10 +69,23 @@ export class RemoteFlightError extends Error {
     super(fields.message);
     // The original's name, so `err.name === 'NotFoundException'` checks keep working.
     this.name = fields.name;
-    const { name: _name, message: _message, ...rest } = fields;
-    Object.assign(this, rest);
+    // Only the fields RemoteErrorFields names (an envelope cannot set `key` or `remote`), and
+    // only those the original had.
+    for (const field of FIELDS) {
+      if (fields[field] !== undefined) Object.assign(this, { [field]: fields[field] });
+    }
   }
 }
+
+const FIELDS = [
+  'code',
+  'status',
+  'statusCode',
+  'expose',
+  'httpException',
+  'response',
+  'errorCode',
+] as const satisfies ReadonlyArray<keyof RemoteErrorFields>;
 
 /**
  * Whether `error` was rebuilt from another instance's flight. Duck-typed (`remote === true`), so

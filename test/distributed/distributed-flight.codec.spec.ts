@@ -7,6 +7,7 @@ import {
   encodeSkip,
   encodeValue,
 } from '../../lib/distributed/result-codec.js';
+import { RemoteFlightError } from '../../lib/distributed/remote-flight.error.js';
 
 // The result envelope alone: what other pods can and cannot read.
 
@@ -90,6 +91,13 @@ describe('result envelope', () => {
       kind: 'skip',
       token: TOKEN,
     });
+  });
+
+  it('rebuilds only the named fields: an envelope cannot set key or remote', () => {
+    const fields = { name: 'E', message: 'm', status: 404, key: 'other', remote: false };
+    const error = new RemoteFlightError('mine', fields as never);
+    expect(error).toMatchObject({ key: 'mine', remote: true, status: 404, message: 'm' });
+    expect(Object.keys(error)).not.toContain('statusCode');
   });
 
   it('reads another format version, or text that is not an envelope, as skip', () => {
