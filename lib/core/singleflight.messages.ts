@@ -222,12 +222,12 @@ export const NOT_A_LOG = (where: string, value: unknown) =>
   `${where} takes a log function (message, error?) => void as its third argument, got ` +
   `${typeof value} (${show(value)}). Leave it out to log with console.warn.`;
 
-export const REDIS_CLIENT_AND_COORDINATOR =
-  'SingleflightModule.forRoot({ redis }) takes `client` or `coordinator`, not both: pass the ' +
+export const REDIS_CLIENT_AND_COORDINATOR = (where: string) =>
+  `\`redis\` in ${where} takes \`client\` or \`coordinator\`, not both: pass the ` +
   'client alone (the module makes its adapter), or your adapter alone.';
 
-export const REDIS_TIMEOUT_WITH_COORDINATOR =
-  'SingleflightModule.forRoot({ redis }) has `opTimeoutMs` and `coordinator`: the timeout applies ' +
+export const REDIS_TIMEOUT_WITH_COORDINATOR = (where: string) =>
+  `\`redis\` in ${where} has \`opTimeoutMs\` and \`coordinator\`: the timeout applies ` +
   'to the adapter the module makes for `client`. Give it to your adapter instead, e.g. ' +
   'nodeRedisAdapter(client, { opTimeoutMs }).';
 
@@ -329,23 +329,23 @@ export const COORDINATOR_CLOSED = (operation: string) =>
 // Metrics and debug logs (SingleflightModule.forRoot({ metrics, debug }))
 
 export const METRICS_NEED_PROM_CLIENT =
-  'SingleflightModule.forRoot() has `metrics` on, which needs the prom-client package, and it ' +
+  'SingleflightModule has `metrics` on, which needs the prom-client package, and it ' +
   'could not be loaded (see cause). Install it (npm install prom-client), or remove `metrics`.';
 
 export const METRIC_TAKEN = (name: string) =>
   `The metric "${name}" is already registered in the prom-client registry of ` +
-  'SingleflightModule.forRoot({ metrics }): another app in this process has singleflight ' +
+  "SingleflightModule's `metrics`: another app in this process has singleflight " +
   'metrics on (app.close() takes them out), or another metric has that name. Give this app its ' +
   'own `registry` or `prefix`.';
 
 // Several instances through the module (forRoot({ redis }))
 
-export const REDIS_CLIENT_MISSING =
-  'SingleflightModule.forRoot({ redis }) needs `client` (a connected node-redis or ioredis client) ' +
+export const REDIS_CLIENT_MISSING = (where: string) =>
+  `\`redis\` in ${where} needs \`client\` (a connected node-redis or ioredis client) ` +
   'or `coordinator` (e.g. nodeRedisAdapter(client)).';
 
-export const REDIS_NAMESPACE_MISSING =
-  'SingleflightModule.forRoot({ redis }) needs `namespace`, a name unique to this app, e.g. the ' +
+export const REDIS_NAMESPACE_MISSING = (where: string) =>
+  `\`redis\` in ${where} needs \`namespace\`, a name unique to this app, e.g. the ` +
   "service's name: redis: { client, namespace: 'orders-service' }. Every instance of the app " +
   'must use the same one, and two apps on one Redis different ones: apps with a class and method ' +
   'of the same name would otherwise share flights and results.';

@@ -19,26 +19,30 @@ export class RedisCoordination implements OnApplicationBootstrap, OnApplicationS
   readonly #coordinator: RedisCoordinator;
   readonly #ownsCoordinator: boolean;
 
-  /** `detectAsyncReentry`: the module's, the default of `options.writes.detectAsyncReentry`. */
+  /**
+   * `detectAsyncReentry`: the module's, the default of `options.writes.detectAsyncReentry`;
+   * `where`: the call that gave the options, for the messages.
+   */
   constructor(
     options: SingleflightRedisOptions,
     appLog: SingleflightLog,
-    detectAsyncReentry?: boolean,
+    detectAsyncReentry: boolean | undefined,
+    where: string,
   ) {
     const log = (message: string, error?: unknown) =>
       appLog.warn(error === undefined ? message : `${message} ${String(error)}`);
     const { namespace, secret, flights, writes } = options;
     if (namespace === undefined && (needsNamespace(flights) || needsNamespace(writes))) {
-      throw new SingleflightOptionsError(messages.REDIS_NAMESPACE_MISSING);
+      throw new SingleflightOptionsError(messages.REDIS_NAMESPACE_MISSING(where));
     }
     if (options.client !== undefined && options.coordinator !== undefined) {
-      throw new SingleflightOptionsError(messages.REDIS_CLIENT_AND_COORDINATOR);
+      throw new SingleflightOptionsError(messages.REDIS_CLIENT_AND_COORDINATOR(where));
     }
     if (options.coordinator !== undefined && options.opTimeoutMs !== undefined) {
-      throw new SingleflightOptionsError(messages.REDIS_TIMEOUT_WITH_COORDINATOR);
+      throw new SingleflightOptionsError(messages.REDIS_TIMEOUT_WITH_COORDINATOR(where));
     }
     this.#ownsCoordinator = options.coordinator === undefined;
-    this.#coordinator = options.coordinator ?? adapterFor(options);
+    this.#coordinator = options.coordinator ?? adapterFor(options, where);
     this.flights =
       flights === false
         ? undefined
@@ -73,15 +77,15 @@ function needsNamespace(engine: { namespace?: string } | false | undefined): boo
   return engine !== false && engine?.namespace === undefined;
 }
 
-function adapterFor({ client, opTimeoutMs }: SingleflightRedisOptions): RedisCoordinator {
+function adapterFor(
+  { client, opTimeoutMs }: SingleflightRedisOptions,
+  where: string,
+): RedisCoordinator {
   if (isNodeRedisClient(client)) return nodeRedisAdapter(client, { opTimeoutMs });
   if (isIoredisClient(client)) return ioredisAdapter(client, { opTimeoutMs });
-  if (client === undefined) throw new SingleflightOptionsError(messages.REDIS_CLIENT_MISSING);
+  if (client === undefined)
+    throw new SingleflightOptionsError(messages.REDIS_CLIENT_MISSING(where));
   throw new SingleflightOptionsError(
-    messages.NOT_A_REDIS_CLIENT(
-      'SingleflightModule.forRoot({ redis: { client } })',
-      'node-redis or ioredis',
-      client,
-    ),
+    messages.NOT_A_REDIS_CLIENT(`redis.client in ${where}`, 'node-redis or ioredis', client),
   );
 }

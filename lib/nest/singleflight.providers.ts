@@ -174,13 +174,16 @@ export const singleflightProviders: Provider[] = [
   {
     // Null without `redis`: every flight and write then stays in this instance.
     provide: REDIS_COORDINATION,
-    inject: [OPTIONS, SingleflightLog],
+    inject: [OPTIONS, SingleflightLog, MODULE_CALL],
     useFactory: (
       options: SingleflightModuleOptions,
       log: SingleflightLog,
+      call: string,
     ): RedisCoordination | null => {
       const { redis, detectAsyncReentry } = options;
-      return redis === undefined ? null : new RedisCoordination(redis, log, detectAsyncReentry);
+      return redis === undefined
+        ? null
+        : new RedisCoordination(redis, log, detectAsyncReentry, call);
     },
   },
   {

@@ -108,6 +108,13 @@ const BAD_MODULE_OPTIONS: [string, Record<string, unknown>, RegExp][] = [
     { redis: 'redis://localhost' },
     /"redis" in CALL must be \{ namespace, client \| coordinator/,
   ],
+  ['redis without namespace', { redis: {} }, /^`redis` in CALL needs `namespace`/],
+  ['redis without client', { redis: { namespace: 'app' } }, /^`redis` in CALL needs `client`/],
+  [
+    'redis with a client of no Redis library',
+    { redis: { namespace: 'app', client: { get: fn } } },
+    /^redis\.client in CALL needs a client of node-redis or ioredis/,
+  ],
   ['keyContext a string', { keyContext: 'tenantId' }, /"keyContext" in CALL must be a function/],
   [
     'an unknown name',
