@@ -14,6 +14,7 @@ import {
   timer,
   assertFn,
   assertKey,
+  isPlainObject,
   validateOptions,
 } from './options.validator.js';
 import {
@@ -193,15 +194,17 @@ export class Group {
   doChan$<T>(key: string, fn: Work<T>, options: CallOptions = {}): Observable<FlightResult<T>> {
     return new Observable<FlightResult<T>>((subscriber) => {
       const leave = new AbortController();
-      const given = options.signal;
-      // A bad signal is passed on as is, so doResult reports it as { error } like any bad option.
+      // Bad options (not an object, or a bad signal) are passed on as they are, so doResult
+      // reports them as { error } like any bad input.
+      const given: unknown = isPlainObject(options) ? options.signal : undefined;
       const signal =
         given === undefined
           ? leave.signal
           : given instanceof AbortSignal
             ? AbortSignal.any([given, leave.signal])
             : given;
-      void this.doResult(key, fn, { ...options, signal }).then((result) => {
+      const own = isPlainObject(options) ? { ...options, signal } : options;
+      void this.doResult(key, fn, own as CallOptions).then((result) => {
         subscriber.next(result);
         subscriber.complete();
       });

@@ -1,8 +1,15 @@
 import { SingleflightArgumentError, SingleflightOptionsError } from './singleflight.errors.js';
 import * as messages from './singleflight.messages.js';
 
-/** One allowed option: what it must be (for the message) and the check. */
-export type OptionRule = readonly [expected: string, check: (value: unknown) => boolean];
+/**
+ * One allowed option: what it must be (for the message) and the check; for an object option, the
+ * rules of its own fields, checked like the options themselves (unknown names too).
+ */
+export type OptionRule = readonly [
+  expected: string,
+  check: (value: unknown) => boolean,
+  fields?: OptionRules,
+];
 export type OptionRules = Readonly<Record<string, OptionRule>>;
 
 export const isDuration = (v: unknown) => typeof v === 'number' && v >= 0 && Number.isFinite(v);
@@ -54,9 +61,11 @@ export function validateOptions(where: string, options: unknown, rules: OptionRu
       throw new SingleflightOptionsError(messages.UNKNOWN_OPTION(where, name, Object.keys(rules)));
     }
     const value = options[name];
-    if (value !== undefined && !rule[1](value)) {
+    if (value === undefined) continue;
+    if (!rule[1](value)) {
       throw new SingleflightOptionsError(messages.BAD_OPTION(where, name, rule[0], value));
     }
+    if (rule[2] !== undefined) validateOptions(`"${name}" of ${where}`, value, rule[2]);
   }
 }
 

@@ -1,11 +1,21 @@
 // Every text this library shows a user, in one place. Each says what went wrong and what to do.
+import { inspect } from 'node:util';
 
 const show = (value: unknown): string =>
   typeof value === 'string'
     ? JSON.stringify(value)
     : typeof value === 'function'
       ? 'a function'
-      : String(value);
+      : isObjectLiteral(value)
+        ? inspect(value, { depth: 1, breakLength: Infinity })
+        : String(value);
+
+/** `{ ... }` as written: shown by its fields, where String() would say [object Object]. */
+function isObjectLiteral(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+}
 
 export const INVALID_KEY = (key: unknown) =>
   `A singleflight key must be a string, got ${typeof key} (${show(key)}). ` +

@@ -31,11 +31,16 @@ type Run<A extends unknown[], T> = (...args: A) => T | PromiseLike<T>;
 const isDelay = (v: unknown) => isDuration(v) && (v as number) <= MAX_TIMER_MS;
 
 export const RETRY: OptionRule = [
-  `{ attempts: integer >= 1, backoffMs?: number from 0 to ${MAX_TIMER_MS} | function }`,
-  (v) =>
-    isPlainObject(v) &&
-    isPositiveInt(v.attempts) &&
-    (v.backoffMs === undefined || typeof v.backoffMs === 'function' || isDelay(v.backoffMs)),
+  '{ attempts, backoffMs? }, with attempts given',
+  (v) => isPlainObject(v) && v.attempts !== undefined,
+  {
+    attempts: ['an integer >= 1 (the tries in all, the first included)', isPositiveInt],
+    backoffMs: [
+      `a number of milliseconds from 0 to ${MAX_TIMER_MS} (the longest a timer waits), or a ` +
+        'function (attempt, error) => ms',
+      (v) => typeof v === 'function' || isDelay(v),
+    ],
+  },
 ];
 const GROUP_RULES = { retry: RETRY, detectAsyncReentry: BOOLEAN } as const;
 const CALL_RULES = {

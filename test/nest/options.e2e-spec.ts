@@ -73,10 +73,23 @@ const BAD_MODULE_OPTIONS: [string, Record<string, unknown>, RegExp][] = [
     { detectAsyncReentry: 'true' },
     /"detectAsyncReentry" in CALL must be true or false/,
   ],
-  ['retry not an object', { retry: 3 }, /"retry" in CALL must be \{ attempts: integer >= 1/],
-  ['retry.attempts 0', { retry: { attempts: 0 } }, /"retry" in CALL must be \{ attempts/],
-  ['retry.attempts 1.5', { retry: { attempts: 1.5 } }, /"retry" in CALL must be \{ attempts/],
-  ['retry.backoffMs < 0', { retry: { attempts: 2, backoffMs: -1 } }, /"retry" in CALL must be/],
+  ['retry not an object', { retry: 3 }, /"retry" in CALL must be \{ attempts, backoffMs\? \}/],
+  [
+    'retry.attempts 0',
+    { retry: { attempts: 0 } },
+    /"attempts" in "retry" of CALL must be an integer >= 1/,
+  ],
+  ['retry.attempts 1.5', { retry: { attempts: 1.5 } }, /"attempts" in "retry" of CALL must be/],
+  [
+    'retry.backoffMs < 0',
+    { retry: { attempts: 2, backoffMs: -1 } },
+    /"backoffMs" in "retry" of CALL must be/,
+  ],
+  [
+    'retry with an unknown field',
+    { retry: { attempts: 2, backoff: 5 } },
+    /Unknown option "backoff" in "retry" of CALL/,
+  ],
   ['cache true', { cache: true }, /"cache" in CALL must be false or \{ stores\?, timeout\? \}/],
   ['metrics a string', { metrics: 'on' }, /"metrics" in CALL must be true, false or \{ registry/],
   [
@@ -325,7 +338,7 @@ const BAD_DECORATOR_OPTIONS: [string, () => unknown, RegExp][] = [
   [
     'MergeWrites retry',
     () => MergeWrites({ retry: { attempts: 0 } }),
-    /"retry" .* must be \{ attempts/,
+    /"attempts" in "retry" of .* must be an integer >= 1/,
   ],
   [
     'MergeWrites retry.backoffMs',
