@@ -10,6 +10,7 @@ import {
   Put,
 } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { Observable, firstValueFrom } from 'rxjs';
 import { ClsModule, ClsService } from 'nestjs-cls';
 import { createClient } from 'redis';
 import request from 'supertest';
@@ -60,6 +61,18 @@ class TenantData {
     this.runs.push('rates');
     await this.gate.promise;
     return { eur: 1.1, runs: this.runs.length };
+  }
+
+  @SingleFlight((id: string) => id)
+  feed(id: string): Observable<{ tenant: string | undefined; id: string }> {
+    return new Observable((subscriber) => {
+      const tenant = this.tenant();
+      this.runs.push(`feed:${tenant}/${id}`);
+      void this.gate.promise.then(() => {
+        subscriber.next({ tenant, id });
+        subscriber.complete();
+      });
+    });
   }
 
   @MergeWrites((id: string) => id)
@@ -259,6 +272,24 @@ describe.each([
       { tenant: 'acme', id: '1' },
     ]);
     expect(nest.get(Group).stats()).toMatchObject({ flights: 2, joins: 1 });
+  });
+
+  it('shares an Observable per tenant', async () => {
+    const { nest, runAs } = await setup();
+    await nest.init();
+    app = nest;
+    const data = nest.get(TenantData);
+    const values = ['acme', 'globex', 'acme'].map((tenant) =>
+      runAs(tenant, () => firstValueFrom(data.feed('3'))),
+    );
+    await until(() => data.runs.length === 2);
+    data.gate.resolve();
+    expect(await Promise.all(values)).toEqual([
+      { tenant: 'acme', id: '3' },
+      { tenant: 'globex', id: '3' },
+      { tenant: 'acme', id: '3' },
+    ]);
+    expect(data.runs).toEqual(['feed:acme/3', 'feed:globex/3']);
   });
 
   it('forget() and invalidate() take the whole key, with the context in it', async () => {
