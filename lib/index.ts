@@ -77,6 +77,7 @@ export {
 } from './distributed/ioredis.adapter.js';
 export { DistributedWriteGroup } from './distributed/distributed-write-group.js';
 export type {
+  DistributedWriteCallOptions,
   DistributedWriteGroupStats,
   DistributedWriteOptions,
   WriteLedger,

@@ -281,6 +281,10 @@ export const WRITE_ARGS_NOT_JSON = (key: string, path: string, what: string) =>
   `must be JSON-safe, but ${path} is ${what}. Pass plain data (strings, numbers, booleans, null, ` +
   'arrays, plain objects), e.g. an id instead of an entity, or use in-process MergeWrites.';
 
+export const WRITE_BAD_VERSION = (key: string, got: unknown) =>
+  `The version(args) of a MergeWrites call of key "${key}" returned ${String(got)}; it must ` +
+  'return a finite number that grows with the state the arguments carry (e.g. a row version).';
+
 export const WRITE_WAIT_TIMEOUT = (key: string, ms: number) =>
   `Gave up waiting for a push of key "${key}" after ${ms} ms (waitTimeoutMs). The write is ` +
   'recorded in Redis and stays pending until an instance pushes it; raise `waitTimeoutMs` if ' +

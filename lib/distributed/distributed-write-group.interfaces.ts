@@ -34,31 +34,55 @@ export type WriteRun<A extends unknown[] = unknown[], T = unknown> = (
 
 /**
  * An optional durable record of pushes, kept in the user's own database, that covers what Redis
- * alone cannot: a crash between the data commit and the event, and Redis losing its state
- * (failover with async replication, eviction, FLUSHALL).
+ * alone cannot: a crash between the data commit and the event, an instance that crashed while
+ * Redis was away (its in-process pushes are not re-queued), and Redis losing its state (failover
+ * with async replication, eviction, FLUSHALL).
  *
- * The recipe: give each pushed row `srcVersion` and `pushedVersion`.
+ * Every push calls it, fleet-led and in-process alike, with its fence and the arguments it
+ * carries. The recipe: give each pushed row `srcVersion`, `pushedVersion` and `pushedFence`.
  * - Bump `srcVersion` **in the same transaction as the data change**, so no committed change can
  *   miss it (this is the durable twin of Redis' `ver`).
- * - `started(key, fence)`: remember the `srcVersion` the push is about to read (keyed by fence).
- * - `finished(key, fence)`: write `pushedVersion = <the srcVersion read at start>`, unconditionally
- *   (a compare-and-set would hide an older push that finished last).
+ * - `started(key, fence, args)`: a push that reads the store remembers the `srcVersion` it is
+ *   about to read (keyed by fence). A push that carries its arguments needs nothing here.
+ * - `finished(key, fence, args)`: record the version the downstream got: the `srcVersion` read at
+ *   start, or the version inside `args` (the same `version(args)` as the calls). With a fenced
+ *   downstream, keep the highest fence, as it does: `UPDATE ledger SET pushedVersion = $v,
+ *   pushedFence = $fence WHERE key = $key AND pushedFence < $fence`. Without fences, write it
+ *   unconditionally (the last push to finish is the one that landed last).
  * - `pending()`: yield the keys where `srcVersion <> pushedVersion` and the row is older than a
- *   grace period longer than `leaseMs` (so live pushes are not chased). Yield `{ key, args }` when
- *   the arguments must come from your store (Redis may have lost them); a bare key keeps the
- *   arguments Redis has.
+ *   grace period longer than `leaseMs` (so live pushes are not chased). Yield `{ key, args }`
+ *   with the store's newest arguments when the pushes carry them (Redis may hold older ones, or
+ *   none); a bare key keeps the arguments Redis has.
  *
  * The sweep queues pending keys through the protocol (an event), never by pushing directly, so
- * one key still has one push at a time. Compare fences or versions for equality, never wall clocks.
+ * one key still has one push at a time. Compare fences or versions, never wall clocks.
  * @publicApi
  */
 export interface WriteLedger {
   /** Before each push; a throw fails that push (it is retried through the protocol). */
-  started(key: string, fence: number): Promise<void>;
+  started(key: string, fence: number, args: unknown[]): Promise<void>;
   /** After each successful push; a throw is logged (the sweep pushes the key again later). */
-  finished(key: string, fence: number): Promise<void>;
-  /** Keys whose last push never finished; read by every sweep. */
+  finished(key: string, fence: number, args: unknown[]): Promise<void>;
+  /** Keys whose newest state may not have reached the downstream; read by every sweep. */
   pending(): AsyncIterable<string | { key: string; args: unknown[] }>;
+}
+
+/**
+ * Options of one `DistributedWriteGroup.do()` call.
+ * @publicApi
+ */
+export interface DistributedWriteCallOptions<A extends unknown[]> {
+  /**
+   * The version of the state the arguments carry (a row version, an event sequence): a finite
+   * number that grows with the state. With it, Redis keeps the arguments with the highest
+   * version, so the key's last push carries the newest state whatever order the calls arrive in
+   * (two events sent to two instances a few ms apart can reach Redis in the other order), and
+   * after an outage each instance re-queues its newest in-process arguments by version too.
+   * Pushes that read the state when they start need no version.
+   * @default undefined (the call that reaches Redis last wins)
+   * @example { version: ([id, state]) => state.version }
+   */
+  version?: (args: A) => number;
 }
 
 /**

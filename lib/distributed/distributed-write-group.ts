@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import {
   BOOLEAN,
   DURATION,
+  FUNCTION,
   MAX_TIMER_MS,
   POSITIVE_DURATION,
   POSITIVE_MS,
@@ -19,7 +20,7 @@ import {
   toError,
 } from '../core/singleflight.errors.js';
 import * as messages from '../core/singleflight.messages.js';
-import { RETRY, WriteGroup, backoffDelay } from '../core/write-group.js';
+import { RETRY, backoffDelay } from '../core/write-group.js';
 import type { RetryOptions } from '../core/write-group.interfaces.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import {
@@ -32,6 +33,7 @@ import {
 } from './coordinator.interface.js';
 import type { DistributedFlightLog as Log } from './distributed-flight.js';
 import type {
+  DistributedWriteCallOptions,
   DistributedWriteGroupStats,
   DistributedWriteOptions,
   WriteLedger,
@@ -40,17 +42,13 @@ import type {
 } from './distributed-write-group.interfaces.js';
 import { keyHash } from './script-sha.js';
 import { encodeArgs } from './write-args.js';
-import { localFence, observeFence } from './write-fence.js';
+import { observeFence } from './write-fence.js';
+import { InProcessWrites } from './write-fallback.js';
+import { isLedger } from './write-ledger.js';
+import { type Carried, newest, replyVersion, supersedes, versionOf } from './write-version.js';
 import { ABORT, EVENT, EXTEND, FINISH, PEEK, RECOVER } from './write.scripts.js';
 
 type AnyRun = WriteRun<any[], unknown>;
-
-const isLedger = (v: unknown) =>
-  typeof v === 'object' &&
-  v !== null &&
-  ['started', 'finished', 'pending'].every(
-    (name) => typeof (v as Record<string, unknown>)[name] === 'function',
-  );
 
 const RULES = {
   namespace: NAMESPACE,
@@ -67,17 +65,15 @@ const RULES = {
   ledger: ['an object with started, finished and pending functions', isLedger],
   detectAsyncReentry: BOOLEAN,
 } as const satisfies Record<string, OptionRule>;
+const CALL_RULES = { version: FUNCTION } as const satisfies Record<string, OptionRule>;
 
 const DEFAULT_RETRY: RetryOptions = { attempts: 3, backoffMs: 100 };
-// The signal of a push that runs in-process: nothing can take a lease away from it.
-const NEVER_ABORTED = new AbortController().signal;
 
 const defaultLog: Log = (message, error) =>
   error === undefined ? console.warn(message) : console.warn(message, error);
 
 /** One call of `do()` until it settles. */
-interface Caller {
-  readonly json: string;
+interface Caller extends Carried {
   readonly run: AnyRun;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
@@ -91,15 +87,16 @@ interface Caller {
 class KeyState {
   readonly lease: string;
   readonly st: string;
-  /** The newest local call's push; recovery and the sweep use it too. */
+  /** The newest local call's push and `version`; recovery and the sweep use them too. */
   run: AnyRun | undefined = undefined;
+  version: ((args: any[]) => number) | undefined = undefined;
   /** An EVENT is in flight (one per key per instance at a time), and its callers. */
   eventing = false;
   batch: Caller[] = [];
   /** Calls made during that round trip: the next EVENT carries the newest one's arguments. */
   queue: Caller[] = [];
   /** A caller-less EVENT to send after the one in flight (re-queue after a lost lease, the sweep). */
-  nudge: { json: string; store: boolean } | undefined = undefined;
+  nudge: (Carried & { store: boolean }) | undefined = undefined;
   /** Callers whose EVENT landed, in `ver` order. */
   waiting: Caller[] = [];
   /** This instance's push loop, while it holds the lease. */
@@ -140,10 +137,11 @@ class KeyState {
  * from a crashed instance, the sweep) needs a push registered with `handle()`.
  *
  * When Redis is down or hung, calls run through an in-process WriteGroup instead (callers do not
- * fail): each instance then coalesces only its own calls, instances may push one key at the same
- * time and out of order, and work that was pending in a hung Redis is pushed once it answers
- * again, possibly after newer in-process pushes, until the key's next event. The durable ledger
- * (`ledger`) is what closes that gap.
+ * fail): each instance then coalesces only its own calls, and instances may push one key at the
+ * same time and out of order. Once Redis answers again, each instance sends one event for every
+ * key it pushed in-process (InProcessWrites), so the key's last push is a fleet push after them,
+ * with the newest arguments (by `version`) and a higher fence, even over work left pending in a
+ * hung Redis. The durable ledger (`ledger`) covers what no live instance remembers (a crash).
  *
  * ```ts
  * const writes = new DistributedWriteGroup(nodeRedisAdapter(client), { leaseMs: 5_000 });
@@ -168,7 +166,7 @@ export class DistributedWriteGroup {
   readonly #ledger: WriteLedger | undefined;
   readonly #channel: string;
   readonly #breaker: CircuitBreaker;
-  readonly #local: WriteGroup;
+  readonly #local: InProcessWrites;
   readonly #context: AsyncLocalStorage<KeyState> | undefined;
   readonly #keys = new Map<string, KeyState>();
   readonly #ids = new Map<string, KeyState>();
@@ -221,7 +219,7 @@ export class DistributedWriteGroup {
     this.#channel = `${this.#namespace}:wdone`;
     this.#breaker = new CircuitBreaker(this.#breakerMs);
     const detectAsyncReentry = options.detectAsyncReentry === true;
-    this.#local = new WriteGroup({ detectAsyncReentry });
+    this.#local = new InProcessWrites(detectAsyncReentry, this.#ledger, this.#log);
     this.#context = detectAsyncReentry ? new AsyncLocalStorage() : undefined;
   }
 
@@ -250,18 +248,23 @@ export class DistributedWriteGroup {
    * finished somewhere in the fleet. The instance that runs calls `run(newestArgs, context)`.
    * A call of `key` made by its own push rejects with a SingleflightReentryError (it would wait
    * for the follow-up push, which waits for this one): before the push's first `await` always,
-   * after it with `detectAsyncReentry`.
+   * after it with `detectAsyncReentry`. With `options.version`, the arguments with the highest
+   * version are pushed, whatever order the calls reach Redis in.
    */
   do<A extends unknown[], T>(
     key: string,
     args: A,
     run: (args: A, context: WriteRunContext) => Promise<T>,
+    options?: DistributedWriteCallOptions<A>,
   ): Promise<T | undefined> {
     let json: string;
+    let version: number | undefined;
     try {
       assertKey(key);
       assertFn(key, run);
+      if (options !== undefined) validateOptions('MergeWrites call options', options, CALL_RULES);
       json = encodeArgs(key, args);
+      version = versionOf(key, options?.version as ((args: any[]) => number) | undefined, args);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -272,12 +275,15 @@ export class DistributedWriteGroup {
       return Promise.reject(new SingleflightReentryError(key, messages.WRITE_REENTRY(key)));
     }
     const push = run as AnyRun;
-    if (!this.#usable()) return this.#runLocal(key, json, push) as Promise<T | undefined>;
+    const carried: Carried = { json, version };
+    if (!this.#usable()) return this.#runLocal(key, carried, push) as Promise<T | undefined>;
     const state = this.#state(key);
     state.run = push;
+    state.version = options?.version as ((args: any[]) => number) | undefined;
     return new Promise((resolve, reject) => {
       const caller: Caller = {
         json,
+        version,
         run: push,
         resolve: resolve as (value: unknown) => void,
         reject,
@@ -290,7 +296,7 @@ export class DistributedWriteGroup {
       if (state.eventing) {
         state.queue.push(caller);
       } else {
-        void this.#event(state, [caller], json, true);
+        void this.#event(state, [caller], caller, true);
       }
     });
   }
@@ -369,26 +375,46 @@ export class DistributedWriteGroup {
 
   // The protocol, per key
 
-  async #event(state: KeyState, callers: Caller[], json: string, store: boolean): Promise<void> {
+  async #event(
+    state: KeyState,
+    callers: Caller[],
+    carried: Carried,
+    store: boolean,
+  ): Promise<void> {
     state.eventing = true;
     state.batch = callers;
     const token = randomUUID();
+    const { json, version } = carried;
     let reply: unknown[];
     try {
       reply = asArray(
         await this.#eval(
           EVENT,
           [state.lease, state.st],
-          [token, this.#leaseMs, json, state.key, this.#stateTtlMs, store ? '1' : '0'],
+          [
+            token,
+            this.#leaseMs,
+            json,
+            state.key,
+            this.#stateTtlMs,
+            store ? '1' : '0',
+            version ?? '',
+          ],
         ),
       );
     } catch (error) {
       state.eventing = false;
       state.batch = [];
       const queued = state.queue.splice(0);
+      const nudge = state.nudge;
       state.nudge = undefined;
       this.#failed(error);
       this.#fallBack(state, [...callers, ...queued]);
+      // A caller-less event (a re-queue) is owed to Redis still: sent once it answers again.
+      if (callers.length + queued.length === 0) {
+        const owed = nudge !== undefined && supersedes(carried, nudge) ? nudge : carried;
+        this.#local.owe(state.key, owed, state.run);
+      }
       this.#tidy(state);
       return;
     }
@@ -396,6 +422,13 @@ export class DistributedWriteGroup {
     state.eventing = false;
     state.batch = [];
     const ver = Number(reply[1]);
+    // Callers whose `ver` Redis has not reached: it lost their events; they go with the next.
+    const lost = state.waiting.filter((caller) => caller.ver > ver);
+    if (lost.length > 0) {
+      state.waiting = state.waiting.filter((caller) => caller.ver <= ver);
+      state.queue.unshift(...lost);
+      state.seen = 0;
+    }
     state.seen = Math.max(state.seen, ver);
     for (const caller of callers) {
       caller.ver = ver;
@@ -407,7 +440,7 @@ export class DistributedWriteGroup {
       }
     }
     if (Number(reply[0]) === 1) {
-      this.#startPushes(state, token, ver, Number(reply[2]), text(reply[3]));
+      this.#startPushes(state, token, ver, Number(reply[2]), carriedOf(reply[3], reply[4]));
     } else {
       this.#scheduleRecover(state, this.#afterLease(Number(reply[2])));
     }
@@ -422,7 +455,7 @@ export class DistributedWriteGroup {
       this.#counts.coalesced += queued.length - 1;
       // After close() too: their writes must reach Redis (the callers are rejected already).
       if (this.#usable() || this.#closed) {
-        void this.#event(state, queued, queued[queued.length - 1]!.json, true);
+        void this.#event(state, queued, newest(queued), true);
       } else {
         this.#fallBack(state, queued);
       }
@@ -430,16 +463,21 @@ export class DistributedWriteGroup {
     }
     const nudge = state.nudge;
     state.nudge = undefined;
-    if (nudge !== undefined && this.#usable()) void this.#event(state, [], nudge.json, nudge.store);
-    else this.#tidy(state);
+    if (nudge === undefined) this.#tidy(state);
+    else if (this.#usable()) void this.#event(state, [], nudge, nudge.store);
+    else {
+      this.#local.owe(state.key, nudge, state.run);
+      this.#tidy(state);
+    }
   }
 
   /** An EVENT without a caller; after the one in flight, if there is one. */
-  #nudge(state: KeyState, json: string, store: boolean): void {
+  #nudge(state: KeyState, carried: Carried, store: boolean): void {
     if (state.eventing) {
-      if (store || state.nudge === undefined) state.nudge = { json, store };
+      const next = { ...carried, store };
+      if (state.nudge === undefined || (store && supersedes(state.nudge, next))) state.nudge = next;
     } else {
-      void this.#event(state, [], json, store);
+      void this.#event(state, [], carried, store);
     }
   }
 
@@ -448,12 +486,12 @@ export class DistributedWriteGroup {
     token: string,
     startVer: number,
     fence: number,
-    json: string,
+    carried: Carried,
   ): void {
     let end!: () => void;
     const running = new Promise<void>((resolve) => (end = resolve));
     state.running = running;
-    void this.#pushes(state, token, startVer, fence, json)
+    void this.#pushes(state, token, startVer, fence, carried)
       .catch((error: unknown) => this.#log(messages.WRITE_LOOP_FAILED(state.key), error))
       .finally(() => {
         if (state.running === running) state.running = undefined;
@@ -468,14 +506,16 @@ export class DistributedWriteGroup {
     token: string,
     startVer: number,
     fence: number,
-    json: string,
+    carried: Carried,
   ): Promise<void> {
     const key = state.key;
+    // This instance's in-process pushes of the key (an outage just ended) land first.
+    await this.#local.ended(key);
     for (;;) {
       state.startVer = startVer;
       observeFence(fence);
       const run = this.#runFor(state);
-      if (run === undefined || json === '') {
+      if (run === undefined || carried.json === '') {
         this.#log(run === undefined ? messages.WRITE_NO_RUN(key) : messages.WRITE_NO_ARGS(key));
         await this.#release(state, token);
         return;
@@ -488,17 +528,14 @@ export class DistributedWriteGroup {
       );
       renewal.unref();
       let value: unknown;
+      const args = JSON.parse(carried.json) as unknown[];
       try {
-        if (this.#ledger !== undefined) await this.#ledger.started(key, fence);
-        value = await this.#push(state, run, JSON.parse(json), {
-          key,
-          fence,
-          signal: lease.signal,
-        });
+        if (this.#ledger !== undefined) await this.#ledger.started(key, fence, args);
+        value = await this.#push(state, run, args, { key, fence, signal: lease.signal });
       } catch (thrown) {
         if (lease.signal.aborted) {
           // Another instance may hold the key now: its push covers these callers.
-          this.#leaseLost(state, json);
+          this.#leaseLost(state, carried);
           return;
         }
         const error = toError(key, thrown);
@@ -513,7 +550,7 @@ export class DistributedWriteGroup {
       state.failures = 0;
       if (this.#ledger !== undefined) {
         await this.#ledger
-          .finished(key, fence)
+          .finished(key, fence, args)
           .catch((error: unknown) => this.#log(messages.WRITE_LEDGER_FAILED('finished()'), error));
       }
       state.finishing = startVer;
@@ -536,7 +573,7 @@ export class DistributedWriteGroup {
       state.finishing = 0;
       const code = Number(reply[0]);
       if (code === -1) {
-        this.#leaseLost(state, json);
+        this.#leaseLost(state, carried);
         return;
       }
       const done = Number(reply[1]);
@@ -544,7 +581,11 @@ export class DistributedWriteGroup {
       this.#settle(state, done, (caller) =>
         caller.resolve(caller.ver <= startVer ? value : undefined),
       );
-      if (code === 0) return;
+      if (code === 0) {
+        // Redis has no event after `done`: callers still waiting lost theirs (a lost state).
+        if (state.waiting.length > 0) this.#resend(state, state.waiting.splice(0));
+        return;
+      }
       if (this.#closed) {
         await this.#release(state, token);
         return;
@@ -552,7 +593,7 @@ export class DistributedWriteGroup {
       this.#counts.followUps++;
       startVer = Number(reply[2]);
       fence = Number(reply[3]);
-      json = text(reply[4]);
+      carried = carriedOf(reply[4], reply[5]);
     }
   }
 
@@ -584,7 +625,8 @@ export class DistributedWriteGroup {
     const code = Number(reply[0]);
     if (code === 1) {
       this.#counts.recovered++;
-      return this.#startPushes(state, token, Number(reply[1]), Number(reply[2]), text(reply[3]));
+      const carried = carriedOf(reply[3], reply[4]);
+      return this.#startPushes(state, token, Number(reply[1]), Number(reply[2]), carried);
     }
     // Doubles as the poll for a wake-up lost on the way (pub/sub is at-most-once).
     const done = Number(reply[1]);
@@ -594,10 +636,20 @@ export class DistributedWriteGroup {
       // Someone runs; watch for their crash while events this instance saw are not pushed yet.
       if (done < state.seen) this.#scheduleRecover(state, this.#afterLease(Number(reply[2])));
     } else if (state.waiting.length > 0) {
-      // Nothing pending, yet callers wait: Redis lost the state (restart, eviction).
-      this.#fallBack(state, state.waiting.splice(0));
+      // Nothing pending, yet callers wait: Redis lost the state (restart, FLUSHALL, eviction).
+      this.#resend(state, state.waiting.splice(0));
     }
     this.#tidy(state);
+  }
+
+  /**
+   * Callers whose events Redis lost: their events go to Redis again, so that a fleet push, one
+   * at a time, covers them (never an in-process push while Redis answers).
+   */
+  #resend(state: KeyState, lost: Caller[]): void {
+    state.seen = 0;
+    if (state.eventing) state.queue.push(...lost);
+    else void this.#event(state, lost, newest(lost), false);
   }
 
   #scheduleRecover(state: KeyState, delayMs: number): void {
@@ -632,11 +684,11 @@ export class DistributedWriteGroup {
     this.#scheduleRecover(state, Math.max(0, backoffDelay(this.#retry, state.failures, error)));
   }
 
-  #leaseLost(state: KeyState, json: string): void {
+  #leaseLost(state: KeyState, carried: Carried): void {
     this.#counts.leaseLost++;
     this.#log(messages.WRITE_LEASE_LOST(state.key));
     // This push may have landed after a newer one: a new event makes sure one more push follows.
-    this.#nudge(state, json, false);
+    this.#nudge(state, carried, false);
   }
 
   async #extend(state: KeyState, token: string, lease: AbortController): Promise<void> {
@@ -733,22 +785,31 @@ export class DistributedWriteGroup {
     for (const caller of callers) {
       const waits = claim(caller);
       // Run even for a caller that gave up: its write must not be lost.
-      const outcome = this.#runLocal(state.key, caller.json, caller.run);
+      const outcome = this.#runLocal(state.key, caller, caller.run);
       if (waits) outcome.then(caller.resolve, caller.reject);
       else outcome.catch(() => undefined);
     }
   }
 
-  #runLocal(key: string, json: string, run: AnyRun): Promise<unknown> {
+  #runLocal(key: string, carried: Carried, run: AnyRun): Promise<unknown> {
     this.#counts.localFallbacks++;
-    // The fence is taken when the push starts: the runs of one key take their fences in order.
-    const push = () =>
-      this.#local.do(key, () =>
-        run(JSON.parse(json), { key, fence: localFence(), signal: NEVER_ABORTED }),
-      );
-    // Our own Redis-led push of this key may still run: start after it, so the newer state lands last.
-    const own = this.#keys.get(key)?.running;
-    return own === undefined ? push() : own.then(push);
+    return this.#local.run(key, carried, run, this.#keys.get(key)?.running);
+  }
+
+  /**
+   * Redis answers again: each key this instance pushed in-process meanwhile gets one event, once
+   * its in-process pushes have ended. So the key's last push goes through the fleet, after every
+   * in-process push, with a fence above theirs; with versions it carries the newest arguments
+   * any instance saw (a push that reads the store reads the newest state anyway).
+   */
+  #repay(): void {
+    this.#local.repay((key, owed) => {
+      if (this.#closed) return;
+      if (!this.#usable()) return this.#local.owe(key, owed, owed.run);
+      const state = this.#state(key);
+      state.run ??= owed.run;
+      this.#nudge(state, owed, false);
+    });
   }
 
   #scheduleHeal(): void {
@@ -763,11 +824,13 @@ export class DistributedWriteGroup {
     this.#healTimer.unref();
   }
 
-  /** The breaker closed or the connections are back: subscribe if that never worked. */
+  /** The breaker closed or the connections are back: subscribe if that never worked, and send
+   * the events owed to Redis. */
   async #heal(): Promise<void> {
-    if (this.#closed || this.#subscribed) return;
+    if (this.#closed) return;
     if (this.#breaker.isOpen) return this.#scheduleHeal();
-    await this.#subscribe();
+    if (!this.#subscribed) await this.#subscribe();
+    if (this.#local.owing && this.#usable()) this.#repay();
   }
 
   async #subscribe(): Promise<void> {
@@ -808,16 +871,20 @@ export class DistributedWriteGroup {
         if (!this.#usable()) return;
         const key = typeof item === 'string' ? item : item.key;
         const args = typeof item === 'string' ? undefined : item.args;
-        let json = '';
+        const state = this.#state(key);
+        let carried: Carried = { json: '', version: undefined };
         try {
-          if (args !== undefined) json = encodeArgs(key, args);
+          if (args !== undefined) {
+            carried = { json: encodeArgs(key, args), version: versionOf(key, state.version, args) };
+          }
         } catch (error) {
           this.#log(messages.WRITE_LEDGER_FAILED('pending()'), error);
+          this.#tidy(state);
           continue;
         }
-        const state = this.#state(key);
+        // The store's arguments are the newest: they replace what Redis holds (by version if any).
         if (this.#runFor(state) === undefined) this.#noRun(state);
-        else this.#nudge(state, json, args !== undefined);
+        else this.#nudge(state, carried, args !== undefined);
       }
     } catch (error) {
       this.#log(messages.WRITE_LEDGER_FAILED('pending()'), error);
@@ -841,6 +908,7 @@ export class DistributedWriteGroup {
   ): Promise<unknown> {
     const reply = await this.#coordinator.eval(script, keys, args);
     this.#degraded = false;
+    if (this.#local.owing && this.#usable()) this.#repay();
     return reply;
   }
 
@@ -892,6 +960,12 @@ function asArray(reply: unknown): unknown[] {
 
 const text = (value: unknown): string =>
   typeof value === 'string' ? value : value == null ? '' : String(value);
+
+/** The arguments a script's reply hands to a run, and their version. */
+const carriedOf = (json: unknown, version: unknown): Carried => ({
+  json: text(json),
+  version: replyVersion(version),
+});
 
 /** Marks `caller` settled and stops its timer; false when it was settled already. */
 function claim(caller: Caller): boolean {

@@ -6,10 +6,15 @@
 //   pod -> test   { type: 'evented', ... }            an EVENT reached Redis: the seq it carried, its ver
 //   pod -> test   { type: 'settled', ... }            a call settled
 //   test -> pod   { type: 'teardown', round }         close, answer 'closed' with the stats
+//
+// A push of a `store:` key reads the key's newest seq from the test's store (GET <base>/src?key=)
+// instead of pushing its arguments; `versioned` passes version: ([seq]) => seq; `ledger` brackets every push with the test's ledger (POST <base>/ledger/started|finished,
+// GET <base>/ledger/pending).
 import { DistributedWriteGroup } from '../../../lib/distributed/distributed-write-group.js';
 import type {
   DistributedWriteGroupStats,
   DistributedWriteOptions,
+  WriteLedger,
   WriteRunContext,
 } from '../../../lib/distributed/distributed-write-group.interfaces.js';
 import { type Connection, connect } from '../../support/write-fleet.js';
@@ -20,6 +25,8 @@ export interface SetupMessage {
   url: string;
   downstream: string;
   options: DistributedWriteOptions;
+  versioned?: boolean;
+  ledger?: boolean;
 }
 
 export type TestMessage =
@@ -41,7 +48,14 @@ const send = (message: PodMessage) => process.send!(message);
 type Push = (args: [number], context: WriteRunContext) => Promise<string>;
 
 let current:
-  { round: number; group: DistributedWriteGroup; connection: Connection; push: Push } | undefined;
+  | {
+      round: number;
+      group: DistributedWriteGroup;
+      connection: Connection;
+      push: Push;
+      version: ((args: [number]) => number) | undefined;
+    }
+  | undefined;
 
 async function setup(message: SetupMessage): Promise<void> {
   const { round } = message;
@@ -51,27 +65,44 @@ async function setup(message: SetupMessage): Promise<void> {
       send({ type: 'evented', round, pod, key, seq, ver });
     },
   });
-  const group = new DistributedWriteGroup(connection.coordinator, message.options, (text) =>
+  const base = new URL('/', message.downstream).href;
+  const post = async (path: string, body: unknown) => {
+    const response = await fetch(base + path, { method: 'POST', body: JSON.stringify(body) });
+    if (!response.ok) throw new Error(`${path} answered ${response.status}`);
+  };
+  const ledger: WriteLedger | undefined = message.ledger
+    ? {
+        started: (key, fence, args) => post('ledger/started', { key, fence, args }),
+        finished: (key, fence, args) => post('ledger/finished', { key, fence, args }),
+        async *pending() {
+          const response = await fetch(`${base}ledger/pending`);
+          yield* (await response.json()) as (string | { key: string; args: unknown[] })[];
+        },
+      }
+    : undefined;
+  const options = ledger === undefined ? message.options : { ...message.options, ledger };
+  const group = new DistributedWriteGroup(connection.coordinator, options, (text) =>
     send({ type: 'log', round, pod, message: text }),
   );
-  const push: Push = async ([seq], { key, fence }) => {
-    const response = await fetch(message.downstream, {
-      method: 'POST',
-      body: JSON.stringify({ key, seq, fence, pod }),
-    });
-    if (!response.ok) throw new Error(`downstream answered ${response.status}`);
+  const push: Push = async ([called], { key, fence }) => {
+    const seq = key.startsWith('store:')
+      ? ((await (await fetch(`${base}src?key=${encodeURIComponent(key)}`)).json()) as number)
+      : called;
+    await post('push', { key, seq, fence, pod });
     return `${pod}:${seq}`;
   };
+  const version = message.versioned ? ([seq]: [number]) => seq : undefined;
   // Any pod can push any user key it is handed (a crashed pod's key, the sweep).
   group.handle('user', push as never);
+  group.handle('store', push as never);
   await group.init();
-  current = { round, group, connection, push };
+  current = { round, group, connection, push, version };
   send({ type: 'ready', round, pod });
 }
 
 function event(round: number, key: string, seq: number): void {
-  const { group, push } = current!;
-  group.do(key, [seq] as [number], push).then(
+  const { group, push, version } = current!;
+  group.do(key, [seq] as [number], push, { version }).then(
     (value) => send({ type: 'settled', round, pod, seq, ok: true, detail: String(value) }),
     (error: unknown) =>
       send({ type: 'settled', round, pod, seq, ok: false, detail: String(error) }),
