@@ -11,7 +11,7 @@ import {
   BOOLEAN,
   DURATION,
   SIGNAL,
-  timer,
+  forTimer,
   assertFn,
   assertKey,
   isPlainObject,
@@ -34,7 +34,7 @@ const GROUP_RULES = {
   detectAsyncReentry: BOOLEAN,
 } as const;
 const CALL_RULES = {
-  timeout: timer(DURATION),
+  timeout: forTimer(DURATION),
   signal: SIGNAL,
   forgetAfter: DURATION,
   shareErrors: BOOLEAN,

@@ -30,7 +30,7 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
  * `rule`, for an option that sets a timer: also at most MAX_TIMER_MS, so a long duration is
  * refused at start-up instead of firing after 1 ms.
  */
-export const timer = ([expected, check]: OptionRule): OptionRule => [
+export const forTimer = ([expected, check]: OptionRule): OptionRule => [
   `${expected} and at most ${MAX_TIMER_MS} (2^31 - 1, about 24.8 days: the longest a timer waits)`,
   (v) => check(v) && (v as number) <= MAX_TIMER_MS,
 ];

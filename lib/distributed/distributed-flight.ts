@@ -7,7 +7,7 @@ import {
   assertFn,
   assertKey,
   isPositiveInt,
-  timer,
+  forTimer,
   validateOptions,
 } from '../core/options.validator.js';
 import { toError } from '../core/singleflight.errors.js';
@@ -55,7 +55,7 @@ export const MISS_SENTINEL: unique symbol = Symbol('singleflight.miss');
 
 const RULES = {
   namespace: NAMESPACE,
-  leaseMs: timer(POSITIVE_MS),
+  leaseMs: forTimer(POSITIVE_MS),
   resultTtlMs: POSITIVE_MS,
   reuseRecentResult: BOOLEAN,
   waitTimeoutMs: DURATION,

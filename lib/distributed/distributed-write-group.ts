@@ -10,7 +10,7 @@ import {
   type OptionRule,
   assertFn,
   assertKey,
-  timer,
+  forTimer,
   validateOptions,
 } from '../core/options.validator.js';
 import {
@@ -52,14 +52,14 @@ type AnyRun = WriteRun<any[], unknown>;
 
 const RULES = {
   namespace: NAMESPACE,
-  leaseMs: timer([
+  leaseMs: forTimer([
     'an integer number of milliseconds >= 3',
     (v) => Number.isInteger(v) && Number(v) >= 3,
   ]),
-  sweepEveryMs: timer(DURATION),
-  waitTimeoutMs: timer(POSITIVE_DURATION),
-  breakerMs: timer(DURATION),
-  recoverSlackMs: timer(DURATION),
+  sweepEveryMs: forTimer(DURATION),
+  waitTimeoutMs: forTimer(POSITIVE_DURATION),
+  breakerMs: forTimer(DURATION),
+  recoverSlackMs: forTimer(DURATION),
   stateTtlMs: POSITIVE_MS,
   retry: RETRY,
   ledger: ['an object with started, finished and pending functions', isLedger],

@@ -6,7 +6,7 @@ import * as messages from '../core/singleflight.messages.js';
 import {
   isPlainObject,
   POSITIVE_DURATION,
-  timer,
+  forTimer,
   validateOptions,
 } from '../core/options.validator.js';
 import {
@@ -95,7 +95,7 @@ export function ioredisAdapter(
   }
   validateOptions(WHERE, options, {
     subscriber: ['an ioredis client', isIoredisClient],
-    opTimeoutMs: timer(POSITIVE_DURATION),
+    opTimeoutMs: forTimer(POSITIVE_DURATION),
   });
   if (options.subscriber !== undefined && (options.subscriber as unknown) === client) {
     throw new SingleflightOptionsError(messages.SUBSCRIBER_IS_CLIENT(WHERE));

@@ -6,7 +6,7 @@ import * as messages from '../core/singleflight.messages.js';
 import {
   isPlainObject,
   POSITIVE_DURATION,
-  timer,
+  forTimer,
   validateOptions,
 } from '../core/options.validator.js';
 import {
@@ -101,7 +101,7 @@ export function nodeRedisAdapter(
   }
   validateOptions(WHERE, options, {
     subscriber: ['a node-redis client', isNodeRedisClient],
-    opTimeoutMs: timer(POSITIVE_DURATION),
+    opTimeoutMs: forTimer(POSITIVE_DURATION),
   });
   if (options.subscriber !== undefined && (options.subscriber as unknown) === client) {
     throw new SingleflightOptionsError(messages.SUBSCRIBER_IS_CLIENT(WHERE));

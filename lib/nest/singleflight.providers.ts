@@ -10,7 +10,7 @@ import {
   POSITIVE_DURATION,
   type OptionRule,
   isPlainObject,
-  timer,
+  forTimer,
   validateOptions,
 } from '../core/options.validator.js';
 import { SingleflightOptionsError } from '../core/singleflight.errors.js';
@@ -44,7 +44,7 @@ const METRICS: OptionRule = [
   (v) => typeof v === 'boolean' || isPlainObject(v),
 ];
 const MODULE_RULES = {
-  timeout: timer(DURATION),
+  timeout: forTimer(DURATION),
   forgetAfter: DURATION,
   shareErrors: BOOLEAN,
   ttl: DURATION,
@@ -63,7 +63,7 @@ const REDIS_RULES = {
   secret: SECRET,
   client: ['a connected node-redis or ioredis client', isPlainObject],
   coordinator: ['a RedisCoordinator (e.g. nodeRedisAdapter(client))', isPlainObject],
-  opTimeoutMs: timer(POSITIVE_DURATION),
+  opTimeoutMs: forTimer(POSITIVE_DURATION),
   flights: ['false or DistributedFlight options', (v) => v === false || isPlainObject(v)],
   writes: ['false or DistributedWriteGroup options', (v) => v === false || isPlainObject(v)],
 } as const satisfies Record<string, OptionRule>;

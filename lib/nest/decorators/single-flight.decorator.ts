@@ -3,7 +3,7 @@ import {
   DURATION,
   FUNCTION,
   type OptionRule,
-  timer,
+  forTimer,
   validateOptions,
 } from '../../core/options.validator.js';
 import { REPLAY } from '../../rx/observable-group.js';
@@ -19,7 +19,7 @@ const TTL: OptionRule = [
   (v) => typeof v === 'function' || (typeof v === 'number' && v >= 0 && Number.isFinite(v)),
 ];
 export const SINGLE_FLIGHT_RULES = {
-  timeout: timer(DURATION),
+  timeout: forTimer(DURATION),
   forgetAfter: DURATION,
   shareErrors: BOOLEAN,
   ttl: TTL,
