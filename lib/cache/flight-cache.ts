@@ -195,18 +195,20 @@ export class FlightCache {
   ): Promise<void> {
     const left = typeof found.expires === 'number' ? found.expires - Date.now() : Infinity;
     const threshold = policy.refreshThreshold ?? 0;
+    const generation = state.generation;
     if (found.tier > 0 && left > 0) {
       const before = this.cache.stores.slice(0, found.tier);
       const ttl = left === Infinity ? undefined : left;
       const copy = () => Promise.all(before.map((store) => store.set(key, found.value, ttl)));
-      await this.#write(key, state, state.generation, copy, () => undefined);
+      await this.#write(key, state, generation, copy, () => undefined);
+      // Dropped while the copy was written: the value found is gone, keep nothing of it.
+      if (state.generation !== generation) return;
     }
     if (left >= threshold) return this.#local?.set(key, found.value, left - threshold);
     if (state.refreshing) return;
     state.refreshing = true;
     // The refresh is a user of the key's state, which therefore stays this same object.
     this.#states.enter(key);
-    const generation = state.generation;
     void (async () => {
       try {
         await this.#keep(key, state, generation, await work(), policy);

@@ -197,6 +197,24 @@ describe('FlightCache over several stores (tiers)', () => {
     expect(await far.get('k')).toBeUndefined();
     expect(flights[KEYS_IN_PROGRESS]).toBe(0);
   });
+
+  it('with a local mirror, keeps no copy there when the key is invalidated while it is written', async () => {
+    const gated = new GatedMap();
+    const near = new Keyv({ store: gated });
+    const far = new Keyv();
+    const flights = new FlightCache(createCache({ stores: [near, far] }), { local: true });
+    await far.set('k', 'old', 60_000);
+    const load = flights.load('k', () => 'new', { ttl: 1000 });
+    await until(() => gated.writes === 1);
+    const invalidated = flights.invalidate('k');
+    gated.gate.resolve();
+    await expect(load).resolves.toBe('old');
+    await invalidated;
+    await flushMicrotasks();
+    // The hit a decorated method takes first must not answer the value invalidate() removed.
+    expect(flights.peek('k')).toBeUndefined();
+    await expect(flights.load('k', () => 'new', { ttl: 1000 })).resolves.toBe('new');
+  });
 });
 
 describe('FlightCache and a store slower than its timeout', () => {
