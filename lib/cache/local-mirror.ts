@@ -16,8 +16,14 @@ interface Entry {
  * reads again, so one-off keys do not pile up.
  */
 export class LocalMirror {
-  /** Keys with a ':': by the part before it, then by the rest. */
+  /**
+   * Keys with a ':': by the part before it, then by the rest. A part's map stays while it holds
+   * an entry, or for good when `scope` made it (its caller keeps the map); so keys with ever new
+   * parts (`<user id>:settings`) leave nothing once their entries are gone.
+   */
   readonly #scoped = new Map<string, Map<string, Entry>>();
+  /** The parts `scope` was called for: their maps are never removed. */
+  readonly #kept = new Set<string>();
   /** Keys without one, kept apart so that `a` and `a:` never meet. */
   readonly #plain = new Map<string, Entry>();
 
@@ -29,6 +35,7 @@ export class LocalMirror {
     // Made now, so later values of the scope land in this same map.
     const entries = this.#scoped.get(scope) ?? new Map<string, Entry>();
     this.#scoped.set(scope, entries);
+    this.#kept.add(scope);
     return (rest) => {
       const hit = fresh(entries, rest);
       if (hit !== undefined) onHit();
@@ -39,7 +46,15 @@ export class LocalMirror {
   /** The stored value of `key` as a resolved promise, while it is fresh; otherwise undefined. */
   get(key: string): Promise<unknown> | undefined {
     const [map, rest] = this.#locate(key, false);
-    return map === undefined ? undefined : fresh(map, rest);
+    if (map === undefined) return undefined;
+    const hit = fresh(map, rest);
+    if (hit === undefined) this.#prune(key);
+    return hit;
+  }
+
+  /** How many parts before a ':' it holds a map for (what stays once every entry is gone). */
+  get scopes(): number {
+    return this.#scoped.size;
   }
 
   /** Keeps `value` for `freshFor` ms (Infinity: until deleted). */
@@ -53,7 +68,7 @@ export class LocalMirror {
     };
     clearTimeout(map!.get(rest)?.timer);
     map!.set(rest, entry);
-    if (freshFor !== Infinity) this.#expire(map!, rest, entry, freshFor);
+    if (freshFor !== Infinity) this.#expire(key, map!, rest, entry, freshFor);
   }
 
   delete(key: string): void {
@@ -62,17 +77,27 @@ export class LocalMirror {
     if (entry === undefined) return;
     clearTimeout(entry.timer);
     map!.delete(rest);
+    this.#prune(key);
   }
 
-  #expire(map: Map<string, Entry>, rest: string, entry: Entry, ms: number): void {
+  #expire(key: string, map: Map<string, Entry>, rest: string, entry: Entry, ms: number): void {
     const delay = Math.min(ms, MAX_TIMER_MS);
     entry.timer = setTimeout(() => {
       if (map.get(rest) !== entry) return;
-      if (delay < ms) this.#expire(map, rest, entry, ms - delay);
-      else map.delete(rest);
+      if (delay < ms) return this.#expire(key, map, rest, entry, ms - delay);
+      map.delete(rest);
+      this.#prune(key);
     }, delay);
     // A cached value must not keep the process alive.
     entry.timer.unref();
+  }
+
+  /** Removes the map of `key`'s part once it is empty, unless `scope` made it. */
+  #prune(key: string): void {
+    const colon = key.indexOf(':');
+    if (colon < 0) return;
+    const scope = key.slice(0, colon);
+    if (this.#scoped.get(scope)?.size === 0 && !this.#kept.has(scope)) this.#scoped.delete(scope);
   }
 
   #locate(key: string, create: boolean): [Map<string, Entry> | undefined, string] {

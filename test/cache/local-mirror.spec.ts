@@ -93,4 +93,27 @@ describe('LocalMirror', () => {
     expect(hit(mirror, 'k', '2')).toBeUndefined();
     expect(jest.getTimerCount()).toBe(0);
   });
+
+  it('keeps no map for keys with ever new parts once their entries are gone (deleted, expired, read late)', () => {
+    jest.useFakeTimers();
+    const mirror = new LocalMirror();
+    for (let i = 0; i < 1000; i++) mirror.set(`user${i}:settings`, i, 1000);
+    expect(mirror.scopes).toBe(1000);
+    // invalidate() deletes; a timer removes what nobody reads; a read past the expiry removes it.
+    for (let i = 0; i < 400; i++) mirror.delete(`user${i}:settings`);
+    const now = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(now + 1001);
+    for (let i = 400; i < 700; i++) expect(mirror.get(`user${i}:settings`)).toBeUndefined();
+    clock.mockRestore();
+    jest.advanceTimersByTime(1000);
+    mirror.set('user0:settings', 0, 0);
+    expect(mirror.scopes).toBe(0);
+    // A decorated method's part keeps its map: its caller looks entries up in that very map.
+    const peek = mirror.scope('Svc.get', () => {});
+    mirror.set('Svc.get:1', 'one', 1000);
+    mirror.delete('Svc.get:1');
+    mirror.set('Svc.get:1', 'again', 1000);
+    expect(peek('1')).toBeDefined();
+    expect(mirror.scopes).toBe(1);
+  });
 });
