@@ -11,37 +11,18 @@ import {
   type OptionRule,
   assertFn,
   assertKey,
-  MAX_TIMER_MS,
-  isDuration,
-  isPlainObject,
-  isPositiveInt,
   validateOptions,
 } from './options.validator.js';
-import {
-  SingleflightOptionsError,
-  SingleflightReentryError,
-  toError,
-} from './singleflight.errors.js';
+import { SingleflightReentryError, toError } from './singleflight.errors.js';
 import * as messages from './singleflight.messages.js';
+import { RETRY, retryWait } from './retry.js';
 import { type WaitNode, waitFor, waitPath } from './wait-for.js';
+
+// The distributed write group shares the retry rule and its waits.
+export { RETRY, backoffDelay } from './retry.js';
 
 type Run<A extends unknown[], T> = (...args: A) => T | PromiseLike<T>;
 
-/** A wait a timer can make: 0 to MAX_TIMER_MS ms. */
-const isDelay = (v: unknown) => isDuration(v) && (v as number) <= MAX_TIMER_MS;
-
-export const RETRY: OptionRule = [
-  '{ attempts, backoffMs? }, with attempts given',
-  (v) => isPlainObject(v) && v.attempts !== undefined,
-  {
-    attempts: ['an integer >= 1 (the tries in all, the first included)', isPositiveInt],
-    backoffMs: [
-      `a number of milliseconds from 0 to ${MAX_TIMER_MS} (the longest a timer waits), or a ` +
-        'function (attempt, error) => ms',
-      (v) => typeof v === 'function' || isDelay(v),
-    ],
-  },
-];
 const GROUP_RULES = { retry: RETRY, detectAsyncReentry: BOOLEAN } as const;
 const CALL_RULES = {
   args: ['an array', Array.isArray],
@@ -235,19 +216,7 @@ export class WriteGroup {
         const error = toError(key, thrown);
         if (retry === undefined || attempt >= retry.attempts) throw error;
         this.#counts.retries++;
-        let wait: number;
-        try {
-          wait = backoffDelay(retry, attempt, error);
-        } catch {
-          // A backoff that throws ends the retries; the callers get the work's own error.
-          throw error;
-        }
-        // A wait no timer can make ends the run too, saying so: NaN or a negative one would retry
-        // at once, and one past MAX_TIMER_MS after 1 ms.
-        if (!isDelay(wait)) {
-          const message = messages.BAD_BACKOFF(key, attempt, wait);
-          throw new SingleflightOptionsError(message, { cause: error });
-        }
+        const wait = retryWait(key, retry, attempt, error);
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       }
     }
@@ -313,15 +282,4 @@ function isWithin(frame: Frame, run: Frame): boolean {
     if (f === run) return true;
   }
   return false;
-}
-
-/**
- * The wait (ms) before try `attempt + 1`: `backoffMs * 2^(attempt-1)`, doubled up to MAX_TIMER_MS
- * (the longest a timer waits) and no further, or what the user's function returns.
- */
-export function backoffDelay(retry: RetryOptions, attempt: number, error: Error): number {
-  const { backoffMs = 0 } = retry;
-  return typeof backoffMs === 'function'
-    ? backoffMs(attempt, error)
-    : Math.min(backoffMs * 2 ** (attempt - 1), MAX_TIMER_MS);
 }
