@@ -19,7 +19,12 @@ export interface WriteRunContext {
    * clocks of the instances and of Redis agree (and after every fleet fence this instance saw).
    */
   readonly fence: number;
-  /** Aborted when this instance lost the key's lease mid-push (another instance may push now). */
+  /**
+   * Aborted when this instance lost the key's lease mid-push, or may have: no renewal confirmed
+   * it within `leaseMs` (Redis hung, or this instance's event loop stalled). Another instance may
+   * push now, so check it right before you write (`signal.throwIfAborted()`, or pass it to
+   * `fetch`): reading it checks the lease's deadline itself, even after a stall no timer saw.
+   */
   readonly signal: AbortSignal;
 }
 

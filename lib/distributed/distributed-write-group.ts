@@ -43,6 +43,7 @@ import type {
 import { keyHash } from './script-sha.js';
 import { encodeArgs } from './write-args.js';
 import { observeFence } from './write-fence.js';
+import { LeaseSignal } from './lease-signal.js';
 import { InProcessWrites } from './write-fallback.js';
 import { isLedger } from './write-ledger.js';
 import { type Carried, newest, replyVersion, supersedes, versionOf } from './write-version.js';
@@ -71,6 +72,12 @@ const DEFAULT_RETRY: RetryOptions = { attempts: 3, backoffMs: 100 };
 
 const defaultLog: Log = (message, error) =>
   error === undefined ? console.warn(message) : console.warn(message, error);
+
+/** A lease this instance took: its token, and when the script that took it was sent. */
+interface Taken {
+  readonly token: string;
+  readonly sent: number;
+}
 
 /** One call of `do()` until it settles. */
 interface Caller extends Carried {
@@ -384,6 +391,7 @@ export class DistributedWriteGroup {
     state.eventing = true;
     state.batch = callers;
     const token = randomUUID();
+    const sent = performance.now();
     const { json, version } = carried;
     let reply: unknown[];
     try {
@@ -440,7 +448,8 @@ export class DistributedWriteGroup {
       }
     }
     if (Number(reply[0]) === 1) {
-      this.#startPushes(state, token, ver, Number(reply[2]), carriedOf(reply[3], reply[4]));
+      const carriedArgs = carriedOf(reply[3], reply[4]);
+      this.#startPushes(state, { token, sent }, ver, Number(reply[2]), carriedArgs);
     } else {
       this.#scheduleRecover(state, this.#afterLease(Number(reply[2])));
     }
@@ -483,7 +492,7 @@ export class DistributedWriteGroup {
 
   #startPushes(
     state: KeyState,
-    token: string,
+    lease: Taken,
     startVer: number,
     fence: number,
     carried: Carried,
@@ -491,7 +500,7 @@ export class DistributedWriteGroup {
     let end!: () => void;
     const running = new Promise<void>((resolve) => (end = resolve));
     state.running = running;
-    void this.#pushes(state, token, startVer, fence, carried)
+    void this.#pushes(state, lease, startVer, fence, carried)
       .catch((error: unknown) => this.#log(messages.WRITE_LOOP_FAILED(state.key), error))
       .finally(() => {
         if (state.running === running) state.running = undefined;
@@ -503,7 +512,7 @@ export class DistributedWriteGroup {
   /** Holds the lease: push, FINISH, and again for as long as events arrived during the push. */
   async #pushes(
     state: KeyState,
-    token: string,
+    { token, sent }: Taken,
     startVer: number,
     fence: number,
     carried: Carried,
@@ -521,7 +530,7 @@ export class DistributedWriteGroup {
         return;
       }
       this.#counts.runs++;
-      const lease = new AbortController();
+      const lease = new LeaseSignal(sent, this.#leaseMs, () => leaseLostError(key));
       const renewal = setInterval(
         () => void this.#extend(state, token, lease),
         Math.floor(this.#leaseMs / 3),
@@ -546,6 +555,7 @@ export class DistributedWriteGroup {
         return;
       } finally {
         clearInterval(renewal);
+        lease.dispose();
       }
       state.failures = 0;
       if (this.#ledger !== undefined) {
@@ -554,6 +564,8 @@ export class DistributedWriteGroup {
           .catch((error: unknown) => this.#log(messages.WRITE_LEDGER_FAILED('finished()'), error));
       }
       state.finishing = startVer;
+      // A follow-up keeps the lease: FINISH renews it, from the time it was sent.
+      sent = performance.now();
       let reply: unknown[];
       try {
         reply = asArray(
@@ -615,6 +627,7 @@ export class DistributedWriteGroup {
     if (this.#closed || state.running !== undefined) return this.#tidy(state);
     if (!this.#usable()) return this.#scheduleRecover(state, this.#breakerMs);
     const token = randomUUID();
+    const sent = performance.now();
     let reply: unknown[];
     try {
       reply = asArray(await this.#eval(RECOVER, [state.lease, state.st], [token, this.#leaseMs]));
@@ -626,7 +639,7 @@ export class DistributedWriteGroup {
     if (code === 1) {
       this.#counts.recovered++;
       const carried = carriedOf(reply[3], reply[4]);
-      return this.#startPushes(state, token, Number(reply[1]), Number(reply[2]), carried);
+      return this.#startPushes(state, { token, sent }, Number(reply[1]), Number(reply[2]), carried);
     }
     // Doubles as the poll for a wake-up lost on the way (pub/sub is at-most-once).
     const done = Number(reply[1]);
@@ -691,14 +704,13 @@ export class DistributedWriteGroup {
     this.#nudge(state, carried, false);
   }
 
-  async #extend(state: KeyState, token: string, lease: AbortController): Promise<void> {
+  /** Renews the lease; the push's signal aborts when it is gone, or once it may be (no reply). */
+  async #extend(state: KeyState, token: string, lease: LeaseSignal): Promise<void> {
+    const sent = performance.now();
     try {
       const held = await this.#eval(EXTEND, [state.lease], [token, this.#leaseMs]);
-      if (Number(held) === 0 && !lease.signal.aborted) {
-        lease.abort(
-          new SingleflightAbortError(state.key, undefined, messages.WRITE_LEASE_LOST(state.key)),
-        );
-      }
+      if (Number(held) === 0) lease.lost();
+      else lease.renewed(sent);
     } catch (error) {
       this.#failed(error);
     }
@@ -978,6 +990,11 @@ function claim(caller: Caller): boolean {
 /** SingleflightTimeoutError, with the text of this wait (waitTimeoutMs, the write stays pending). */
 function waitTimeoutError(key: string, ms: number): SingleflightTimeoutError {
   return new SingleflightTimeoutError(key, ms, messages.WRITE_WAIT_TIMEOUT(key, ms));
+}
+
+/** The reason a push's signal aborts: its lease is gone, or may be. */
+function leaseLostError(key: string): SingleflightAbortError {
+  return new SingleflightAbortError(key, undefined, messages.WRITE_LEASE_LOST(key));
 }
 
 /** SingleflightAbortError for a caller still waiting when the group closes. */

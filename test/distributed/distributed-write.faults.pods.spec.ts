@@ -196,7 +196,7 @@ afterAll(async () => {
   console.log(figures.join('\n'));
 });
 
-type Fault = 'none' | 'kill' | 'flush' | 'freeze';
+type Fault = 'none' | 'kill' | 'flush' | 'freeze' | 'stall';
 
 /** No lease held and no key with `ver > done` in the namespace. */
 async function redisQuiet(namespace: string): Promise<boolean> {
@@ -211,8 +211,14 @@ async function redisQuiet(namespace: string): Promise<boolean> {
 }
 
 /** Injects `fault`; resolves when it is over (Redis answers again). */
-async function inject(fault: Fault): Promise<void> {
-  if (fault === 'none') {
+async function inject(fault: Fault, round: number): Promise<void> {
+  if (fault === 'stall') {
+    // Pod f0's next push blocks its event loop 1.5 s (2.5 leases) before it writes.
+    pods[0]!.send({ type: 'stall', round, ms: 1_500 });
+    await pods[0]!.next(
+      (m) => m.type === 'log' && m.round === round && m.message.startsWith('stalled'),
+    );
+  } else if (fault === 'none') {
     await sleep(1_000);
   } else if (fault === 'flush') {
     await raw.client.flushAll();
@@ -272,7 +278,7 @@ async function round(
   };
   await send(before);
   const faultStart = Date.now();
-  await Promise.all([inject(fault), send(during)]);
+  await Promise.all([inject(fault, id), send(during)]);
   const faultEnd = Date.now();
 
   // Every caller settles. With no new event, once the breakers have closed, the fault's leases
@@ -296,7 +302,10 @@ async function round(
     pods.map((pod) => pod.next((m) => m.type === 'closed' && m.round === id)),
   );
   const stats = closed.map((m) => (m as Extract<PodMessage, { type: 'closed' }>).stats);
-  const healthy = system.overlaps.filter((o) => o.at < faultStart || o.at > faultEnd + SETTLE_MS);
+  // Redis stays healthy through a pod's stall: every overlap counts.
+  const healthy = system.overlaps.filter(
+    (o) => fault === 'stall' || o.at < faultStart || o.at > faultEnd + SETTLE_MS,
+  );
   const outcome = {
     events: seq,
     unsettled: seq - settled().length,
@@ -355,6 +364,15 @@ describe('DistributedWriteGroup through Redis faults (4 pod processes, seeded ev
       expectHeld(await round(fault, { versioned: true, ledger: true }));
     });
   }
+  it('a pod stalled 1.5 s while it holds a lease: no overlap, no false outage', async () => {
+    const outcome = await round('stall', { versioned: true, ledger: true });
+    expectHeld(outcome);
+    expect(outcome.localFallbacks).toBe(0);
+    const stalled = pods[0]!.messages.find(
+      (m) => m.type === 'log' && m.round === rounds && m.message.startsWith('stalled'),
+    );
+    expect(stalled).toMatchObject({ message: 'stalled 1500 ms, aborted: true' });
+  });
   // Without a ledger: what the instances re-queue once Redis answers again is enough while no
   // instance crashes (the ledger is for crashes and lost state).
   it('freeze, without a ledger', async () => {

@@ -17,6 +17,7 @@ import type {
   WriteLedger,
   WriteRunContext,
 } from '../../../lib/distributed/distributed-write-group.interfaces.js';
+import { busyWait } from '../../support/busy-wait.js';
 import { type Connection, connect } from '../../support/write-fleet.js';
 
 export interface SetupMessage {
@@ -32,7 +33,8 @@ export interface SetupMessage {
 export type TestMessage =
   | SetupMessage
   | { type: 'event'; round: number; key: string; seq: number }
-  | { type: 'teardown'; round: number };
+  | { type: 'teardown'; round: number }
+  | { type: 'stall'; round: number; ms: number };
 
 export type PodMessage =
   | { type: 'up'; pod: string }
@@ -46,6 +48,9 @@ const pod = process.env.POD ?? String(process.pid);
 const send = (message: PodMessage) => process.send!(message);
 
 type Push = (args: [number], context: WriteRunContext) => Promise<string>;
+
+/** The next push blocks the event loop this long (ms) before it writes. */
+let stallNext = 0;
 
 let current:
   | {
@@ -84,10 +89,19 @@ async function setup(message: SetupMessage): Promise<void> {
   const group = new DistributedWriteGroup(connection.coordinator, options, (text) =>
     send({ type: 'log', round, pod, message: text }),
   );
-  const push: Push = async ([called], { key, fence }) => {
+  const push: Push = async ([called], { key, fence, signal }) => {
     const seq = key.startsWith('store:')
       ? ((await (await fetch(`${base}src?key=${encodeURIComponent(key)}`)).json()) as number)
       : called;
+    if (stallNext > 0) {
+      // A CPU-bound handler between reading the state and writing it, while holding the lease.
+      const ms = stallNext;
+      stallNext = 0;
+      busyWait(ms);
+      send({ type: 'log', round, pod, message: `stalled ${ms} ms, aborted: ${signal.aborted}` });
+    }
+    // The README's advice: a push whose lease may be gone does not write.
+    signal.throwIfAborted();
     await post('push', { key, seq, fence, pod });
     return `${pod}:${seq}`;
   };
@@ -126,6 +140,7 @@ function fail(error: unknown): void {
 process.on('message', (message: TestMessage) => {
   if (message.type === 'setup') setup(message).catch(fail);
   else if (message.type === 'teardown') teardown(message.round).catch(fail);
+  else if (message.type === 'stall') stallNext = message.ms;
   else event(message.round, message.key, message.seq);
 });
 process.on('disconnect', () => process.exit(0));
