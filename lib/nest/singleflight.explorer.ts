@@ -26,6 +26,8 @@ export class SingleflightExplorer implements OnModuleInit {
   onModuleInit(): void {
     const decorated = new Map<object, [name: string, meta: FlightMetadata][]>();
     const scopes: [string, ScopeUse][] = [];
+    /** The first registration of each class with one instance for the app (a singleton). */
+    const singletons = new Map<object, InstanceWrapper>();
     for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
       const prototype: unknown = wrapper.metatype?.prototype;
       if (!prototype || typeof prototype !== 'object' || wrapper.isAlias) continue;
@@ -37,7 +39,12 @@ export class SingleflightExplorer implements OnModuleInit {
       if (methods.length === 0) continue;
       // Every registration of a class is checked: one of them may be request-scoped.
       const className = wrapper.metatype!.name;
-      const kind = perInstance(wrapper);
+      let kind = perInstance(wrapper);
+      if (kind === undefined) {
+        const first = singletons.get(prototype);
+        if (first === undefined) singletons.set(prototype, wrapper);
+        else kind = provided(first, wrapper);
+      }
       for (const [name, meta] of methods) {
         if (kind !== undefined) checkPerInstance(meta, className, kind);
         const where = `${className}.${name} ${whereIs(wrapper)}`;
@@ -82,6 +89,17 @@ function perInstance(wrapper: InstanceWrapper): string | undefined {
     return 'transient (Scope.TRANSIENT: each class that injects it gets an instance of its own)';
   }
   return undefined;
+}
+
+/**
+ * A class registered twice (by two modules, as a dynamic module's provider often is, or under two
+ * tokens) has two instances, and each may hold its own settings (a region, a base URL).
+ */
+function provided(first: InstanceWrapper, second: InstanceWrapper): string {
+  return (
+    `provided twice (${whereIs(first)}, and ${whereIs(second)}), so each registration has an ` +
+    'instance of its own, which may hold its own settings'
+  );
 }
 
 /**

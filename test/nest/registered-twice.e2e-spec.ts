@@ -1,0 +1,117 @@
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import { type DynamicModule, Inject, Injectable, Module } from '@nestjs/common';
+import { MergeWrites, SingleFlight, SingleflightOptionsError } from '../../lib/index.js';
+import { type Deferred, deferred } from '../support/deferred.js';
+import { nestApps } from '../support/nest-app.js';
+
+// A dynamic module registered once per region (`CatalogModule.forRegion('eu')`) gives each region
+// an instance of its own of the same class, holding its own settings. The default key holds only
+// the arguments, so before this check a US caller got the EU instance's product.
+
+const boot = nestApps();
+const REGION = Symbol('REGION');
+
+let gate: Deferred<void>;
+beforeEach(() => {
+  gate = deferred();
+});
+
+type Catalog = { region: string; product(id: string): Promise<string> };
+
+/** A Catalog class decorated with `flight`, and an app with one CatalogModule per region. */
+function regions(flight: MethodDecorator) {
+  @Injectable()
+  class Catalog {
+    constructor(@Inject(REGION) readonly region: string) {}
+
+    @flight
+    async product(id: string): Promise<string> {
+      await gate.promise;
+      return `${this.region}:${id}`;
+    }
+  }
+  const EU = Symbol('EU');
+  const US = Symbol('US');
+  @Module({})
+  class CatalogModule {
+    static forRegion(region: string, token: symbol): DynamicModule {
+      return {
+        module: CatalogModule,
+        providers: [
+          { provide: REGION, useValue: region },
+          Catalog,
+          { provide: token, useExisting: Catalog },
+        ],
+        exports: [token],
+      };
+    }
+  }
+  const app = () =>
+    boot([], [], {
+      imports: [CatalogModule.forRegion('eu', EU), CatalogModule.forRegion('us', US)],
+    });
+  return { app, EU, US };
+}
+
+async function askBoth(flight: MethodDecorator) {
+  const { app, EU, US } = regions(flight);
+  const nest = await app();
+  const [eu, us] = [nest.get<Catalog>(EU), nest.get<Catalog>(US)];
+  const calls = [eu.product('1'), us.product('1')];
+  gate.resolve();
+  return Promise.all(calls);
+}
+
+describe('one class registered by two modules (two instances)', () => {
+  it('fails at start-up with the default key, naming both registrations and both fixes', async () => {
+    const { app } = regions(SingleFlight());
+    const boot = app();
+    await expect(boot).rejects.toThrow(SingleflightOptionsError);
+    await expect(boot).rejects.toThrow(
+      /^Catalog\.product is on Catalog, which is provided twice \(in CatalogModule, and in CatalogModule\).*function \(this: Catalog.*shareAcrossRequests: true/,
+    );
+  });
+
+  it('fails at start-up for @MergeWrites() with the default key too', async () => {
+    await expect(regions(MergeWrites()).app()).rejects.toThrow(
+      /^Catalog\.product .*provided twice/,
+    );
+  });
+
+  it('fails at start-up when one module provides the class under two tokens', async () => {
+    @Injectable()
+    class Client {
+      @SingleFlight()
+      async get(id: string): Promise<string> {
+        return id;
+      }
+    }
+    const providers = [Client, { provide: 'OTHER', useClass: Client }] as const;
+    await expect(boot([...providers])).rejects.toThrow(
+      /^Client\.get is on Client, which is provided twice \(in .*, and provided as OTHER in /,
+    );
+  });
+
+  it("with a key that includes the instance's settings, each region gets its own result", async () => {
+    const key = SingleFlight(function (this: Catalog, id: string) {
+      return `${this.region}/${id}`;
+    }) as MethodDecorator;
+    expect(await askBoth(key)).toEqual(['eu:1', 'us:1']);
+  });
+
+  it('with `shareAcrossRequests: true`, both share one flight, as the method said', async () => {
+    expect(await askBoth(SingleFlight({ shareAcrossRequests: true }))).toEqual(['eu:1', 'eu:1']);
+  });
+
+  it('still boots a class registered once, with an alias (useExisting)', async () => {
+    @Injectable()
+    class Single {
+      @SingleFlight()
+      async get(id: string): Promise<string> {
+        return id;
+      }
+    }
+    const nest = await boot([Single, { provide: 'ALIAS', useExisting: Single }]);
+    expect(await nest.get<Single>('ALIAS').get('x')).toBe('x');
+  });
+});
