@@ -1,15 +1,7 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
-import { DistributedWriteGroup } from '../../lib/distributed/distributed-write-group.js';
 import type { DistributedWriteOptions } from '../../lib/distributed/distributed-write-group.interfaces.js';
 import { localFence, observeFence } from '../../lib/distributed/write-fence.js';
-import { type RedisServer, startRedis } from '../support/redis-server.js';
-import {
-  type Connection,
-  connect,
-  eventually,
-  redisKeys,
-  redisState,
-} from '../support/write-fleet.js';
+import { eventually, privateFleet, redisKeys, redisState } from '../support/write-fleet.js';
 
 // Fences across the faults that make Redis lose a key's state: the server killed and restarted
 // empty (no persistence), and FLUSHALL. Each test has its own redis-server.
@@ -29,27 +21,12 @@ interface Pushed {
 }
 
 async function setup(pods: number, options: DistributedWriteOptions = {}) {
-  const redis: RedisServer = await startRedis();
-  const raw: Connection = await connect(redis.url);
-  cleanups.push(
-    () => redis.stop(),
-    () => raw.close(),
+  const { redis, raw, groups } = await privateFleet(
+    pods,
+    'f',
+    { breakerMs: 200, ...options },
+    cleanups,
   );
-  const groups: DistributedWriteGroup[] = [];
-  for (let i = 0; i < pods; i++) {
-    const connection = await connect(redis.url);
-    const group = new DistributedWriteGroup(
-      connection.coordinator,
-      { namespace: 'f', sweepEveryMs: 0, breakerMs: 200, ...options },
-      () => {},
-    );
-    await group.init();
-    cleanups.push(async () => {
-      await group.close();
-      await connection.close();
-    });
-    groups.push(group);
-  }
   const pushed: Pushed[] = [];
   /** One call on pod `i`; resolves with what its push got. */
   const call = async (i: number, key: string, args: unknown[]): Promise<Pushed> => {

@@ -1,12 +1,10 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { SingleflightAbortError } from '../../lib/core/singleflight.errors.js';
-import { DistributedWriteGroup } from '../../lib/distributed/distributed-write-group.js';
 import type { DistributedWriteOptions } from '../../lib/distributed/distributed-write-group.interfaces.js';
 import { busyWait } from '../support/busy-wait.js';
 import { deferred } from '../support/deferred.js';
-import { type RedisServer, startRedis } from '../support/redis-server.js';
 import { until } from '../support/until.js';
-import { connect } from '../support/write-fleet.js';
+import { privateFleet } from '../support/write-fleet.js';
 
 // A push whose lease may have been lost gets its signal aborted before it can write: after an
 // event-loop stall past the lease (before any timer could run), and when renewals get no reply.
@@ -19,19 +17,8 @@ afterEach(async () => {
 });
 
 async function group(options: DistributedWriteOptions) {
-  const redis: RedisServer = await startRedis();
-  const connection = await connect(redis.url);
-  const writes = new DistributedWriteGroup(
-    connection.coordinator,
-    { namespace: 'l', sweepEveryMs: 0, ...options },
-    () => {},
-  );
-  await writes.init();
-  cleanups.push(
-    () => redis.stop(),
-    () => connection.close(),
-    () => writes.close(),
-  );
+  const { redis, groups } = await privateFleet(1, 'l', options, cleanups);
+  const writes = groups[0]!;
   return { redis, writes };
 }
 

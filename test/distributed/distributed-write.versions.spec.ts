@@ -4,7 +4,6 @@ import {
   SingleflightArgumentError,
   SingleflightOptionsError,
 } from '../../lib/core/singleflight.errors.js';
-import { DistributedWriteGroup } from '../../lib/distributed/distributed-write-group.js';
 import type {
   DistributedWriteOptions,
   WriteLedger,
@@ -12,13 +11,11 @@ import type {
 } from '../../lib/distributed/distributed-write-group.interfaces.js';
 import { EVENT } from '../../lib/distributed/write.scripts.js';
 import { deferred } from '../support/deferred.js';
-import { type RedisServer, startRedis } from '../support/redis-server.js';
 import { until } from '../support/until.js';
 import {
-  type Connection,
   type EventRecord,
-  connect,
   eventually,
+  privateFleet,
   redisKeys,
   redisState,
 } from '../support/write-fleet.js';
@@ -42,28 +39,14 @@ interface Pushed {
 }
 
 async function setup(pods: number, options: DistributedWriteOptions = {}) {
-  const redis: RedisServer = await startRedis();
-  const raw: Connection = await connect(redis.url);
-  cleanups.push(
-    () => redis.stop(),
-    () => raw.close(),
-  );
   const events: EventRecord[] = [];
-  const groups: DistributedWriteGroup[] = [];
-  for (let i = 0; i < pods; i++) {
-    const connection = await connect(redis.url, { onEvent: (event) => events.push(event) });
-    const group = new DistributedWriteGroup(
-      connection.coordinator,
-      { namespace: 'v', sweepEveryMs: 0, breakerMs: 300, ...options },
-      () => {},
-    );
-    await group.init();
-    cleanups.push(async () => {
-      await group.close();
-      await connection.close();
-    });
-    groups.push(group);
-  }
+  const { redis, raw, groups } = await privateFleet(
+    pods,
+    'v',
+    { breakerMs: 300, ...options },
+    cleanups,
+    (event) => events.push(event),
+  );
   const pushed: Pushed[] = [];
   const push =
     (pod: string, gate?: Promise<void>) =>

@@ -9,7 +9,10 @@ import {
   type NodeRedisClient,
   nodeRedisAdapter,
 } from '../../lib/distributed/node-redis.adapter.js';
+import { DistributedWriteGroup } from '../../lib/distributed/distributed-write-group.js';
+import type { DistributedWriteOptions } from '../../lib/distributed/distributed-write-group.interfaces.js';
 import { EVENT } from '../../lib/distributed/write.scripts.js';
+import { type RedisServer, startRedis } from './redis-server.js';
 
 // Helpers for the distributed MergeWrites tests (in-process pods and pod processes alike).
 
@@ -161,4 +164,39 @@ export async function eventually(condition: () => Promise<boolean>, ms = 5_000):
     if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/**
+ * A private redis-server, a raw connection to it and `n` groups (= pods) on `namespace`, each on
+ * its own connections; `cleanups` gets what closes them. For tests that kill or freeze Redis.
+ */
+export async function privateFleet(
+  n: number,
+  namespace: string,
+  options: DistributedWriteOptions,
+  cleanups: (() => Promise<void>)[],
+  onEvent?: (event: EventRecord) => void,
+): Promise<{ redis: RedisServer; raw: Connection; groups: DistributedWriteGroup[] }> {
+  const redis = await startRedis();
+  const raw = await connect(redis.url);
+  cleanups.push(
+    () => redis.stop(),
+    () => raw.close(),
+  );
+  const groups: DistributedWriteGroup[] = [];
+  for (let i = 0; i < n; i++) {
+    const connection = await connect(redis.url, { onEvent });
+    const group = new DistributedWriteGroup(
+      connection.coordinator,
+      { namespace, sweepEveryMs: 0, ...options },
+      () => {},
+    );
+    await group.init();
+    cleanups.push(async () => {
+      await group.close();
+      await connection.close();
+    });
+    groups.push(group);
+  }
+  return { redis, raw, groups };
 }
