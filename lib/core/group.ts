@@ -25,7 +25,7 @@ import {
 } from './singleflight.errors.js';
 import { QuietSignals } from './quiet-signal.js';
 import { SignalListeners } from './signal-listeners.js';
-import { type WaitNode, waitFor, waitPath } from './wait-for.js';
+import { type WaitNode, cycleTo, runAs, waitFor, waitingNode } from './wait-for.js';
 import * as messages from './singleflight.messages.js';
 
 const GROUP_RULES = {
@@ -318,7 +318,8 @@ export class Group {
     const waited =
       options === undefined ? outcome : this.#wait(flight, space, key, outcome, options, retrier);
     // With detectAsyncReentry, a call from inside a flight's work: that flight waits for this one.
-    const from = this.#context?.getStore()?.extra?.node;
+    // The work may be another engine's (a MergeWrites run): the graph is one for both.
+    const from = this.#context === undefined ? undefined : waitingNode();
     if (from !== undefined) waitFor(from, flight.extra!.node!, waited);
     return waited;
   }
@@ -343,7 +344,7 @@ export class Group {
         this.#refused++;
         throw new SingleflightReentryError(space.whole(key));
       }
-      const cycle = context === undefined ? undefined : cycleThrough(context, flight);
+      const cycle = this.#context === undefined ? undefined : cycleTo(flight.extra!.node!);
       if (cycle !== undefined) {
         this.#refused++;
         throw new SingleflightReentryError(space.whole(key), messages.REENTRY_CYCLE(cycle));
@@ -394,7 +395,9 @@ export class Group {
       // A signal of its own only where it can fire: making one costs more than a flight. In the
       // try, as everything after the key is taken: `fn.length` of a Proxy can throw.
       const signal = abandonable ? ownSignal(flight, fn) : this.#quiet.next();
-      const result = this.#context ? this.#context.run(flight, fn, signal!) : fn(signal!);
+      const result = this.#context
+        ? this.#context.run(flight, runAs, flight.extra!.node!, fn, [signal!])
+        : fn(signal!);
       // The key is released in these handlers, before any waiter hears the outcome, so a caller
       // that retries at once starts a new flight. A promise whose `then` throws lands in the catch.
       flight.promise = Promise.resolve(result).then(
@@ -539,16 +542,6 @@ function isWithin(context: Flight | undefined, flight: Flight): boolean {
     if (f === flight) return true;
   }
   return false;
-}
-
-/**
- * The keys of the wait-for cycle that a call from inside `context` would close by joining
- * `flight` (the caller's flight first and last); undefined when `flight` does not wait for it.
- */
-function cycleThrough(context: Flight, flight: Flight): string[] | undefined {
-  const from = context.extra!.node!;
-  const path = waitPath(flight.extra!.node!, from);
-  return path === undefined ? undefined : [from.key, ...path];
 }
 
 /** A signal that fires when the flight is abandoned; only for work that takes one. */

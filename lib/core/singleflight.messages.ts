@@ -41,10 +41,10 @@ export const REENTRY = (key: string) =>
 const chain = (keys: readonly string[]) => keys.map((key) => `"${key}"`).join(' -> ');
 
 export const REENTRY_CYCLE = (keys: readonly string[]) =>
-  `Key "${keys[1]}" was called from inside the flight of "${keys[0]}", and that flight would then ` +
-  `wait for itself: ${chain(keys)} (each waits for the next). This call fails instead of ` +
-  'hanging them all. Call the work of one of these keys directly instead of through the ' +
-  'group, or use different keys.';
+  `Key "${keys[1]}" was called from inside the work of "${keys[0]}" (a flight or a MergeWrites ` +
+  `run), and that work would then wait for itself: ${chain(keys)} (each waits for the next). ` +
+  'This call fails instead of hanging them all. Call the work of one of these keys directly ' +
+  'instead of through the group, or use different keys.';
 
 export const WRITE_REENTRY = (key: string) =>
   `Key "${key}" was written again from inside its own MergeWrites run (directly or through a run ` +
@@ -53,9 +53,10 @@ export const WRITE_REENTRY = (key: string) =>
   'work directly.';
 
 export const WRITE_REENTRY_CYCLE = (keys: readonly string[]) =>
-  `Key "${keys[1]}" was written from inside the MergeWrites run of "${keys[0]}", and that run ` +
-  `would then wait for itself: ${chain(keys)} (each waits for the next). This call fails ` +
-  'instead of hanging them all. Call the work of one of these keys directly, or use different keys.';
+  `Key "${keys[1]}" was written from inside the work of "${keys[0]}" (a MergeWrites run or a ` +
+  `flight), and that work would then wait for itself: ${chain(keys)} (each waits for the next). ` +
+  'This call fails instead of hanging them all. Call the work of one of these keys directly, ' +
+  'or use different keys.';
 
 export const BAD_BACKOFF = (key: string, attempt: number, wait: unknown) =>
   `The retry.backoffMs function returned ${show(wait)} after try ${attempt} of key "${key}"; it must ` +

@@ -16,7 +16,7 @@ import {
 import { SingleflightReentryError, toError } from './singleflight.errors.js';
 import * as messages from './singleflight.messages.js';
 import { RETRY, retryWait } from './retry.js';
-import { type WaitNode, waitFor, waitPath } from './wait-for.js';
+import { type WaitNode, cycleTo, runAs, waitFor, waitingNode } from './wait-for.js';
 
 // The distributed write group shares the retry rule and its waits.
 export { RETRY, backoffDelay } from './retry.js';
@@ -134,7 +134,7 @@ export class WriteGroup {
     if (state === undefined) {
       const idle = new KeyState(key, caller);
       this.#keys.set(key, idle);
-      return this.#waited(caller, idle, this.#run(key, idle, idle, run, args, retry)) as Promise<T>;
+      return this.#waited(idle, this.#run(key, idle, idle, run, args, retry)) as Promise<T>;
     }
     // The next run of `key` waits for the current one: if this call comes from inside it (or
     // from a run it started), the current run would wait for itself.
@@ -142,7 +142,7 @@ export class WriteGroup {
       return Promise.reject(new SingleflightReentryError(key, messages.WRITE_REENTRY(key)));
     }
     // With detectAsyncReentry: the current run may wait for this caller through runs of other keys.
-    const cycle = this.#context === undefined ? undefined : cycleThrough(caller, state.current);
+    const cycle = this.#context === undefined ? undefined : cycleTo(state.current);
     if (cycle !== undefined) {
       return Promise.reject(new SingleflightReentryError(key, messages.WRITE_REENTRY_CYCLE(cycle)));
     }
@@ -150,7 +150,7 @@ export class WriteGroup {
     if (pending === undefined) {
       const next = (state.pending = new Pending(key, run, args, retry, caller));
       if (this.#context !== undefined) next.waitsOn = new Map([[state.current, 1]]);
-      return this.#waited(caller, next, next.promise) as Promise<T>;
+      return this.#waited(next, next.promise) as Promise<T>;
     }
     const merge = options?.merge as ((a: unknown[], b: unknown[]) => unknown[]) | undefined;
     let merged: unknown[] | undefined;
@@ -169,7 +169,7 @@ export class WriteGroup {
     pending.args = merged;
     pending.retry = retry;
     if (caller !== undefined) pending.parent = caller;
-    return this.#waited(caller, pending, pending.promise) as Promise<T>;
+    return this.#waited(pending, pending.promise) as Promise<T>;
   }
 
   /** Counters since the group was made, and the number of keys with a run in progress. */
@@ -234,7 +234,7 @@ export class WriteGroup {
     try {
       const context = this.#context;
       if (context !== undefined) {
-        return args === undefined ? context.run(frame, fn) : context.run(frame, fn, ...args);
+        return context.run(frame, runAs, frame, fn, args ?? []);
       }
       return args === undefined ? fn() : fn(...args);
     } finally {
@@ -242,9 +242,11 @@ export class WriteGroup {
     }
   }
 
-  /** With detectAsyncReentry, a call from inside `caller`'s run: that run waits for `run`. */
-  #waited(caller: Frame | undefined, run: Frame, promise: Promise<unknown>): Promise<unknown> {
-    if (caller !== undefined && this.#context !== undefined) waitFor(caller, run, promise);
+  /** With detectAsyncReentry, a call from inside a work (a run or a flight): it waits for `run`. */
+  #waited(run: Frame, promise: Promise<unknown>): Promise<unknown> {
+    // The work may be another engine's (a flight): the graph is one for both.
+    const from = this.#context === undefined ? undefined : waitingNode();
+    if (from !== undefined) waitFor(from, run, promise);
     return promise;
   }
 
@@ -263,17 +265,6 @@ export class WriteGroup {
       pending.reject,
     );
   }
-}
-
-/**
- * The keys of the wait-for cycle a call from `caller` would close by waiting for `current` (the
- * caller's key first and last; a pending run and the run it waits for are one key); undefined
- * when `current` does not wait for the caller.
- */
-function cycleThrough(caller: Frame | undefined, current: Frame): string[] | undefined {
-  const path = caller === undefined ? undefined : waitPath(current, caller);
-  if (path === undefined) return undefined;
-  return [caller!.key, ...path].filter((key, i, keys) => key !== keys[i - 1]);
 }
 
 /** Whether `run` is `frame` or one of the runs it was called from. */

@@ -20,6 +20,10 @@ const engines: [string, () => Engine][] = [
 /** Lets every queued promise reaction run, however deep: everything here is microtasks. */
 const drain = () => new Promise((resolve) => setImmediate(resolve));
 
+/** `promise`, or 'still pending' once every queued reaction ran: a hang fails the test at once. */
+const settledOrNot = <T>(promise: Promise<T>) =>
+  Promise.race([promise, drain().then(() => 'still pending')]);
+
 async function reentryOf(promise: Promise<unknown>): Promise<SingleflightReentryError> {
   const error = await rejectionOf(promise);
   expect(error).toBeInstanceOf(SingleflightReentryError);
@@ -158,6 +162,70 @@ describe('Group: a wait ends when its caller leaves', () => {
     await expect(b).resolves.toBe('b');
     await expect(a).resolves.toBe('a(b)');
     expect(group.stats()).toMatchObject({ aborts: 1, size: 0 });
+  });
+});
+
+describe('a Group and a WriteGroup with detectAsyncReentry: one wait-for graph', () => {
+  it('fails the call that closes read -> write -> read across the two engines; nothing hangs', async () => {
+    const reads = new Group({ detectAsyncReentry: true });
+    const writes = new WriteGroup({ detectAsyncReentry: true });
+    const gate = deferred();
+    let closing!: Promise<string>;
+    // Caller 1 reads, and its work then writes; caller 2 writes, and its work then reads.
+    const caller1 = reads.do('r', async () => {
+      await gate.promise;
+      return `r(${await writes.do('w', async () => 'w from r')})`;
+    });
+    const caller2 = track(
+      writes.do('w', async () => {
+        await gate.promise;
+        closing = reads.do('r', async () => 'r from w');
+        return `w(${await closing})`;
+      }),
+    );
+    gate.resolve(); // r's write waits for the run of w, whose read would wait for r
+    await flushMicrotasks();
+    const error = await reentryOf(settledOrNot(closing));
+    expect(error.key).toBe('r');
+    expect(error.message).toContain('"w" -> "r" -> "w"');
+    await expect(caller1).resolves.toBe('r(w from r)');
+    await drain();
+    expect(caller2.state).toEqual({ status: 'rejected', reason: error });
+    expect(reads.stats().size).toBe(0);
+    expect(writes.stats().size).toBe(0);
+  });
+
+  it('follows a longer chain through both: a -> w -> c -> a', async () => {
+    const reads = new Group({ detectAsyncReentry: true });
+    const writes = new WriteGroup({ detectAsyncReentry: true });
+    const gate = deferred();
+    let closing!: Promise<string>;
+    const a = reads.do('a', async () => {
+      await gate.promise;
+      return `a(${await writes.do('w', async () => 'w')})`;
+    });
+    const w = track(
+      writes.do('w', async () => {
+        await gate.promise;
+        return `w(${await reads.do('c', async () => 'c')})`;
+      }),
+    );
+    const c = track(
+      reads.do('c', async () => {
+        await gate.promise;
+        closing = reads.do('a', async () => 'a');
+        return `c(${await closing})`;
+      }),
+    );
+    gate.resolve();
+    await flushMicrotasks();
+    const error = await reentryOf(settledOrNot(closing));
+    expect(error.message).toContain('"c" -> "a" -> "w" -> "c"');
+    await expect(a).resolves.toBe('a(w)');
+    await drain();
+    expect(w.state).toEqual({ status: 'rejected', reason: error });
+    expect(c.state).toEqual({ status: 'rejected', reason: error });
+    expect(reads.stats().size + writes.stats().size).toBe(0);
   });
 });
 
