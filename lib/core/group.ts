@@ -455,6 +455,8 @@ export class Group {
       // #enter counted the joiners as one caller; each waits (and may leave) on its own.
       next.waiting += extra.retriers - 1;
       next.dups += extra.retriers - 1;
+      // With detectAsyncReentry: what waited for the failed flight now waits for this one.
+      if (extra.node !== undefined) waitFor(extra.node, next.extra!.node!, next.promise);
       return next.promise;
     }));
   }

@@ -165,6 +165,51 @@ describe('Group: a wait ends when its caller leaves', () => {
   });
 });
 
+describe('Group with shareErrors: false: the joiners of a failed flight wait for its second run', () => {
+  it('fails the call that closes p -> k (second run) -> q -> p; nothing hangs', async () => {
+    const group = new Group({ detectAsyncReentry: true, shareErrors: false });
+    const [gateP, gateK, gateQ, gateRerun] = [deferred(), deferred(), deferred(), deferred()];
+    let closing!: Promise<string>;
+    const first = track(
+      group.do('k', async () => {
+        await gateK.promise;
+        throw new Error('k failed');
+      }),
+    );
+    // p joins k; its own work for k, run again for it once k fails, calls q.
+    const p = track(
+      group.do('p', async () => {
+        await gateP.promise;
+        return group.do('k', async () => {
+          await gateRerun.promise;
+          closing = group.do('q', async () => 'q from k');
+          return `k(${await closing})`;
+        });
+      }),
+    );
+    const q = group.do('q', async () => {
+      await gateQ.promise;
+      return `q(${await group.do('p', async () => 'p from q')})`;
+    });
+    gateP.resolve(); // p waits for k
+    await flushMicrotasks();
+    gateK.resolve(); // k fails: its second run starts, for p
+    await flushMicrotasks();
+    gateQ.resolve(); // q waits for p
+    await flushMicrotasks();
+    gateRerun.resolve(); // the second run of k calls q: the cycle closes
+    await flushMicrotasks();
+    const error = await reentryOf(settledOrNot(closing));
+    expect(error.message).toContain('"k" -> "q" -> "p" -> "k"');
+    await drain();
+    expect(first.state).toMatchObject({ status: 'rejected' });
+    expect(p.state).toEqual({ status: 'rejected', reason: error });
+    // q was a joiner of p too: with shareErrors off, its own work for p ran again.
+    await expect(q).resolves.toBe('q(p from q)');
+    expect(group.stats().size).toBe(0);
+  });
+});
+
 describe('a Group and a WriteGroup with detectAsyncReentry: one wait-for graph', () => {
   it('fails the call that closes read -> write -> read across the two engines; nothing hangs', async () => {
     const reads = new Group({ detectAsyncReentry: true });
