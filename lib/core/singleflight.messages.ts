@@ -365,6 +365,10 @@ export const REDIS_NAMESPACE_MISSING = (where: string) =>
   'must use the same one, and two apps on one Redis different ones: apps with a class and method ' +
   'of the same name would otherwise share flights and results.';
 
+export const MERGE_AND_VERSION = (where: string) =>
+  `${where} has both \`merge\` and \`version\`, which each choose the arguments a run carries. ` +
+  'Keep `version` (the newest state wins) or `merge` (fold the waiting calls), not both.';
+
 export const DISTRIBUTED_MERGE = (where: string) =>
   `${where} has a \`merge\` function, but its writes are coordinated through Redis, where the newest ` +
   "call's arguments win. Remove `merge` (fold the state in the push itself), or set " +

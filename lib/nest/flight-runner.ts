@@ -12,6 +12,7 @@ import { type DistributedFlight, MISS_SENTINEL } from '../distributed/distribute
 import type { DistributedWriteGroup } from '../distributed/distributed-write-group.js';
 import type { WriteRunContext } from '../distributed/distributed-write-group.interfaces.js';
 import { isRemoteError } from '../distributed/remote-flight.error.js';
+import { versionOf } from '../distributed/write-version.js';
 import { ObservableGroup, type ObservableGroupOptions } from '../rx/observable-group.js';
 import { type FlightMetadata, type ReturnKind, isThenable, keyPartOf } from './flight-metadata.js';
 import type { FlightObserver } from './flight-observer.js';
@@ -103,9 +104,14 @@ export class FlightRunner {
 
   write(meta: FlightMetadata, self: object, method: Method, args: unknown[]): Promise<unknown> {
     const prepared = this.#preparedFor(meta);
+    const version = prepared.writes!.version;
+    // The method's version(...args) as the engines take it, of an argument list.
+    const ofArgs = version && ((latest: unknown[]) => version(...latest));
     let key: string;
     try {
       key = `${meta.scope}:${keyPartOf(meta, self, args, prepared.context)}`;
+      // A call whose version is no finite number is refused before it joins a run.
+      if (ofArgs !== undefined) versionOf(key, ofArgs, args);
     } catch (error) {
       this.#observer?.called(meta.scope, undefined, 'rejected', error);
       return Promise.reject(error);
@@ -113,7 +119,7 @@ export class FlightRunner {
     let run = (...latest: unknown[]) => method.apply(self, latest);
     // With `context: true` the method gets the run's WriteRunContext after its own arguments.
     const withContext = prepared.writes!.context === true;
-    let merge = prepared.writes!.merge;
+    let merge = ofArgs ? newestByVersion(key, ofArgs) : prepared.writes!.merge;
     const probe = this.#observer && new WriteProbe(this.#observer, meta.scope, key);
     if (probe !== undefined) {
       run = probe.run(run);
@@ -133,7 +139,7 @@ export class FlightRunner {
     }
     let outcome: Promise<unknown>;
     if (fleet !== undefined) {
-      outcome = fleet.do(key, args, fleetRun(run));
+      outcome = fleet.do(key, args, fleetRun(run), ofArgs && { version: ofArgs });
     } else {
       const inProcess = withContext ? withLocalContext(key, run) : run;
       outcome = this.writes.do(key, inProcess, { args, merge, retry: prepared.writes!.retry });
@@ -164,7 +170,12 @@ export class FlightRunner {
         peek: undefined,
         flights: undefined,
         shared: undefined,
-        writes: { merge: own.merge, retry: own.retry ?? this.options.retry, context: own.context },
+        writes: {
+          merge: own.merge,
+          version: own.version,
+          retry: own.retry ?? this.options.retry,
+          context: own.context,
+        },
         fleet: undefined,
         fleetWrites,
         handled: false,
@@ -371,6 +382,15 @@ const localSignals = new QuietSignals();
  */
 function withLocalContext(key: string, run: Method): Method {
   return (...latest) => run(...latest, { key, fence: 0, signal: localSignals.next() });
+}
+
+/**
+ * `version` among the calls that wait for one run in this process: the arguments with the highest
+ * version win (the later call on a tie), as they do in Redis.
+ */
+function newestByVersion(key: string, version: (args: unknown[]) => number) {
+  return (pending: unknown[], next: unknown[]): unknown[] =>
+    versionOf(key, version, next)! >= versionOf(key, version, pending)! ? next : pending;
 }
 
 function withoutUndefined<T extends object>(options: T): T | undefined {

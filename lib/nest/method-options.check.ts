@@ -32,9 +32,15 @@ export function checkCaching(
   }
 }
 
-/** A distributed `@MergeWrites()` method retries with `redis.writes.retry`: its own would be ignored. */
+/**
+ * A distributed `@MergeWrites()` method retries with `redis.writes.retry`: its own would be ignored.
+ * `merge` and `version` each decide which arguments a run carries: only one of them can.
+ */
 export function checkWrites(where: string, own: MergeWritesOptions, distributed: boolean): void {
   if (distributed && own.retry !== undefined) {
     throw new SingleflightOptionsError(messages.DISTRIBUTED_RETRY(where));
+  }
+  if (own.merge !== undefined && own.version !== undefined) {
+    throw new SingleflightOptionsError(messages.MERGE_AND_VERSION(where));
   }
 }

@@ -23,6 +23,7 @@ import {
 import { deferred, rejectionOf } from '../support/deferred.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
 import { until } from '../support/until.js';
+import { type RedisClient, redisState } from '../support/write-fleet.js';
 
 /** What every instance's backend saw: one list for the whole fleet, as a shared backend would. */
 const backend = {
@@ -31,6 +32,8 @@ const backend = {
   fenced: [] as Array<{ version: number; context: WriteRunContext }>,
   running: 0,
   overlapped: false,
+  /** When set, versioned pushes wait for it: a test holds a run to queue calls behind it. */
+  gate: undefined as Promise<void> | undefined,
 };
 
 @Injectable()
@@ -55,6 +58,16 @@ class TokenService {
     void key;
     if (++backend.running > 1) backend.overlapped = true;
     await new Promise((resolve) => setTimeout(resolve, 40));
+    backend.pushes.push(version);
+    backend.running--;
+    return version;
+  }
+
+  @MergeWrites((key: string) => key, { version: (_key: string, version: number) => version })
+  async versionedPush(key: string, version: number): Promise<number> {
+    void key;
+    if (++backend.running > 1) backend.overlapped = true;
+    await (backend.gate ?? new Promise((resolve) => setTimeout(resolve, 40)));
     backend.pushes.push(version);
     backend.running--;
     return version;
@@ -185,17 +198,52 @@ describe('SingleflightModule.forRoot({ redis })', () => {
     expect(backend.calls).toEqual(['mars', 'mars']);
   });
 
+  // Calls sent to three instances at once reach Redis in any order: with `version`, the newest
+  // version is pushed last whatever that order (without it, the call Redis sees last wins).
   it('pushes one key at a time across instances, the newest version last', async () => {
     const instances = await fleet(3);
     const calls: Promise<unknown>[] = [];
     for (let version = 1; version <= 30; version++) {
-      calls.push(instances[version % 3]!.service.push('doc', version));
+      calls.push(instances[version % 3]!.service.versionedPush('doc', version));
       if (version % 7 === 0) await new Promise((resolve) => setTimeout(resolve, 15));
     }
     await Promise.all(calls);
     expect(backend.overlapped).toBe(false);
     expect(backend.pushes.at(-1)).toBe(30);
     expect(backend.pushes.length).toBeLessThan(30);
+  });
+
+  it('pushes the highest version when an older event reaches Redis after a newer one', async () => {
+    const instances = await fleet(3);
+    const raw = createClient({ url: server.url });
+    await raw.connect();
+    const gate = deferred();
+    backend.gate = gate.promise;
+    const key = 'TokenService.versionedPush:out-of-order';
+    const state = () => redisState(raw as RedisClient, 'tokens-app:mw', key);
+    /** Polls Redis until the key's state shows what the test waits for (events are counted in `ver`). */
+    const eventually = async (done: () => Promise<boolean>) => {
+      for (const deadline = Date.now() + 10_000; !(await done());) {
+        if (Date.now() > deadline) throw new Error('Redis never showed the expected state');
+      }
+    };
+    try {
+      const first = instances[0]!.service.versionedPush('out-of-order', 1);
+      await until(() => backend.running === 1);
+      const newer = instances[1]!.service.versionedPush('out-of-order', 3);
+      await eventually(async () => (await state()).ver === 2);
+      // Version 2 reaches Redis after version 3, from a third instance.
+      const older = instances[2]!.service.versionedPush('out-of-order', 2);
+      await eventually(async () => (await state()).ver === 3);
+      gate.resolve();
+      await Promise.all([first, newer, older]);
+      expect(backend.pushes).toEqual([1, 3]);
+      expect(backend.overlapped).toBe(false);
+    } finally {
+      backend.gate = undefined;
+      gate.resolve();
+      await raw.destroy();
+    }
   });
 
   it('gives a method with context: true a fence that grows with every run across instances', async () => {

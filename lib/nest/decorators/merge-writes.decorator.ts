@@ -7,6 +7,7 @@ import { type KeyedMethodDecorator, splitArguments } from './single-flight.decor
 
 const MERGE_WRITES_RULES = {
   merge: FUNCTION,
+  version: FUNCTION,
   retry: RETRY,
   distributed: BOOLEAN,
   context: BOOLEAN,

@@ -113,6 +113,19 @@ export interface MergeWritesOptions<A extends unknown[] = any[]> extends FlightK
   /** Fold the arguments of the calls that wait for the same run. @default the newest call's */
   merge?: (pending: A, next: A) => A;
   /**
+   * The version of the state a call's arguments carry (a row version, an event sequence): a finite
+   * number that grows with the state. With it, the arguments with the highest version win instead
+   * of the call that arrives last: across instances (two events sent to two instances a few ms
+   * apart can reach Redis in the other order) and among the calls that wait for one run in this
+   * process. Not with `merge`. A call whose `version` throws or is not a finite number rejects.
+   *
+   * ```ts
+   * @MergeWrites((id: string) => id, { version: (id: string, state: State) => state.version })
+   * ```
+   * @default undefined (the call that arrives last wins)
+   */
+  version?: (...args: A) => number;
+  /**
    * Try a failed run again. A distributed method (with `forRoot({ redis })`) retries with
    * `redis.writes.retry`, and its own `retry` fails at start-up (or set `distributed: false`).
    * @default the module's `retry`, else none
