@@ -13,6 +13,7 @@ import type {
 import { KeyStates, type KeyState } from './key-states.js';
 import { PolicyCheck } from './policy-check.js';
 import { LocalMirror } from './local-mirror.js';
+import { storeKey } from './store-key.js';
 
 /** A store's answer: the value and its expiry, and which of the cache's stores gave it. */
 interface Stored {
@@ -119,7 +120,7 @@ export class FlightCache {
 
   /** What the store holds for `key` (undefined: nothing), read within the store timeout. */
   stored(key: string): Promise<unknown> {
-    return this.#timed(this.cache.get(key));
+    return this.#timed(this.cache.get(storeKey(key)));
   }
 
   /**
@@ -154,7 +155,7 @@ export class FlightCache {
     this.#local?.delete(key);
     // A write under way may land after this delete (stores do not keep the order of calls): it is
     // taken back when it ends, and reads wait for that too.
-    const deleted = this.#quietly(key, () => this.cache.del(key));
+    const deleted = this.#quietly(key, () => this.cache.del(storeKey(key)));
     const done: Promise<void> = Promise.all([state.deleting, deleted, ...state.writes]).then(() => {
       if (state.deleting === done) state.deleting = undefined;
       this.#states.exit(key, state);
@@ -175,7 +176,7 @@ export class FlightCache {
   async #readStores(key: string): Promise<Stored | undefined> {
     const { stores } = this.cache;
     for (let tier = 0; tier < stores.length; tier++) {
-      const found = await stores[tier]!.get(key, { raw: true });
+      const found = await stores[tier]!.get(storeKey(key), { raw: true });
       if (found !== undefined) return { value: found.value, expires: found.expires, tier };
     }
     return undefined;
@@ -199,7 +200,8 @@ export class FlightCache {
     if (found.tier > 0 && left > 0) {
       const before = this.cache.stores.slice(0, found.tier);
       const ttl = left === Infinity ? undefined : left;
-      const copy = () => Promise.all(before.map((store) => store.set(key, found.value, ttl)));
+      const copy = () =>
+        Promise.all(before.map((store) => store.set(storeKey(key), found.value, ttl)));
       await this.#write(key, state, generation, copy, () => undefined);
       // Dropped while the copy was written: the value found is gone, keep nothing of it.
       if (state.generation !== generation) return;
@@ -231,7 +233,7 @@ export class FlightCache {
   ): Promise<void> {
     const ttl = this.#policies.ttlOf(key, value, policy);
     if (ttl === undefined) return;
-    const set = () => this.cache.set(key, value, ttl);
+    const set = () => this.cache.set(storeKey(key), value, ttl);
     await this.#write(key, state, generation, set, () =>
       this.#local?.set(key, value, ttl - (policy.refreshThreshold ?? 0)),
     );
@@ -251,9 +253,10 @@ export class FlightCache {
   ): Promise<void> {
     if (state.generation !== generation) return;
     // A write that answers after the timeout may land after a later delete: it is taken back.
-    const late = () => void this.#quietly(key, () => this.cache.del(key));
+    const late = () => void this.#quietly(key, () => this.cache.del(storeKey(key)));
     const write = this.#quietly(key, set, late).then(async (written) => {
-      if (state.generation !== generation) await this.#quietly(key, () => this.cache.del(key));
+      if (state.generation !== generation)
+        await this.#quietly(key, () => this.cache.del(storeKey(key)));
       else if (written) stands();
     });
     state.writes.add(write);
