@@ -29,8 +29,13 @@ import { TokensController } from './tokens/tokens.controller.js';
       useFactory: (registry: Registry, client: RedisClient | null): SingleflightModuleOptions => ({
         metrics: { registry },
         ...(client && {
-          cache: { stores: [new Keyv({ store: new KeyvRedis(client as never) })] },
-          // One name for every instance of the sample; another app on this Redis needs its own.
+          // One name for every instance of the sample; another app on this Redis needs its own,
+          // for its flights and for its cached values.
+          cache: {
+            stores: [
+              new Keyv({ store: new KeyvRedis(client as never), namespace: 'singleflight-sample' }),
+            ],
+          },
           redis: { client, namespace: 'singleflight-sample' },
         }),
       }),
