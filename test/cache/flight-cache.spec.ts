@@ -27,6 +27,16 @@ class LaterMap extends Map<string, unknown> {
   }
 }
 
+/** A LaterMap that holds one entry: a store that evicts, so later stores answer and copy back. */
+class EvictingMap extends LaterMap {
+  override set(key: string, value: unknown) {
+    return macrotask().then(() => {
+      Map.prototype.clear.call(this);
+      return Map.prototype.set.call(this, key, value);
+    }) as never;
+  }
+}
+
 type Command =
   | { kind: 'call' | 'invalidate' | 'forget'; key: number; wait: number }
   | { kind: 'settle'; index: number; wait: number };
@@ -134,6 +144,16 @@ describe('FlightCache read-your-writes, as a property', () => {
       'a Keyv store that answers on a later macrotask',
       (group) =>
         new FlightCache(createCache({ stores: [new Keyv({ store: new LaterMap() })] }), { group }),
+    ],
+    [
+      'two stores, the first evicting (one entry), with a mirror',
+      (group) =>
+        new FlightCache(
+          createCache({
+            stores: [new Keyv({ store: new EvictingMap() }), new Keyv({ store: new LaterMap() })],
+          }),
+          { local: true, group },
+        ),
     ],
   ];
   it.each(stores)(
