@@ -208,6 +208,14 @@ export const PER_INSTANCE_DEFAULT_KEY = (
   `@${decorator}(function (this: ${className}, id: string) { return \`\${this.userId}:\${id}\`; })), ` +
   `or, when the result depends on the arguments alone, say so: @${decorator}({ shareAcrossRequests: true }).`;
 
+export const SECOND_INSTANCE = (decorator: string, where: string) =>
+  `${where} was called on a second instance of its class, one the app did not register (made ` +
+  'by ModuleRef.create(), for example), and each instance may hold its own ' +
+  `settings or request, but @${decorator}() uses the default key, which holds only the arguments: ` +
+  "one instance's caller could get another's result. Give a key that includes what identifies " +
+  `the instance (a key function is called with \`this\`), or say that the result depends on the ` +
+  `arguments alone: @${decorator}({ shareAcrossRequests: true }).`;
+
 export const KEY_FN_THREW = (where: string) =>
   `The key function of ${where} threw; fix it, or check the arguments it was given (see cause).`;
 

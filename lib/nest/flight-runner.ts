@@ -17,6 +17,7 @@ import { ObservableGroup, type ObservableGroupOptions } from '../rx/observable-g
 import { type FlightMetadata, type ReturnKind, isThenable, keyPartOf } from './flight-metadata.js';
 import type { FlightObserver } from './flight-observer.js';
 import type { KeyContext } from './key-context.js';
+import { type OneInstance, checkInstance, oneInstance } from './one-instance.js';
 import { checkCaching, checkWrites } from './method-options.check.js';
 import { FlightProbe, SharedProbe, WriteProbe } from './flight-probe.js';
 import type {
@@ -49,6 +50,12 @@ interface Prepared {
   handled: boolean;
   /** The module's keyContext, unless the method opted out (`keyContext: false`). */
   context: KeyContext | undefined;
+  /**
+   * With the default key and no `shareAcrossRequests`: the one instance whose calls share
+   * flights (set by its first call), else undefined. The explorer refuses a second registered
+   * instance at start-up; this catches the ones it cannot see (ModuleRef.create).
+   */
+  only: OneInstance | undefined;
 }
 
 /**
@@ -80,6 +87,7 @@ export class FlightRunner {
     if (prepared.returns === 'sync') return method.apply(self, args);
     let part: string;
     try {
+      if (prepared.only !== undefined) checkInstance(meta, prepared.only, self);
       part = keyPartOf(meta, self, args, prepared.context);
     } catch (error) {
       this.#observer?.called(meta.scope, undefined, 'rejected', error);
@@ -109,6 +117,7 @@ export class FlightRunner {
     const ofArgs = version && ((latest: unknown[]) => version(...latest));
     let key: string;
     try {
+      if (prepared.only !== undefined) checkInstance(meta, prepared.only, self);
       key = `${meta.scope}:${keyPartOf(meta, self, args, prepared.context)}`;
       // A call whose version is no finite number is refused before it joins a run.
       if (ofArgs !== undefined) versionOf(key, ofArgs, args);
@@ -180,6 +189,7 @@ export class FlightRunner {
         fleetWrites,
         handled: false,
         context: own.keyContext === false ? undefined : this.options.keyContext,
+        only: oneInstance(meta),
       });
     }
     const own = meta.options as SingleFlightOptions;
@@ -224,6 +234,7 @@ export class FlightRunner {
       fleetWrites: undefined,
       handled: false,
       context: own.keyContext === false ? undefined : defaults.keyContext,
+      only: oneInstance(meta),
     });
   }
 

@@ -1,6 +1,12 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { type DynamicModule, Inject, Injectable, Module } from '@nestjs/common';
-import { MergeWrites, SingleFlight, SingleflightOptionsError } from '../../lib/index.js';
+import { ModuleRef } from '@nestjs/core';
+import {
+  MergeWrites,
+  SingleFlight,
+  SingleflightKeyError,
+  SingleflightOptionsError,
+} from '../../lib/index.js';
 import { type Deferred, deferred } from '../support/deferred.js';
 import { nestApps } from '../support/nest-app.js';
 
@@ -113,5 +119,71 @@ describe('one class registered by two modules (two instances)', () => {
     }
     const nest = await boot([Single, { provide: 'ALIAS', useExisting: Single }]);
     expect(await nest.get<Single>('ALIAS').get('x')).toBe('x');
+  });
+});
+
+// Instances the explorer never sees: ModuleRef.create() makes one per call, each configured by its
+// caller. Before the check, two of them shared a flight: b's caller got 'a:1'.
+describe('instances the app did not register (ModuleRef.create)', () => {
+  /** Two created instances of a Client decorated with `flight`, with their own `base`. */
+  async function created(flight: MethodDecorator) {
+    @Injectable()
+    class Client {
+      base = '';
+
+      @flight
+      async get(id: string): Promise<string> {
+        await gate.promise;
+        return `${this.base}:${id}`;
+      }
+    }
+    @Injectable()
+    class Maker {
+      constructor(readonly moduleRef: ModuleRef) {}
+    }
+    const nest = await boot([Maker]);
+    const { moduleRef } = nest.get(Maker);
+    const [a, b] = [await moduleRef.create(Client), await moduleRef.create(Client)];
+    a.base = 'a';
+    b.base = 'b';
+    return [a, b] as const;
+  }
+
+  it('fails the call on a second instance with the default key, naming the fix', async () => {
+    const [a, b] = await created(SingleFlight());
+    const first = a.get('1');
+    const second = b.get('1');
+    await expect(second).rejects.toThrow(SingleflightKeyError);
+    await expect(second).rejects.toThrow(
+      /^Client\.get was called on a second instance .*ModuleRef\.create\(\).*shareAcrossRequests: true/,
+    );
+    gate.resolve();
+    expect(await first).toBe('a:1');
+    // The first instance keeps its flights.
+    expect(await a.get('2')).toBe('a:2');
+  });
+
+  it('fails a @MergeWrites() call on a second instance too', async () => {
+    const [a, b] = await created(MergeWrites());
+    gate.resolve();
+    expect(await a.get('1')).toBe('a:1');
+    await expect(b.get('1')).rejects.toThrow(/^Client\.get was called on a second instance/);
+  });
+
+  it("with a key that includes the instance's settings, each instance gets its own result", async () => {
+    const key = SingleFlight(function (this: { base: string }, id: string) {
+      return `${this.base}/${id}`;
+    }) as MethodDecorator;
+    const [a, b] = await created(key);
+    const calls = [a.get('1'), b.get('1')];
+    gate.resolve();
+    expect(await Promise.all(calls)).toEqual(['a:1', 'b:1']);
+  });
+
+  it('with `shareAcrossRequests: true`, both share one flight, as the method said', async () => {
+    const [a, b] = await created(SingleFlight({ shareAcrossRequests: true }));
+    const calls = [a.get('1'), b.get('1')];
+    gate.resolve();
+    expect(await Promise.all(calls)).toEqual(['a:1', 'a:1']);
   });
 });
