@@ -59,6 +59,18 @@ function regions(flight: MethodDecorator) {
   return { app, EU, US };
 }
 
+/** A class named Client whose get(id) answers id, with the default key. */
+function echoClass() {
+  @Injectable()
+  class Client {
+    @SingleFlight()
+    async get(id: string): Promise<string> {
+      return id;
+    }
+  }
+  return Client;
+}
+
 async function askBoth(flight: MethodDecorator) {
   const { app, EU, US } = regions(flight);
   const nest = await app();
@@ -85,13 +97,7 @@ describe('one class registered by two modules (two instances)', () => {
   });
 
   it('fails at start-up when one module provides the class under two tokens', async () => {
-    @Injectable()
-    class Client {
-      @SingleFlight()
-      async get(id: string): Promise<string> {
-        return id;
-      }
-    }
+    const Client = echoClass();
     const providers = [Client, { provide: 'OTHER', useClass: Client }] as const;
     await expect(boot([...providers])).rejects.toThrow(
       /^Client\.get is on Client, which is provided twice \(in .*, and provided as OTHER in /,
@@ -110,15 +116,9 @@ describe('one class registered by two modules (two instances)', () => {
   });
 
   it('still boots a class registered once, with an alias (useExisting)', async () => {
-    @Injectable()
-    class Single {
-      @SingleFlight()
-      async get(id: string): Promise<string> {
-        return id;
-      }
-    }
+    const Single = echoClass();
     const nest = await boot([Single, { provide: 'ALIAS', useExisting: Single }]);
-    expect(await nest.get<Single>('ALIAS').get('x')).toBe('x');
+    expect(await nest.get<InstanceType<typeof Single>>('ALIAS').get('x')).toBe('x');
   });
 });
 
