@@ -265,10 +265,9 @@ export class FlightRunner {
           // error reaches Nest's filter as the RemoteFlightError, which carries the fields the
           // filter reads, so every instance answers as the leader's did.
           if (isRemoteError(error) && error.httpException === true) {
-            throw new HttpException(error.response as string | object, error.status!, {
-              cause: error,
-              errorCode: error.errorCode,
-            });
+            // `errorCode` is an option of Nest 12's HttpException; Nest 11 ignores it.
+            const options = { cause: error, errorCode: error.errorCode };
+            throw new HttpException(error.response as string | object, error.status!, options);
           }
           throw error;
         });
