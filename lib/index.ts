@@ -50,32 +50,32 @@ export type {
   MergeWritesOptions,
   SingleFlightOptions,
 } from './nest/interfaces/flight-options.interface.js';
-export type { KeyContext } from './nest/key-context.js';
+export type { KeyContext } from './nest/decorators/key-context.js';
 export {
   DistributedFlight,
   MISS_SENTINEL,
   type DistributedFlightLog,
   type DistributedFlightOptions,
   type DistributedFlightStats,
-} from './distributed/distributed-flight.js';
-export { RemoteFlightError, isRemoteError } from './distributed/remote-flight.error.js';
-export type { RemoteErrorFields } from './distributed/remote-flight.error.js';
-export type { RedisCoordinator, RedisScript } from './distributed/coordinator.interface.js';
+} from './redis/flight/distributed-flight.js';
+export { RemoteFlightError, isRemoteError } from './redis/flight/remote-flight.error.js';
+export type { RemoteErrorFields } from './redis/flight/remote-flight.error.js';
+export type { RedisCoordinator, RedisScript } from './redis/coordinator/coordinator.interface.js';
 export {
   SingleflightCoordinationError,
   type CoordinationFailure,
-} from './distributed/coordination.error.js';
+} from './redis/shared/coordination.error.js';
 export {
   nodeRedisAdapter,
   type NodeRedisAdapterOptions,
   type NodeRedisClient,
-} from './distributed/node-redis.adapter.js';
+} from './redis/coordinator/node-redis.adapter.js';
 export {
   ioredisAdapter,
   type IoredisAdapterOptions,
   type IoredisClient,
-} from './distributed/ioredis.adapter.js';
-export { DistributedWriteGroup } from './distributed/distributed-write-group.js';
+} from './redis/coordinator/ioredis.adapter.js';
+export { DistributedWriteGroup } from './redis/writes/distributed-write-group.js';
 export type {
   DistributedWriteCallOptions,
   DistributedWriteGroupStats,
@@ -83,7 +83,7 @@ export type {
   WriteLedger,
   WriteRun,
   WriteRunContext,
-} from './distributed/distributed-write-group.interfaces.js';
+} from './redis/writes/distributed-write-group.interfaces.js';
 export type {
   MetricsRegistry,
   SingleflightMetricsOptions,

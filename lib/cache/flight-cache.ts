@@ -2,7 +2,7 @@ import type { Cache } from 'cache-manager';
 import { type Group, ON_FORGET } from '../core/group.js';
 import { assertKey, validateOptions } from '../core/options.validator.js';
 import { SingleflightOptionsError } from '../core/singleflight.errors.js';
-import * as messages from '../core/singleflight.messages.js';
+import * as messages from './cache.messages.js';
 import { FLIGHT_CACHE_RULES, isCache } from './cache-options.js';
 import type {
   CacheErrorLogger,

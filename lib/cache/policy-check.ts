@@ -1,4 +1,4 @@
-import * as messages from '../core/singleflight.messages.js';
+import * as messages from './cache.messages.js';
 import type { CacheErrorLogger, CachePolicy } from './flight-cache.interfaces.js';
 
 const defaultShouldCache = (value: unknown) => value !== undefined;

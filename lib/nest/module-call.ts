@@ -7,7 +7,8 @@ import {
   validateOptions,
 } from '../core/options.validator.js';
 import { SingleflightOptionsError } from '../core/singleflight.errors.js';
-import * as messages from '../core/singleflight.messages.js';
+import * as coreMessages from '../core/singleflight.messages.js';
+import * as messages from './nest.messages.js';
 
 /** The name of what the user called (`SingleflightModule.forRoot()` or `...forRootAsync()`). */
 export const MODULE_CALL = Symbol('SingleflightModuleCall');
@@ -41,7 +42,7 @@ const ASYNC_RULES = {
 export function checkForRoot(options: unknown): void {
   if (!isPlainObject(options)) {
     throw new SingleflightOptionsError(
-      messages.BAD_OPTION(FOR_ROOT, 'options', 'an object', options),
+      coreMessages.BAD_OPTION(FOR_ROOT, 'options', 'an object', options),
     );
   }
   validateOptions(FOR_ROOT, { isGlobal: options.isGlobal }, { isGlobal: BOOLEAN });

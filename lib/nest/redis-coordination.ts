@@ -1,11 +1,12 @@
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { SingleflightOptionsError } from '../core/singleflight.errors.js';
-import * as messages from '../core/singleflight.messages.js';
-import type { RedisCoordinator } from '../distributed/coordinator.interface.js';
-import { DistributedFlight } from '../distributed/distributed-flight.js';
-import { DistributedWriteGroup } from '../distributed/distributed-write-group.js';
-import { ioredisAdapter, isIoredisClient } from '../distributed/ioredis.adapter.js';
-import { isNodeRedisClient, nodeRedisAdapter } from '../distributed/node-redis.adapter.js';
+import * as messages from './nest.messages.js';
+import * as redisMessages from '../redis/redis.messages.js';
+import type { RedisCoordinator } from '../redis/coordinator/coordinator.interface.js';
+import { DistributedFlight } from '../redis/flight/distributed-flight.js';
+import { DistributedWriteGroup } from '../redis/writes/distributed-write-group.js';
+import { ioredisAdapter, isIoredisClient } from '../redis/coordinator/ioredis.adapter.js';
+import { isNodeRedisClient, nodeRedisAdapter } from '../redis/coordinator/node-redis.adapter.js';
 import type { SingleflightRedisOptions } from './interfaces/singleflight-redis-options.interface.js';
 import type { SingleflightLog } from './singleflight-log.js';
 
@@ -36,10 +37,10 @@ export class RedisCoordination implements OnApplicationBootstrap, OnApplicationS
       throw new SingleflightOptionsError(messages.REDIS_NAMESPACE_MISSING(where));
     }
     if (options.client !== undefined && options.coordinator !== undefined) {
-      throw new SingleflightOptionsError(messages.REDIS_CLIENT_AND_COORDINATOR(where));
+      throw new SingleflightOptionsError(redisMessages.REDIS_CLIENT_AND_COORDINATOR(where));
     }
     if (options.coordinator !== undefined && options.opTimeoutMs !== undefined) {
-      throw new SingleflightOptionsError(messages.REDIS_TIMEOUT_WITH_COORDINATOR(where));
+      throw new SingleflightOptionsError(redisMessages.REDIS_TIMEOUT_WITH_COORDINATOR(where));
     }
     this.#ownsCoordinator = options.coordinator === undefined;
     this.#coordinator = options.coordinator ?? adapterFor(options, where);
@@ -86,6 +87,6 @@ function adapterFor(
   if (client === undefined)
     throw new SingleflightOptionsError(messages.REDIS_CLIENT_MISSING(where));
   throw new SingleflightOptionsError(
-    messages.NOT_A_REDIS_CLIENT(`redis.client in ${where}`, 'node-redis or ioredis', client),
+    redisMessages.NOT_A_REDIS_CLIENT(`redis.client in ${where}`, 'node-redis or ioredis', client),
   );
 }

@@ -1,4 +1,4 @@
-import { MODULE_MISSING } from '../core/singleflight.messages.js';
+import { MODULE_MISSING } from './nest.messages.js';
 
 /** Metadata key of the method decorators (on the wrapped function). */
 export const FLIGHT_METADATA = 'singleflight:flight';

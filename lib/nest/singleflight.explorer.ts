@@ -2,10 +2,10 @@ import { Injectable, type OnModuleInit, Scope } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { SingleflightOptionsError } from '../core/singleflight.errors.js';
-import * as messages from '../core/singleflight.messages.js';
-import { FlightRunner } from './flight-runner.js';
-import type { FlightMetadata } from './flight-metadata.js';
-import { checkScopes, type ScopeUse } from './flight-scope.js';
+import * as messages from './nest.messages.js';
+import { FlightRunner } from './runner/flight-runner.js';
+import type { FlightMetadata } from './decorators/flight-metadata.js';
+import { checkScopes, type ScopeUse } from './decorators/flight-scope.js';
 import { FLIGHT_METADATA } from './singleflight.constants.js';
 
 /**

@@ -4,7 +4,7 @@ import { FlightCache } from '../cache/flight-cache.js';
 import { Group } from '../core/group.js';
 import { WriteGroup } from '../core/write-group.js';
 import { ObservableGroup } from '../rx/observable-group.js';
-import { FlightRunner } from './flight-runner.js';
+import { FlightRunner } from './runner/flight-runner.js';
 import {
   FOR_ROOT,
   FOR_ROOT_ASYNC,

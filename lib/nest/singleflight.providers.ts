@@ -14,15 +14,15 @@ import {
   validateOptions,
 } from '../core/options.validator.js';
 import { SingleflightOptionsError } from '../core/singleflight.errors.js';
-import * as messages from '../core/singleflight.messages.js';
+import * as messages from './nest.messages.js';
 import { RETRY, WriteGroup } from '../core/write-group.js';
-import { PrometheusObserver } from '../metrics/prometheus.observer.js';
+import { PrometheusObserver } from './observe/prometheus.observer.js';
 import { ObservableGroup, REPLAY } from '../rx/observable-group.js';
-import { FanOutObserver } from './fan-out.observer.js';
-import type { FlightObserver } from './flight-observer.js';
+import { FanOutObserver } from './observe/fan-out.observer.js';
+import type { FlightObserver } from './observe/flight-observer.js';
 import type { SingleflightModuleOptions } from './interfaces/singleflight-module-options.interface.js';
-import { LoggingObserver } from './logging.observer.js';
-import { NAMESPACE, SECRET } from '../distributed/coordinator.interface.js';
+import { LoggingObserver } from './observe/logging.observer.js';
+import { NAMESPACE, SECRET } from '../redis/coordinator/coordinator.interface.js';
 import { RedisCoordination } from './redis-coordination.js';
 import { SingleflightLog } from './singleflight-log.js';
 import {

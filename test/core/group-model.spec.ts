@@ -129,7 +129,7 @@ describe('Group: no key is ever stuck', () => {
     expect(settled).toEqual(wanted);
     expect(group.stats()).toEqual({ ...expected, size: 0 });
     expect(expected.flights).toBeGreaterThanOrEqual(FLIGHTS);
-  }, 15_000);
+  }, 120_000);
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import {
 } from '../../lib/index.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
 import { type TestClient, wrapCoordinator } from '../support/redis-coordinator.js';
-import type { RedisCoordinator } from '../../lib/distributed/coordinator.interface.js';
+import type { RedisCoordinator } from '../../lib/redis/coordinator/coordinator.interface.js';
 
 // Issue 13 item 14 (Redis part): every option of the distributed engines, the adapters and the
 // module's `redis` is checked at construction or start-up, with a named error.

@@ -1,6 +1,6 @@
 import { createClient } from 'redis';
-import type { RedisCoordinator } from '../../lib/distributed/coordinator.interface.js';
-import { nodeRedisAdapter } from '../../lib/distributed/node-redis.adapter.js';
+import type { RedisCoordinator } from '../../lib/redis/coordinator/coordinator.interface.js';
+import { nodeRedisAdapter } from '../../lib/redis/coordinator/node-redis.adapter.js';
 
 export type TestClient = ReturnType<typeof createClient>;
 

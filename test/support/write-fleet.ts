@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto';
 import { createClient } from 'redis';
-import type { RedisCoordinator } from '../../lib/distributed/coordinator.interface.js';
+import type { RedisCoordinator } from '../../lib/redis/coordinator/coordinator.interface.js';
 import type {
   WriteRun,
   WriteRunContext,
-} from '../../lib/distributed/distributed-write-group.interfaces.js';
+} from '../../lib/redis/writes/distributed-write-group.interfaces.js';
 import {
   type NodeRedisClient,
   nodeRedisAdapter,
-} from '../../lib/distributed/node-redis.adapter.js';
-import { DistributedWriteGroup } from '../../lib/distributed/distributed-write-group.js';
-import type { DistributedWriteOptions } from '../../lib/distributed/distributed-write-group.interfaces.js';
-import { EVENT } from '../../lib/distributed/write.scripts.js';
+} from '../../lib/redis/coordinator/node-redis.adapter.js';
+import { DistributedWriteGroup } from '../../lib/redis/writes/distributed-write-group.js';
+import type { DistributedWriteOptions } from '../../lib/redis/writes/distributed-write-group.interfaces.js';
+import { EVENT } from '../../lib/redis/writes/write.scripts.js';
 import { type RedisServer, startRedis } from './redis-server.js';
 
 // Helpers for the distributed MergeWrites tests (in-process pods and pod processes alike).

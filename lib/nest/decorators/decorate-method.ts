@@ -1,12 +1,12 @@
 import { Inject } from '@nestjs/common';
 import { SingleflightOptionsError } from '../../core/singleflight.errors.js';
-import * as messages from '../../core/singleflight.messages.js';
-import type { FlightRunner } from '../flight-runner.js';
-import { FlightRunner as FlightRunnerToken } from '../flight-runner.js';
+import * as messages from '../nest.messages.js';
+import type { FlightRunner } from '../runner/flight-runner.js';
+import { FlightRunner as FlightRunnerToken } from '../runner/flight-runner.js';
 import { FLIGHT_METADATA, RUNNER_PROPERTY } from '../singleflight.constants.js';
-import { type FlightMetadata, type KeySource, returnKind } from '../flight-metadata.js';
-import { scopeOf } from '../flight-scope.js';
-import { assertDefaultKeyFits } from '../default-key-check.js';
+import { type FlightMetadata, type KeySource, returnKind } from './flight-metadata.js';
+import { scopeOf } from './flight-scope.js';
+import { assertDefaultKeyFits } from './default-key-check.js';
 
 type Call = (
   runner: FlightRunner,

@@ -1,7 +1,7 @@
 import { BOOLEAN, FUNCTION, validateOptions } from '../../core/options.validator.js';
 import { RETRY } from '../../core/write-group.js';
 import type { MergeWritesOptions } from '../interfaces/flight-options.interface.js';
-import { SCOPE } from '../flight-scope.js';
+import { SCOPE } from './flight-scope.js';
 import { decorateMethod } from './decorate-method.js';
 import { type KeyedMethodDecorator, splitArguments } from './single-flight.decorator.js';
 

@@ -9,10 +9,10 @@ import {
 import { REPLAY } from '../../rx/observable-group.js';
 import type { SingleFlightOptions } from '../interfaces/flight-options.interface.js';
 import { decorateMethod } from './decorate-method.js';
-import { type FlightMetadata, type KeySource } from '../flight-metadata.js';
-import { SCOPE } from '../flight-scope.js';
+import { type FlightMetadata, type KeySource } from './flight-metadata.js';
+import { SCOPE } from './flight-scope.js';
 import { SingleflightOptionsError } from '../../core/singleflight.errors.js';
-import * as messages from '../../core/singleflight.messages.js';
+import * as messages from '../nest.messages.js';
 
 const TTL: OptionRule = [
   'a number of milliseconds >= 0 or a function of the value',

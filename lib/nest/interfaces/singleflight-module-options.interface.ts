@@ -1,6 +1,6 @@
 import type { CreateCacheOptions } from 'cache-manager';
 import type { RetryOptions } from '../../core/write-group.interfaces.js';
-import type { KeyContext } from '../key-context.js';
+import type { KeyContext } from '../decorators/key-context.js';
 import type { SingleflightMetricsOptions } from './singleflight-metrics-options.interface.js';
 import type { SingleflightRedisOptions } from './singleflight-redis-options.interface.js';
 

@@ -1,8 +1,8 @@
-import type { RedisCoordinator } from '../../distributed/coordinator.interface.js';
-import type { DistributedFlightOptions } from '../../distributed/distributed-flight.js';
-import type { DistributedWriteOptions } from '../../distributed/distributed-write-group.interfaces.js';
-import type { IoredisClient } from '../../distributed/ioredis.adapter.js';
-import type { NodeRedisClient } from '../../distributed/node-redis.adapter.js';
+import type { RedisCoordinator } from '../../redis/coordinator/coordinator.interface.js';
+import type { DistributedFlightOptions } from '../../redis/flight/distributed-flight.js';
+import type { DistributedWriteOptions } from '../../redis/writes/distributed-write-group.interfaces.js';
+import type { IoredisClient } from '../../redis/coordinator/ioredis.adapter.js';
+import type { NodeRedisClient } from '../../redis/coordinator/node-redis.adapter.js';
 
 /**
  * Coordination of several instances through Redis: `@SingleFlight()` methods run once across the

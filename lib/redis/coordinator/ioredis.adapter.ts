@@ -1,0 +1,245 @@
+import {
+  SingleflightArgumentError,
+  SingleflightOptionsError,
+} from '../../core/singleflight.errors.js';
+import * as messages from '../redis.messages.js';
+import {
+  isPlainObject,
+  POSITIVE_DURATION,
+  forTimer,
+  validateOptions,
+} from '../../core/options.validator.js';
+import {
+  AdapterCoordinator,
+  type ConnectionName,
+  type CoordinatorDriver,
+  type DriverEvents,
+} from './adapter-coordinator.js';
+import { bounded, DEFAULT_OP_TIMEOUT_MS } from './bounded-command.js';
+import type { RedisCoordinator } from './coordinator.interface.js';
+
+/**
+ * The part of an ioredis client the adapter uses (`new Redis()` of ioredis 5.x/6.x; not a
+ * Cluster). Typed by shape, so this library never loads ioredis.
+ * @publicApi
+ */
+export interface IoredisClient {
+  /** The connection state (`'ready'`, `'connecting'`, `'end'`...). */
+  readonly status: string;
+  /** The client's options; a `keyPrefix` is honoured. */
+  readonly options: { readonly keyPrefix?: string };
+  /** Every command of the adapter goes through it. */
+  call(command: string, ...args: string[]): Promise<unknown>;
+  /** Used on the subscriber connection only. */
+  subscribe(...channels: string[]): Promise<unknown>;
+  /** Used on the subscriber connection only. */
+  unsubscribe(...channels: string[]): Promise<unknown>;
+  /** A new client with the same options: the default subscriber. */
+  duplicate(override?: { lazyConnect?: boolean }): IoredisClient;
+  /** Connects (the adapter calls it only on the subscriber it made). */
+  connect(): Promise<void>;
+  /** Closes (the adapter calls it only on the subscriber it made). */
+  disconnect(): void;
+  /**
+   * The adapter listens to `'ready'`, `'close'` and `'end'`, plus `'message'` on the subscriber
+   * (and `'error'` on the subscriber it made).
+   */
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  /** Removes the adapter's listeners when it closes. */
+  off(event: string, listener: (...args: any[]) => void): unknown;
+}
+
+/**
+ * Options of `ioredisAdapter(client, options)`.
+ * @publicApi
+ */
+export interface IoredisAdapterOptions {
+  /**
+   * A client used only for pub/sub (subscriber mode takes a connection over). The adapter never
+   * closes it.
+   * @default `client.duplicate()`, connected on the first `subscribe()` and closed by `close()`
+   */
+  subscriber?: IoredisClient;
+  /**
+   * Longest wait, in ms, for any one command, by the adapter's own timer.
+   * @default 250
+   */
+  opTimeoutMs?: number;
+}
+
+const WHERE = 'ioredisAdapter()';
+
+/**
+ * A {@link RedisCoordinator} over an ioredis client, for the distributed flights.
+ *
+ * Create the client with `enableOfflineQueue: false`, so commands fail at once while Redis is
+ * unreachable; with the default offline queue they wait (up to `opTimeoutMs`) instead, and stay
+ * queued after the adapter gave up on them (ioredis cannot take a queued command back). A
+ * `keyPrefix` is honoured: keys, SCAN patterns and scanned keys all behave as unprefixed.
+ * Connection loss is the client's `'close'` or `'end'` event; readiness is `'ready'`, reported
+ * for the subscriber only once its channels are subscribed again.
+ *
+ * ```ts
+ * const client = new Redis(url, { enableOfflineQueue: false });
+ * const coordinator = ioredisAdapter(client);
+ * SingleflightModule.forRoot({ redis: { coordinator } }); // or new DistributedFlight(coordinator)
+ * ```
+ * @publicApi
+ */
+export function ioredisAdapter(
+  client: IoredisClient,
+  options: IoredisAdapterOptions = {},
+): RedisCoordinator {
+  if (!isIoredisClient(client)) {
+    throw new SingleflightArgumentError(messages.NOT_A_REDIS_CLIENT(WHERE, 'ioredis', client));
+  }
+  validateOptions(WHERE, options, {
+    subscriber: ['an ioredis client', isIoredisClient],
+    opTimeoutMs: forTimer(POSITIVE_DURATION),
+  });
+  if (options.subscriber !== undefined && (options.subscriber as unknown) === client) {
+    throw new SingleflightOptionsError(messages.SUBSCRIBER_IS_CLIENT(WHERE));
+  }
+  const opTimeoutMs = options.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS;
+  return new AdapterCoordinator(
+    (events) => new IoredisDriver(client, options.subscriber, events, opTimeoutMs),
+    opTimeoutMs,
+  );
+}
+
+/** Whether `value` looks like an ioredis client (the adapter checks the same). */
+export function isIoredisClient(value: unknown): value is IoredisClient {
+  return (
+    isPlainObject(value) &&
+    typeof value.status === 'string' &&
+    typeof value.call === 'function' &&
+    typeof value.duplicate === 'function'
+  );
+}
+
+const noop = () => {};
+const DOWN_EVENTS = ['close', 'end'];
+// Not yet asked to connect, or closed for good: neither is waiting for a 'ready'.
+const IDLE = new Set(['wait', 'end']);
+
+class IoredisDriver implements CoordinatorDriver {
+  readonly keyPrefix: string;
+  readonly #ownsSubscriber: boolean;
+  #subscriber: IoredisClient | undefined;
+  #subscriberLost = false;
+  #connecting: Promise<void> | undefined;
+  readonly #unwatch: (() => void)[] = [];
+  readonly #onMessage: (channel: string, message: string) => void;
+
+  constructor(
+    private readonly client: IoredisClient,
+    subscriber: IoredisClient | undefined,
+    private readonly events: DriverEvents,
+    private readonly opTimeoutMs: number,
+  ) {
+    this.keyPrefix = client.options.keyPrefix ?? '';
+    this.#onMessage = (channel, message) => events.message(channel, message);
+    this.#ownsSubscriber = subscriber === undefined;
+    this.#subscriber = subscriber;
+    this.#watch(client, 'client');
+    if (subscriber !== undefined) this.#watchSubscriber(subscriber);
+  }
+
+  send(args: string[]): Promise<unknown> {
+    const [command, ...rest] = args;
+    return this.client.call(command!, ...rest);
+  }
+
+  async subscribe(channel: string): Promise<void> {
+    const subscriber = await this.#connectedSubscriber();
+    await subscriber.subscribe(channel);
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    await this.#subscriber?.unsubscribe(channel);
+  }
+
+  async close(channels: string[]): Promise<void> {
+    for (const unwatch of this.#unwatch.splice(0)) unwatch();
+    const subscriber = this.#subscriber;
+    if (subscriber === undefined) return;
+    if (!this.#ownsSubscriber) {
+      await Promise.allSettled(
+        channels.map((channel) =>
+          bounded('UNSUBSCRIBE', this.opTimeoutMs, () => subscriber.unsubscribe(channel)),
+        ),
+      );
+      return;
+    }
+    if (subscriber.status === 'end') return;
+    const ended = new Promise<void>((resolve) => subscriber.on('end', () => resolve()));
+    subscriber.disconnect();
+    // Wait for the socket to go, but not forever: while ioredis is between reconnect attempts,
+    // disconnect() stops it without ever emitting 'end'.
+    await bounded('QUIT', this.opTimeoutMs, () => ended).catch(noop);
+  }
+
+  async #connectedSubscriber(): Promise<IoredisClient> {
+    let subscriber = this.#subscriber;
+    if (subscriber === undefined) {
+      // lazyConnect: connect() below is then the one way in, and its promise says when it is ready.
+      subscriber = this.#subscriber = this.client.duplicate({ lazyConnect: true });
+      // Kept after close(): ioredis prints errors that have no listener.
+      subscriber.on('error', noop);
+      this.#watchSubscriber(subscriber);
+    }
+    if (this.#ownsSubscriber && IDLE.has(subscriber.status)) {
+      // Rejects on the first failed attempt; ioredis then keeps retrying by itself.
+      const connecting = subscriber.connect();
+      this.#connecting = connecting;
+      const settled = () => {
+        if (this.#connecting === connecting) this.#connecting = undefined;
+      };
+      connecting.then(settled, settled);
+    }
+    if (this.#connecting !== undefined) await this.#connecting;
+    return subscriber;
+  }
+
+  #watch(connection: IoredisClient, name: ConnectionName, up = () => this.events.up(name)): void {
+    const down = () => {
+      if (name === 'subscriber') this.#subscriberLost = true;
+      this.events.down(name);
+    };
+    connection.on('ready', up);
+    for (const event of DOWN_EVENTS) connection.on(event, down);
+    this.#unwatch.push(() => {
+      connection.off('ready', up);
+      for (const event of DOWN_EVENTS) connection.off(event, down);
+    });
+    if (connection.status !== 'ready' && !IDLE.has(connection.status)) down();
+  }
+
+  #watchSubscriber(subscriber: IoredisClient): void {
+    subscriber.on('message', this.#onMessage);
+    this.#unwatch.push(() => subscriber.off('message', this.#onMessage));
+    this.#watch(subscriber, 'subscriber', () => this.#subscriberReady(subscriber));
+  }
+
+  /**
+   * ioredis re-subscribes on reconnect without waiting for Redis's ack before 'ready' (and not at
+   * all with `autoResubscribe: false`). Subscribing again ourselves (idempotent) gives an ack to
+   * wait for, so 'ready' means a message published now is received.
+   */
+  #subscriberReady(subscriber: IoredisClient): void {
+    const channels = this.events.channels();
+    if (!this.#subscriberLost || channels.length === 0) {
+      this.#subscriberLost = false;
+      this.events.up('subscriber');
+      return;
+    }
+    bounded('SUBSCRIBE', this.opTimeoutMs, () => subscriber.subscribe(...channels))
+      .catch(noop)
+      .then(() => {
+        // Lost again meanwhile: a later 'ready' reports it.
+        if (subscriber.status !== 'ready') return;
+        this.#subscriberLost = false;
+        this.events.up('subscriber');
+      });
+  }
+}

@@ -1,0 +1,219 @@
+import {
+  SingleflightArgumentError,
+  SingleflightOptionsError,
+} from '../../core/singleflight.errors.js';
+import * as messages from '../redis.messages.js';
+import {
+  isPlainObject,
+  POSITIVE_DURATION,
+  forTimer,
+  validateOptions,
+} from '../../core/options.validator.js';
+import {
+  AdapterCoordinator,
+  type ConnectionName,
+  type CoordinatorDriver,
+  type DriverEvents,
+} from './adapter-coordinator.js';
+import { bounded, DEFAULT_OP_TIMEOUT_MS } from './bounded-command.js';
+import type { RedisCoordinator } from './coordinator.interface.js';
+
+type MessageListener = (message: string, channel: string) => void;
+
+/**
+ * The part of a node-redis client the adapter uses: a client from `createClient()` of `redis`
+ * 5.x/6.x, or of `@redis/client` (what `@keyv/redis` users already have). Typed by shape, so
+ * this library never loads node-redis and its typings need no particular version.
+ * @publicApi
+ */
+export interface NodeRedisClient {
+  /** Whether the socket is open (connecting or connected). */
+  readonly isOpen: boolean;
+  /** Whether the client is connected and ready for commands. */
+  readonly isReady: boolean;
+  /** Connects (the adapter calls it only on the subscriber it made). */
+  connect(): Promise<unknown>;
+  /** Closes at once (the adapter calls it only on the subscriber it made). */
+  destroy(): void;
+  /** A new client with the same options: the default subscriber. */
+  duplicate(): NodeRedisClient;
+  /** Every command of the adapter goes through it. */
+  sendCommand(
+    args: string[],
+    options: { abortSignal: AbortSignal; typeMapping: Record<never, never> },
+  ): Promise<unknown>;
+  /** Used on the subscriber connection only. */
+  subscribe(channel: string, listener: MessageListener): Promise<void>;
+  /** Used on the subscriber connection only. */
+  unsubscribe(channel: string, listener: MessageListener): Promise<void>;
+  /** The adapter listens to `'ready'`, `'error'`, `'reconnecting'` and `'end'`. */
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  /** Removes the adapter's listeners when it closes. */
+  off(event: string, listener: (...args: any[]) => void): unknown;
+}
+
+/**
+ * Options of `nodeRedisAdapter(client, options)`.
+ * @publicApi
+ */
+export interface NodeRedisAdapterOptions {
+  /**
+   * A connected client used only for pub/sub (a subscribed connection can run nothing else).
+   * The adapter never closes it.
+   * @default `client.duplicate()`, connected on the first `subscribe()` and closed by `close()`
+   */
+  subscriber?: NodeRedisClient;
+  /**
+   * Longest wait, in ms, for any one command; the adapter's own timer, because node-redis's
+   * `commandOptions.timeout` does not cover a command already written to a hung server.
+   * @default 250
+   */
+  opTimeoutMs?: number;
+}
+
+const WHERE = 'nodeRedisAdapter()';
+
+/**
+ * A {@link RedisCoordinator} over a node-redis client, for the distributed flights.
+ *
+ * Create the client with `disableOfflineQueue: true`, so commands fail at once while Redis is
+ * unreachable; with the default offline queue they wait (up to `opTimeoutMs`) instead, and a
+ * command that times out unsent is dropped from the queue. Commands use the default reply types
+ * whatever the client's `typeMapping`. Connection loss is the client's `'error'` or
+ * `'reconnecting'` event while not ready (node-redis emits no `'end'` for a dropped connection,
+ * only after `close()`/`destroy()`); readiness is `'ready'`, which node-redis emits after it has
+ * restored the subscriptions. The adapter listens to `'error'` on your client, so an error there
+ * no longer throws when you have no listener of your own.
+ *
+ * ```ts
+ * const client = await createClient({ url, disableOfflineQueue: true }).connect();
+ * const coordinator = nodeRedisAdapter(client);
+ * SingleflightModule.forRoot({ redis: { coordinator } }); // or new DistributedFlight(coordinator)
+ * ```
+ * @publicApi
+ */
+export function nodeRedisAdapter(
+  client: NodeRedisClient,
+  options: NodeRedisAdapterOptions = {},
+): RedisCoordinator {
+  if (!isNodeRedisClient(client)) {
+    throw new SingleflightArgumentError(messages.NOT_A_REDIS_CLIENT(WHERE, 'node-redis', client));
+  }
+  validateOptions(WHERE, options, {
+    subscriber: ['a node-redis client', isNodeRedisClient],
+    opTimeoutMs: forTimer(POSITIVE_DURATION),
+  });
+  if (options.subscriber !== undefined && (options.subscriber as unknown) === client) {
+    throw new SingleflightOptionsError(messages.SUBSCRIBER_IS_CLIENT(WHERE));
+  }
+  const opTimeoutMs = options.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS;
+  return new AdapterCoordinator(
+    (events) => new NodeRedisDriver(client, options.subscriber, events, opTimeoutMs),
+    opTimeoutMs,
+  );
+}
+
+/** Whether `value` looks like a node-redis client (the adapter checks the same). */
+export function isNodeRedisClient(value: unknown): value is NodeRedisClient {
+  return (
+    isPlainObject(value) &&
+    'isReady' in value &&
+    typeof value.sendCommand === 'function' &&
+    typeof value.duplicate === 'function'
+  );
+}
+
+const noop = () => {};
+// Anything but a ready connection after one of these means the connection is gone.
+const DOWN_EVENTS = ['error', 'reconnecting', 'end'];
+
+class NodeRedisDriver implements CoordinatorDriver {
+  readonly keyPrefix = '';
+  readonly #ownsSubscriber: boolean;
+  #subscriber: NodeRedisClient | undefined;
+  #connecting: Promise<unknown> | undefined;
+  readonly #unwatch: (() => void)[] = [];
+  readonly #dispatch: MessageListener;
+
+  constructor(
+    private readonly client: NodeRedisClient,
+    subscriber: NodeRedisClient | undefined,
+    private readonly events: DriverEvents,
+    private readonly opTimeoutMs: number,
+  ) {
+    this.#dispatch = (message, channel) => events.message(channel, message);
+    this.#ownsSubscriber = subscriber === undefined;
+    this.#subscriber = subscriber;
+    this.#watch(client, 'client');
+    if (subscriber !== undefined) this.#watch(subscriber, 'subscriber');
+  }
+
+  send(args: string[], signal: AbortSignal): Promise<unknown> {
+    return this.client.sendCommand(args, { abortSignal: signal, typeMapping: {} });
+  }
+
+  async subscribe(channel: string): Promise<void> {
+    const subscriber = await this.#connectedSubscriber();
+    await subscriber.subscribe(channel, this.#dispatch);
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    // Removing our listener only: a subscriber you passed in may carry listeners of your own.
+    await this.#subscriber?.unsubscribe(channel, this.#dispatch);
+  }
+
+  async close(channels: string[]): Promise<void> {
+    for (const unwatch of this.#unwatch.splice(0)) unwatch();
+    const subscriber = this.#subscriber;
+    if (subscriber === undefined) return;
+    if (this.#ownsSubscriber) {
+      // destroy(), not close(): close() waits for pending replies, forever if Redis hangs.
+      if (subscriber.isOpen) subscriber.destroy();
+      return;
+    }
+    await Promise.allSettled(
+      channels.map((channel) =>
+        bounded('UNSUBSCRIBE', this.opTimeoutMs, () =>
+          subscriber.unsubscribe(channel, this.#dispatch),
+        ),
+      ),
+    );
+  }
+
+  async #connectedSubscriber(): Promise<NodeRedisClient> {
+    let subscriber = this.#subscriber;
+    if (subscriber === undefined) {
+      subscriber = this.#subscriber = this.client.duplicate();
+      // Kept after close(): an 'error' with no listener would throw inside node-redis.
+      subscriber.on('error', noop);
+      this.#watch(subscriber, 'subscriber');
+    }
+    if (this.#ownsSubscriber && !subscriber.isOpen) {
+      // connect() resolves once ready, retrying meanwhile; concurrent subscribes share it.
+      const connecting = subscriber.connect();
+      this.#connecting = connecting;
+      const settled = () => {
+        if (this.#connecting === connecting) this.#connecting = undefined;
+      };
+      connecting.then(settled, settled);
+    }
+    if (this.#connecting !== undefined) await this.#connecting;
+    return subscriber;
+  }
+
+  #watch(connection: NodeRedisClient, name: ConnectionName): void {
+    const up = () => this.events.up(name);
+    const down = () => {
+      if (!connection.isReady) this.events.down(name);
+    };
+    connection.on('ready', up);
+    for (const event of DOWN_EVENTS) connection.on(event, down);
+    this.#unwatch.push(() => {
+      connection.off('ready', up);
+      for (const event of DOWN_EVENTS) connection.off(event, down);
+    });
+    // Still connecting when the adapter is made: 'ready' will follow. Not open at all: commands
+    // fail on their own, and waiting for a 'ready' that never comes would hide later losses.
+    if (connection.isOpen && !connection.isReady) this.events.down(name);
+  }
+}
