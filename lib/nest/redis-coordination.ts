@@ -1,4 +1,4 @@
-import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import { SingleflightOptionsError } from '../core/singleflight.errors.js';
 import * as messages from './nest.messages.js';
 import * as redisMessages from '../redis/redis.messages.js';
@@ -14,7 +14,7 @@ import type { SingleflightLog } from './singleflight-log.js';
  * This app's distributed engines, made from `forRoot({ redis })`: subscribed before the app takes
  * calls, closed when it shuts down. Internal: the FlightRunner uses it.
  */
-export class RedisCoordination implements OnApplicationBootstrap, OnApplicationShutdown {
+export class RedisCoordination implements OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly flights: DistributedFlight | undefined;
   readonly writes: DistributedWriteGroup | undefined;
   readonly #coordinator: RedisCoordinator;
@@ -67,7 +67,12 @@ export class RedisCoordination implements OnApplicationBootstrap, OnApplicationS
     await Promise.all([this.flights?.init(), this.writes?.init()]);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Nest runs each shutdown hook in the app's modules before this global module's, so a client
+   * the app closes in its own `onApplicationShutdown` is still open here: the engines stop, and
+   * unsubscribe, before it goes (and nothing reports its closing as a lost connection).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     await Promise.all([this.flights?.close(), this.writes?.close()]);
     if (this.#ownsCoordinator) await this.#coordinator.close();
   }

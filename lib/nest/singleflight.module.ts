@@ -69,7 +69,8 @@ export class SingleflightModule extends ConfigurableModuleClass implements OnApp
   }
 
   /**
-   * Nest calls a module's own hook after its providers' (the Redis engines have closed by then):
+   * Runs after the shutdown hooks of the app's own modules and of this module's providers (the
+   * Redis engines stopped in `beforeApplicationShutdown`):
    * from here on, flights this app left running settle without logging into another app's logger.
    */
   onApplicationShutdown(): void {

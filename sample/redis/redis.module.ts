@@ -30,6 +30,10 @@ export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
 export class RedisModule implements OnApplicationShutdown {
   constructor(@Inject(REDIS_CLIENT) private readonly client: RedisClient | null) {}
 
+  /**
+   * Nest runs `beforeApplicationShutdown` in every module before any `onApplicationShutdown`:
+   * SingleflightModule stops using the client in the first, so it is closed here, in the second.
+   */
   onApplicationShutdown(): void {
     this.client?.destroy();
   }
