@@ -1,5 +1,5 @@
 import type { Cache } from 'cache-manager';
-import { type Group, ON_FORGET } from '../core/group.js';
+import { type Group, onForget } from '../core/group.js';
 import { assertKey, validateOptions } from '../core/options.validator.js';
 import { SingleflightOptionsError } from '../core/singleflight.errors.js';
 import * as messages from './cache.messages.js';
@@ -69,7 +69,7 @@ export class FlightCache {
     this.#logger = options.logger;
     this.#policies = new PolicyCheck(options.logger);
     this.#group = options.group;
-    this.#group?.[ON_FORGET]((key) => this.#drop(key));
+    if (this.#group !== undefined) onForget(this.#group, (key) => this.#drop(key));
     // Keyv keeps a store's failures to itself and emits them; cache-manager never sees them.
     for (const store of cache.stores) store.on('error', (error) => this.#report(undefined, error));
   }

@@ -75,17 +75,15 @@ class Keyspace {
 
 /**
  * The flights of one decorated method in a Group: `do(part)` is `group.do(`${scope}:${part}`)`
- * without building that key. Internal: the Nest layer reaches it through `group[SCOPED](scope)`.
+ * without building that key.
  */
-export interface ScopedFlights {
+export interface MethodFlights {
   do<T>(part: string, fn: Work<T>, options?: CallOptions): Promise<T>;
 }
 
-/** The Group method that gives a scope's flights; not exported by the package. */
-export const SCOPED = Symbol('Group.scoped');
-
-/** The Group method that registers a listener of every `forget(key)`; not exported by the package. */
-export const ON_FORGET = Symbol('Group.onForget');
+/** Set by Group's static block: the two functions below reach its private parts through them. */
+let methodFlightsOf: (group: Group, scope: string) => MethodFlights;
+let onForgetOf: (group: Group, listener: (key: string) => void) => void;
 
 /** What only some flights need: a signal, an expiry, a parent flight, a retry on error. */
 class FlightExtra<T> {
@@ -236,20 +234,14 @@ export class Group {
     return { calls, flights, joins, ...this.#counts, size };
   }
 
-  /**
-   * The flights of a decorated method, `Class.method`: what `@SingleFlight()` calls. They are this
-   * group's flights (stats, `forget('Class.method:<key>')`), kept apart from direct calls' keys.
-   */
-  [SCOPED](scope: string): ScopedFlights {
-    let space = this.#scopes.get(scope);
-    if (space === undefined) this.#scopes.set(scope, (space = new Keyspace(`${scope}:`)));
-    const within = space;
-    return { do: (part, fn, options) => this.#do(within, part, fn, options) };
-  }
-
-  /** Calls `listener` with the key of every later `forget(key)`, whether a flight ran or not. */
-  [ON_FORGET](listener: (key: string) => void): void {
-    this.#forgotten.push(listener);
+  static {
+    methodFlightsOf = (group, scope) => {
+      let space = group.#scopes.get(scope);
+      if (space === undefined) group.#scopes.set(scope, (space = new Keyspace(`${scope}:`)));
+      const within = space;
+      return { do: (part, fn, options) => group.#do(within, part, fn, options) };
+    };
+    onForgetOf = (group, listener) => group.#forgotten.push(listener);
   }
 
   #do<T>(space: Keyspace, key: string, fn: Work<T>, options: CallOptions | undefined): Promise<T> {
@@ -553,4 +545,21 @@ function ownSignal(flight: Flight, fn: Work<unknown>): AbortSignal | undefined {
 
 function extraOf<T>(flight: Flight<T>): FlightExtra<T> {
   return (flight.extra ??= new FlightExtra<T>());
+}
+
+/**
+ * The flights of a decorated method, `Class.method` (no ':' in it): what `@SingleFlight()` calls.
+ * They are the group's flights (its stats, `forget('Class.method:<key>')`), apart from the keys of
+ * direct calls. Internal: the package does not export it.
+ */
+export function methodFlights(group: Group, scope: string): MethodFlights {
+  return methodFlightsOf(group, scope);
+}
+
+/**
+ * Calls `listener` with the key of every later `group.forget(key)`, whether a flight ran or not:
+ * a FlightCache linked to the group drops the key's value. Internal: the package does not export it.
+ */
+export function onForget(group: Group, listener: (key: string) => void): void {
+  onForgetOf(group, listener);
 }

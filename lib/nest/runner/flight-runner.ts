@@ -2,7 +2,7 @@ import { HttpException, Inject, Injectable } from '@nestjs/common';
 import { type Observable, isObservable, throwError } from 'rxjs';
 import { FlightCache } from '../../cache/flight-cache.js';
 import type { CachePolicy } from '../../cache/flight-cache.interfaces.js';
-import { Group, SCOPED, type ScopedFlights } from '../../core/group.js';
+import { Group, type MethodFlights, methodFlights } from '../../core/group.js';
 import { QuietSignals } from '../../core/quiet-signal.js';
 import type { CallOptions } from '../../core/group.interfaces.js';
 import { SingleflightOptionsError } from '../../core/singleflight.errors.js';
@@ -44,7 +44,7 @@ interface Prepared {
   /** Answers a cached method's hits from the local mirror by key part; undefined: no mirror. */
   peek: ((part: string) => Promise<unknown> | undefined) | undefined;
   /** The method's flights in the app's Group, by key part (Promise methods). */
-  flights: ScopedFlights | undefined;
+  flights: MethodFlights | undefined;
   /** The method's own `replay` (Observable methods); undefined: the app's ObservableGroup's. */
   shared: ObservableGroupOptions | undefined;
   writes: MergeWritesOptions | undefined;
@@ -228,7 +228,7 @@ export class FlightRunner {
       call,
       policy,
       peek: caching ? this.cache?.peekerOf(meta.scope) : undefined,
-      flights: meta.returns === 'observable' ? undefined : this.group[SCOPED](meta.scope),
+      flights: meta.returns === 'observable' ? undefined : methodFlights(this.group, meta.scope),
       shared: own.replay === undefined ? undefined : { replay: own.replay },
       writes: undefined,
       // An Observable cannot travel between instances: those stay in-process.
