@@ -41,7 +41,10 @@ export {
   SingleFlight,
   type KeyedMethodDecorator,
 } from './nest/decorators/single-flight.decorator.js';
-export { MergeWrites } from './nest/decorators/merge-writes.decorator.js';
+export {
+  MergeWrites,
+  type MergeWritesDecorator,
+} from './nest/decorators/merge-writes.decorator.js';
 export type {
   SingleflightCacheOptions,
   SingleflightModuleOptions,

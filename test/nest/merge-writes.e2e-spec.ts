@@ -29,7 +29,10 @@ class PushService {
   }
 
   @MergeWrites((key: string) => key, {
-    merge: (pending, next) => [next[0], [...pending[1], ...next[1]]],
+    merge: (pending: [string, number[]], next: [string, number[]]): [string, number[]] => [
+      next[0],
+      [...pending[1], ...next[1]],
+    ],
   })
   async pushAll(key: string, versions: number[]): Promise<number[]> {
     void key;

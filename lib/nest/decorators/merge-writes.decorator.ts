@@ -3,7 +3,10 @@ import { RETRY } from '../../core/write-group.js';
 import type { MergeWritesOptions } from '../interfaces/flight-options.interface.js';
 import { SCOPE } from './flight-scope.js';
 import { decorateMethod } from './decorate-method.js';
-import { type KeyedMethodDecorator, splitArguments } from './single-flight.decorator.js';
+import { splitArguments } from './single-flight.decorator.js';
+import type { MergeWritesDecorator } from './decorator-types.js';
+
+export type { MergeWritesDecorator } from './decorator-types.js';
 
 const MERGE_WRITES_RULES = {
   merge: FUNCTION,
@@ -33,12 +36,23 @@ const MERGE_WRITES_RULES = {
  * ```
  * @publicApi
  */
-export function MergeWrites(options?: MergeWritesOptions): MethodDecorator;
-export function MergeWrites(key: string, options?: MergeWritesOptions): MethodDecorator;
-export function MergeWrites<A extends unknown[]>(
+export function MergeWrites(options?: MergeWritesOptions<unknown[]>): MethodDecorator;
+export function MergeWrites<W extends unknown[], C extends boolean = false>(
+  options: MergeWritesOptions<W> & { context?: C },
+): MergeWritesDecorator<any[], W, C>;
+export function MergeWrites(key: string, options?: MergeWritesOptions<unknown[]>): MethodDecorator;
+export function MergeWrites<W extends unknown[], C extends boolean = false>(
+  key: string,
+  options: MergeWritesOptions<W> & { context?: C },
+): MergeWritesDecorator<any[], W, C>;
+export function MergeWrites<
+  A extends unknown[],
+  W extends unknown[] = unknown[],
+  C extends boolean = false,
+>(
   key: (...args: A) => string,
-  options?: MergeWritesOptions<any[]>,
-): KeyedMethodDecorator<A>;
+  options?: MergeWritesOptions<W> & { context?: C },
+): MergeWritesDecorator<A, W, C>;
 export function MergeWrites(
   keyOrOptions?: string | ((...args: any[]) => string) | MergeWritesOptions,
   options?: MergeWritesOptions,

@@ -9,6 +9,9 @@ import {
 import { REPLAY } from '../../rx/observable-group.js';
 import type { SingleFlightOptions } from '../interfaces/flight-options.interface.js';
 import { decorateMethod } from './decorate-method.js';
+import type { KeyedMethodDecorator } from './decorator-types.js';
+
+export type { KeyedMethodDecorator } from './decorator-types.js';
 import { type FlightMetadata, type KeySource } from './flight-metadata.js';
 import { SCOPE } from './flight-scope.js';
 import { SingleflightOptionsError } from '../../core/singleflight.errors.js';
@@ -33,27 +36,6 @@ export const SINGLE_FLIGHT_RULES = {
 } as const;
 
 /**
- * What `@SingleFlight(keyFn)` and `@MergeWrites(keyFn)` return: a method decorator that accepts
- * only methods whose first parameters match the key function's, so a wrong key function is a
- * compile error.
- *
- * ```ts
- * @SingleFlight((id: string) => id)
- * async user(id: string) {}          // compiles
- * @SingleFlight((id: number) => `${id}`)
- * async user(id: string) {}          // does not: number is not string
- * ```
- * @publicApi
- */
-export type KeyedMethodDecorator<A extends unknown[]> = <
-  M extends (...args: [...A, ...any[]]) => any,
->(
-  target: object,
-  propertyKey: string | symbol,
-  descriptor: TypedPropertyDescriptor<M>,
-) => void;
-
-/**
  * Concurrent calls with the same key share one execution of the method.
  *
  * - `@SingleFlight()`: the key is a stable serialization of the arguments (plain data only).
@@ -74,12 +56,17 @@ export type KeyedMethodDecorator<A extends unknown[]> = <
  * ```
  * @publicApi
  */
-export function SingleFlight(options?: SingleFlightOptions): MethodDecorator;
-export function SingleFlight(key: string, options?: SingleFlightOptions): MethodDecorator;
-export function SingleFlight<A extends unknown[]>(
+export function SingleFlight(options?: SingleFlightOptions<unknown>): MethodDecorator;
+export function SingleFlight<T>(options: SingleFlightOptions<T>): KeyedMethodDecorator<any[], T>;
+export function SingleFlight(key: string, options?: SingleFlightOptions<unknown>): MethodDecorator;
+export function SingleFlight<T>(
+  key: string,
+  options: SingleFlightOptions<T>,
+): KeyedMethodDecorator<any[], T>;
+export function SingleFlight<A extends unknown[], T = unknown>(
   key: (...args: A) => string,
-  options?: SingleFlightOptions,
-): KeyedMethodDecorator<A>;
+  options?: SingleFlightOptions<T>,
+): KeyedMethodDecorator<A, T>;
 export function SingleFlight(
   keyOrOptions?: string | ((...args: any[]) => string) | SingleFlightOptions,
   options?: SingleFlightOptions,

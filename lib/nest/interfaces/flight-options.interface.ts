@@ -43,7 +43,7 @@ export interface FlightKeyOptions {
  * ```
  * @publicApi
  */
-export interface SingleFlightOptions<T = any> extends FlightKeyOptions {
+export interface SingleFlightOptions<T = unknown> extends FlightKeyOptions {
   /**
    * Per-caller timeout (ms): that caller rejects with SingleflightTimeoutError; the flight goes on.
    * @default the module's `timeout` (none)
@@ -61,6 +61,8 @@ export interface SingleFlightOptions<T = any> extends FlightKeyOptions {
   shareErrors?: boolean;
   /**
    * Cache a successful result for this long (ms), or a function of the value; 0 turns caching off.
+   * Annotate a function's parameter: it is checked against the method's value (what its Promise
+   * resolves to), `ttl: (token: Token) => token.expiresInMs`; unannotated, it is `unknown`.
    * @default the module's `ttl` (none: no caching)
    */
   ttl?: number | ((value: T) => number);
@@ -71,7 +73,8 @@ export interface SingleFlightOptions<T = any> extends FlightKeyOptions {
    */
   refreshThreshold?: number;
   /**
-   * Whether a value is cached; on a method that is not cached it fails at start-up.
+   * Whether a value is cached; on a method that is not cached it fails at start-up. Its parameter
+   * is checked like `ttl`'s.
    * @default every value but undefined
    */
   shouldCache?: (value: T) => boolean;
@@ -109,8 +112,19 @@ export interface SingleFlightOptions<T = any> extends FlightKeyOptions {
  * ```
  * @publicApi
  */
-export interface MergeWritesOptions<A extends unknown[] = any[]> extends FlightKeyOptions {
-  /** Fold the arguments of the calls that wait for the same run. @default the newest call's */
+export interface MergeWritesOptions<A extends unknown[] = unknown[]> extends FlightKeyOptions {
+  /**
+   * Fold the arguments of the calls that wait for the same run. Annotated with a tuple of the
+   * method's parameters, it is checked against them; unannotated, it takes `unknown[]`.
+   *
+   * ```ts
+   * @MergeWrites((id: string) => id, {
+   *   merge: (pending: [string, Item[]], next: [string, Item[]]) => [next[0], [...pending[1], ...next[1]]],
+   * })
+   * async push(id: string, items: Item[]): Promise<void> {}
+   * ```
+   * @default the newest call's
+   */
   merge?: (pending: A, next: A) => A;
   /**
    * The version of the state a call's arguments carry (a row version, an event sequence): a finite
