@@ -1,8 +1,11 @@
 /**
  * A small benchmark harness for a noisy machine: every contender of a scenario is measured in the
- * same process, in interleaved rounds (rotating order), after a warm-up, with a full GC before each
- * measurement (and an unmeasured run after it, see `measure`). Rows report the MEDIAN over rounds and the median of the per-round ratios to the
- * baseline (the first contender), so slow drifts of the machine cancel out.
+ * same process, in interleaved rounds (rotating order). Before each timed run: a full GC, then an
+ * untimed warm-up of a share of the workload (5 % unless `--warmup` says otherwise), so each run
+ * is timed as a program would run after its heap was collected. Rows report the MEDIAN over
+ * rounds and the median of the per-round ratios to the baseline (the first contender), with their
+ * spread, so slow drifts of the machine cancel out. Each contender drives its calls through a
+ * copy of the driver loop of its own (bench/driver.ts).
  *
  * Scenarios register themselves (see `registerScenario`) from any module in bench/scenarios/;
  * bench/index.ts imports them all, runs them and prints one table.
@@ -26,8 +29,12 @@ export interface RunInfo {
 
 export interface Contender {
   name: string;
-  /** One full measurement. Make fresh state inside (a new Group...): runs must not share state. */
-  run(): Promise<RunInfo | void>;
+  /**
+   * One run over `share` of the workload (1: all of it, the timed run; less: the warm-up). Make
+   * fresh state inside (a new Group...): runs must not share state. A run that cannot be cut
+   * short ignores `share`.
+   */
+  run(share: number): Promise<RunInfo | void>;
   /** Omit for the baseline and for rows reported for information only. */
   target?: Target;
 }
@@ -44,8 +51,13 @@ export interface Scenario {
   per: string;
   /** contenders[0] is the baseline every ratio refers to. */
   contenders: Contender[];
-  /** Unmeasured runs of each contender before the rounds (default 3). */
+  /** Whole unmeasured runs of each contender before the first round (default 3). */
   warmup?: number;
+  /**
+   * The share of the workload run untimed after the full GC before each timed run; default: the
+   * run's `--warmup` (0.05). 0: none (a scenario whose runs take seconds and cannot be cut short).
+   */
+  warmupShare?: number;
   /** Rounds for this scenario, when it must differ from the run's `--rounds`. */
   rounds?: number;
   /**
@@ -123,22 +135,30 @@ export function heapBytes(): number {
   return used;
 }
 
+/** The share of a workload run untimed before each timed run, unless a scenario says otherwise. */
+export const DEFAULT_WARMUP_SHARE = 0.05;
+
 /**
- * Times one run, from a clean heap and hot code. A full GC deoptimizes the optimized code that
- * embedded objects now dead ("weak objects": the last run's closures and instances), so a run
- * straight after it would time V8 re-optimizing, and bigger code more so. Hence: full GC (no
- * garbage of another contender left), one unmeasured run (hot again), a minor GC (that run's young
- * garbage gone), then the measured run. Bytes scenarios read the heap themselves.
+ * Times one run: a full GC (no garbage of another contender left), an untimed warm-up over
+ * `warmupShare` of the workload, a minor GC (the warm-up's young garbage gone), then the timed
+ * run. A full GC throws away optimized code that embedded objects now dead (the last run's
+ * closures and instances), so what the warm-up must redo is part of what a contender costs: code
+ * that needs more calls to get fast again shows it here. Bytes scenarios read the heap themselves.
  */
-export async function measure(scenario: Scenario, contender: Contender): Promise<Sample> {
+export async function measure(
+  scenario: Scenario,
+  contender: Contender,
+  warmupShare: number,
+): Promise<Sample> {
   await settleAndCollect();
-  if (scenario.unit === 'ns') {
-    await contender.run();
+  const share = scenario.warmupShare ?? warmupShare;
+  if (scenario.unit === 'ns' && share > 0) {
+    await contender.run(share);
     await new Promise((resolve) => setImmediate(resolve));
     gc({ type: 'minor' });
   }
   const start = process.hrtime.bigint();
-  const info = (await contender.run()) ?? {};
+  const info = (await contender.run(1)) ?? {};
   const elapsed = Number(process.hrtime.bigint() - start);
   if (scenario.unit === 'bytes') {
     if (info.bytes === undefined) {
@@ -150,29 +170,33 @@ export async function measure(scenario: Scenario, contender: Contender): Promise
 }
 
 export async function warmUp(scenario: Scenario, contender: Contender): Promise<void> {
-  for (let i = 0; i < (scenario.warmup ?? 3); i++) await contender.run();
+  for (let i = 0; i < (scenario.warmup ?? 3); i++) await contender.run(1);
 }
 
 /** Interleaved rounds in this process: samples[contender][round]. */
-export async function runInterleaved(scenario: Scenario, rounds: number): Promise<Sample[][]> {
+export async function runInterleaved(
+  scenario: Scenario,
+  rounds: number,
+  warmupShare: number,
+): Promise<Sample[][]> {
   const { contenders } = scenario;
   for (const contender of contenders) await warmUp(scenario, contender);
   const samples: Sample[][] = contenders.map(() => []);
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < contenders.length; i++) {
       const index = (i + round) % contenders.length;
-      samples[index]!.push(await measure(scenario, contenders[index]!));
+      samples[index]!.push(await measure(scenario, contenders[index]!, warmupShare));
     }
   }
   return samples;
 }
 
 /** One round of an isolated scenario (run in a child process): contenders in declared order. */
-export async function runOrderedRound(scenario: Scenario): Promise<Sample[]> {
+export async function runOrderedRound(scenario: Scenario, warmupShare: number): Promise<Sample[]> {
   const out: Sample[] = [];
   for (const contender of scenario.contenders) {
     await warmUp(scenario, contender);
-    out.push(await measure(scenario, contender));
+    out.push(await measure(scenario, contender, warmupShare));
   }
   return out;
 }

@@ -6,6 +6,8 @@
  *   npm run bench -- --only A,E        only these scenario ids
  *   npm run bench -- --no-json         do not write bench/results/ (latest.json, the day's file)
  *   npm run bench -- --strict          exit 1 when a target or a check fails
+ *   npm run bench -- --warmup 0.2      share of the workload run untimed before each timed run
+ *                                      (after the full GC; default 0.05)
  *
  * Besides latest.json, a run updates bench/results/<YYYY-MM-DD>-<machine>.json (rows of the day on
  * this machine) and, when it ran peer scenarios (PEER-*), renders bench/results/peers.svg (see
@@ -16,11 +18,12 @@
  */
 import { fork } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
+  DEFAULT_WARMUP_SHARE,
   type Row,
   type Sample,
   type Scenario,
@@ -44,22 +47,27 @@ async function loadScenarios(): Promise<readonly Scenario[]> {
 }
 
 /** Child mode: one round of one isolated scenario, samples sent back to the parent. */
-async function child(id: string): Promise<void> {
+async function child(id: string, warmupShare: number): Promise<void> {
   const scenario = (await loadScenarios()).find((s) => s.id === id);
   if (!scenario) throw new Error(`bench: no scenario '${id}'`);
-  const samples = await runOrderedRound(scenario);
+  const samples = await runOrderedRound(scenario, warmupShare);
   await new Promise<void>((resolve, reject) =>
     process.send!(samples, (error: Error | null) => (error ? reject(error) : resolve())),
   );
 }
 
 /** One fresh child process per round: samples[contender][round]. */
-async function runIsolated(scenario: Scenario, rounds: number): Promise<Sample[][]> {
+async function runIsolated(
+  scenario: Scenario,
+  rounds: number,
+  warmupShare: number,
+): Promise<Sample[][]> {
   const samples: Sample[][] = scenario.contenders.map(() => []);
   for (let round = 0; round < rounds; round++) {
     const result = await new Promise<Sample[]>((resolve, reject) => {
       // fork() passes this process's execArgv (--expose-gc) on.
-      const proc = fork(fileURLToPath(import.meta.url), ['--child', scenario.id]);
+      const args = ['--child', scenario.id, '--warmup', String(warmupShare)];
+      const proc = fork(fileURLToPath(import.meta.url), args);
       let got: Sample[] | undefined;
       proc.on('message', (message) => (got = message as Sample[]));
       proc.on('error', reject);
@@ -82,9 +90,12 @@ async function main(): Promise<void> {
       'no-json': { type: 'boolean', default: false },
       strict: { type: 'boolean', default: false },
       child: { type: 'string' },
+      warmup: { type: 'string', default: String(DEFAULT_WARMUP_SHARE) },
     },
   });
-  if (values.child !== undefined) return child(values.child);
+  const warmupShare = Number(values.warmup);
+  if (!(warmupShare >= 0 && warmupShare <= 1)) throw new Error('bench: --warmup must be in [0, 1]');
+  if (values.child !== undefined) return child(values.child, warmupShare);
 
   const rounds = Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('bench: --rounds must be >= 1');
@@ -95,8 +106,11 @@ async function main(): Promise<void> {
   if (selected.length === 0) throw new Error(`bench: no scenario matches --only ${values.only}`);
 
   const cpu = cpus()[0]?.model ?? 'unknown cpu';
+  const load = () => loadavg().map((l) => l.toFixed(2));
+  const loadBefore = load();
   console.log(
-    `node ${process.version}, ${cpus().length} x ${cpu}; medians of interleaved rounds\n`,
+    `node ${process.version}, ${cpus().length} x ${cpu}; medians of interleaved rounds; ` +
+      `warm-up ${warmupShare * 100} % after a full GC; load average ${loadBefore.join(' ')}\n`,
   );
   const started = performance.now();
   const rows: Row[] = [];
@@ -106,8 +120,8 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const n = roundsGiven ? rounds : (scenario.rounds ?? rounds);
     const samples = scenario.isolated
-      ? await runIsolated(scenario, n)
-      : await runInterleaved(scenario, n);
+      ? await runIsolated(scenario, n, warmupShare)
+      : await runInterleaved(scenario, n, warmupShare);
     const scenarioRows = toRows(scenario, samples);
     rows.push(...scenarioRows);
     if (scenario.summarize) {
@@ -119,6 +133,7 @@ async function main(): Promise<void> {
     console.log(`${scenario.id}: ${scenario.title}  [${n} rounds, ${seconds} s]`);
   }
   const seconds = (performance.now() - started) / 1000;
+  const loadAfter = load();
 
   console.log(`\n${formatTable(rows)}\n`);
   console.log(
@@ -126,7 +141,7 @@ async function main(): Promise<void> {
       'scenario, measured in the same process and round; min .. max: their spread over the rounds.',
   );
   for (const note of notes) console.log(note);
-  console.log(`Total ${seconds.toFixed(1)} s.`);
+  console.log(`Total ${seconds.toFixed(1)} s; load average at the end ${loadAfter.join(' ')}.`);
 
   if (!values['no-json']) {
     const dir = join(here, '..', '..', 'bench', 'results');
@@ -139,6 +154,8 @@ async function main(): Promise<void> {
       cpus: cpus().length,
       cpu,
       seconds,
+      warmupShare,
+      load: { before: loadBefore.map(Number), after: loadAfter.map(Number) },
     };
     const report = { ...meta, rows, notes };
     writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);

@@ -7,6 +7,8 @@
  *                          writes the value to the store after the flight; 1 ms is the shortest
  *                          TTL (0 means "no expiry" in Keyv). Concurrent callers are coalesced by
  *                          @cacheable/utils' coalesceAsync.
+ *   coalesceAsync          @cacheable/utils' `coalesceAsync(key, fn)` alone: what wrap() dedupes
+ *                          with, without the store. Its map of keys is one for the process.
  *   async-cache-dedupe     `createCache({ ttl: 0 })`, one `define()`d function: ttl 0 is its
  *                          documented dedupe-only mode (the storage is never read nor written).
  *   p-memoize              `pMemoize(fn, { cache: false })`: only its map of pending promises.
@@ -28,6 +30,7 @@
 import { memoryDriver } from 'bentocache/drivers/memory';
 import { createCache as createAsyncCache } from 'async-cache-dedupe';
 import { BentoCache, bentostore } from 'bentocache';
+import { coalesceAsync } from '@cacheable/utils';
 import { createCache } from 'cache-manager';
 import pMemoize from 'p-memoize';
 import { Group } from '../lib/index.js';
@@ -47,6 +50,11 @@ type Work = () => Promise<unknown>;
 export function cacheManagerWrap(): Dedupe {
   const cache = createCache();
   return { do: (key, fn) => cache.wrap(key, fn, 1) };
+}
+
+/** @cacheable/utils' coalesceAsync: joiners wait on a promise of their own, resolved by the leader. */
+export function cacheableCoalesce(): Dedupe {
+  return { do: (key, fn) => coalesceAsync(key, fn) };
 }
 
 /**
@@ -91,6 +99,11 @@ export const peers: readonly Peer[] = [
     name: 'cache-manager wrap()',
     config: 'createCache() in memory, wrap(key, fn, 1): value stored 1 ms after each flight',
     make: cacheManagerWrap,
+  },
+  {
+    name: 'coalesceAsync',
+    config: "@cacheable/utils' coalesceAsync(key, fn): in-flight dedupe only, nothing stored",
+    make: cacheableCoalesce,
   },
   {
     name: 'async-cache-dedupe',

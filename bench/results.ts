@@ -19,6 +19,10 @@ export interface RunMeta {
   cpus: number;
   cpu: string;
   seconds: number;
+  /** The share of each workload run untimed before each timed run (after a full GC). */
+  warmupShare: number;
+  /** The machine's 1, 5 and 15 min load averages at the start and the end of the run. */
+  load: { before: number[]; after: number[] };
 }
 
 interface DatedReport extends RunMeta {

@@ -9,23 +9,20 @@
  *          it turns on promise hooks for the whole process, for good.
  */
 import { Group } from '../../lib/index.js';
-import { type Dedupe, MapDedupe } from '../baseline.js';
-import { type Contender, type Row, registerScenario } from '../harness.js';
+import { MapDedupe } from '../baseline.js';
+import { type Row, registerScenario } from '../harness.js';
 import {
   BATCH,
   E_JOINERS,
+  type Make,
   WAVES,
   WAVE_CALLERS,
-  batchedCalls,
-  joinerHeap,
-  waves,
+  batchesOf,
+  joinersOf,
+  wavesOf,
   zipfRanks,
 } from '../workloads.js';
 
-/** B's key: the same for every wave. */
-const hot = () => 'hot';
-
-type Make = () => Dedupe;
 const makeBaseline: Make = () => new MapDedupe();
 const makeGroup: Make = () => new Group();
 
@@ -34,10 +31,7 @@ const makeGroup: Make = () => new Group();
 // ---------------------------------------------------------------------------------------------
 
 const A_CALLS = 200_000;
-const uniqueKeys = Array.from({ length: A_CALLS }, (_, i) => `user:${i}`);
-const uniqueCalls = (dedupe: Dedupe) => batchedCalls(dedupe, uniqueKeys, A_CALLS);
-
-const A_TARGET = { kind: 'ratio', max: 1.15 } as const;
+const unique = batchesOf(Array.from({ length: A_CALLS }, (_, i) => `user:${i}`));
 
 registerScenario({
   id: 'A',
@@ -46,14 +40,16 @@ registerScenario({
   per: 'call',
   ops: A_CALLS,
   contenders: [
-    { name: 'Map baseline', run: () => uniqueCalls(makeBaseline()) },
-    { name: 'Group.do', run: () => uniqueCalls(makeGroup()), target: A_TARGET },
+    unique('Map baseline', makeBaseline),
+    unique('Group.do', makeGroup, { kind: 'ratio', max: 1.15 }),
   ],
 });
 
 // ---------------------------------------------------------------------------------------------
 // B: waves of concurrent callers on one key
 // ---------------------------------------------------------------------------------------------
+
+const hot = wavesOf(() => 'hot');
 
 registerScenario({
   id: 'B',
@@ -63,8 +59,8 @@ registerScenario({
   ops: WAVES * WAVE_CALLERS,
   rounds: 31, // short runs (~20 ms): more rounds, same budget
   contenders: [
-    { name: 'Map baseline', run: () => waves(makeBaseline(), hot) },
-    { name: 'Group.do', run: () => waves(makeGroup(), hot), target: { kind: 'ratio', max: 1.1 } },
+    hot('Map baseline', makeBaseline),
+    hot('Group.do', makeGroup, { kind: 'ratio', max: 1.05 }),
   ],
 });
 
@@ -76,14 +72,7 @@ const C_CALLS = 100_000;
 const C_KEYS = 1000;
 const ZIPF_S = 1.1;
 
-const zipfKeys = zipfRanks(C_CALLS, C_KEYS, ZIPF_S, 0x5eed).map((rank) => `item:${rank}`);
-/** Flights a correct dedupe runs: the distinct keys of each concurrent batch. */
-const zipfFlights = (() => {
-  let flights = 0;
-  for (let i = 0; i < C_CALLS; i += BATCH) flights += new Set(zipfKeys.slice(i, i + BATCH)).size;
-  return flights;
-})();
-const zipfBatches = (dedupe: Dedupe) => batchedCalls(dedupe, zipfKeys, zipfFlights);
+const zipf = batchesOf(zipfRanks(C_CALLS, C_KEYS, ZIPF_S, 0x5eed).map((rank) => `item:${rank}`));
 
 registerScenario({
   id: 'C',
@@ -93,14 +82,16 @@ registerScenario({
   ops: C_CALLS,
   rounds: 25, // short runs (~25 ms): more rounds, same budget
   contenders: [
-    { name: 'Map baseline', run: () => zipfBatches(makeBaseline()) },
-    { name: 'Group.do', run: () => zipfBatches(makeGroup()), target: { kind: 'ratio', max: 1.15 } },
+    zipf('Map baseline', makeBaseline),
+    zipf('Group.do', makeGroup, { kind: 'ratio', max: 1.25 }),
   ],
 });
 
 // ---------------------------------------------------------------------------------------------
 // E: heap per waiting joiner
 // ---------------------------------------------------------------------------------------------
+
+const joiners = joinersOf(true);
 
 registerScenario({
   id: 'E',
@@ -109,32 +100,16 @@ registerScenario({
   per: 'joiner',
   ops: E_JOINERS,
   contenders: [
-    { name: 'Map baseline', run: () => joinerHeap(makeBaseline(), true) },
+    joiners('Map baseline', makeBaseline),
     // "0 extra bytes": within half a byte per joiner of the baseline. The reading is not exact
     // (+-0.2 B/joiner), but anything kept per joiner would cost 16 B or more.
-    {
-      name: 'Group.do',
-      run: () => joinerHeap(makeGroup(), true),
-      target: { kind: 'extra', max: 0.5 },
-    },
+    joiners('Group.do', makeGroup, { kind: 'extra', max: 0.5 }),
   ],
 });
 
 // ---------------------------------------------------------------------------------------------
 // A-ALS: the price of detectAsyncReentry
 // ---------------------------------------------------------------------------------------------
-
-const alsContenders: Contender[] = [
-  { name: 'Map baseline', run: () => uniqueCalls(makeBaseline()) },
-  { name: 'Group.do', run: () => uniqueCalls(makeGroup()) },
-  // From here on AsyncLocalStorage's promise hooks are on in this process (Node < 24).
-  {
-    name: 'Group.do {detectAsyncReentry}',
-    run: () => uniqueCalls(new Group({ detectAsyncReentry: true })),
-  },
-  { name: 'Map baseline, ALS hooks on', run: () => uniqueCalls(makeBaseline()) },
-  { name: 'Group.do, ALS hooks on', run: () => uniqueCalls(makeGroup()) },
-];
 
 registerScenario({
   id: 'A-ALS',
@@ -145,7 +120,14 @@ registerScenario({
   isolated: true,
   warmup: 2,
   rounds: 9, // a child process per round: 9 keep the whole bench well under two minutes
-  contenders: alsContenders,
+  contenders: [
+    unique('Map baseline', makeBaseline),
+    unique('Group.do', makeGroup),
+    // From here on AsyncLocalStorage's promise hooks are on in this process (Node < 24).
+    unique('Group.do {detectAsyncReentry}', () => new Group({ detectAsyncReentry: true })),
+    unique('Map baseline, ALS hooks on', makeBaseline),
+    unique('Group.do, ALS hooks on', makeGroup),
+  ],
   summarize: summarizeAls,
 });
 

@@ -258,6 +258,7 @@ if (spawnSync('redis-server', ['--version']).error) {
     per: 'burst',
     ops: 1,
     warmup: 0,
+    warmupShare: 0,
     rounds: 5,
     contenders: [{ name: `takeover (${PODS - 1} pods x ${CALLERS})`, run: crashedLeader }],
     summarize: summarizeCrash,

@@ -12,7 +12,8 @@ import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createCache } from 'cache-manager';
 import { Group, SingleFlight, SingleflightModule } from '../../lib/index.js';
-import { type RunInfo, registerScenario } from '../harness.js';
+import { ownCopy } from '../driver.js';
+import { type Contender, type Target, registerScenario } from '../harness.js';
 
 const BATCH = 1000;
 const CALLS = 200_000;
@@ -75,14 +76,37 @@ type Call = (id: string) => Promise<number>;
 
 const uniqueIds = Array.from({ length: CALLS }, (_, i) => String(i));
 
-async function uniqueCalls(call: Call): Promise<RunInfo> {
-  executions = 0;
-  const batch = Array.from({ length: BATCH }, () => RESOLVED);
-  for (let i = 0; i < CALLS; i += BATCH) {
-    for (let j = 0; j < BATCH; j++) batch[j] = call(uniqueIds[i + j]!);
-    await Promise.all(batch);
+/**
+ * Driver: `count` calls of `call`, on `ids` round robin, `batch` concurrent calls at a time.
+ * Copied per contender (bench/driver.ts): parameters only.
+ */
+async function batchedCalls(
+  call: Call,
+  ids: readonly string[],
+  count: number,
+  batch: number,
+): Promise<void> {
+  const pending: Promise<number>[] = [];
+  for (let j = 0; j < batch; j++) pending.push(Promise.resolve(0));
+  for (let i = 0; i < count; i += batch) {
+    for (let j = 0; j < batch; j++) pending[j] = call(ids[(i + j) % ids.length]!);
+    await Promise.all(pending);
   }
-  return { check: { ok: executions === CALLS, text: `${executions} executions` } };
+}
+
+/** A contender whose run makes 200k calls (a warm-up share: fewer), each with its own key. */
+function unique(name: string, call: Call, target?: Target): Contender {
+  const drive = ownCopy(batchedCalls);
+  return {
+    name,
+    target,
+    async run(share) {
+      executions = 0;
+      const count = Math.max(1, Math.round((share * CALLS) / BATCH)) * BATCH;
+      await drive(call, uniqueIds, count, BATCH);
+      return { check: { ok: executions === count, text: `${executions} executions` } };
+    },
+  };
 }
 
 registerScenario({
@@ -92,34 +116,32 @@ registerScenario({
   per: 'call',
   ops: CALLS,
   contenders: [
-    { name: 'Group.do by hand', run: () => uniqueCalls((id) => users.viaGroup(id)) },
-    {
-      name: '@SingleFlight(keyFn)',
-      run: () => uniqueCalls((id) => users.viaDecorator(id)),
-      target: { kind: 'ratio', max: 1.2 },
-    },
-    {
-      name: '@SingleFlight() default key',
-      run: () => uniqueCalls((id) => users.viaDefaultKey(id)),
-    },
+    unique('Group.do by hand', (id) => users.viaGroup(id)),
+    unique('@SingleFlight(keyFn)', (id) => users.viaDecorator(id), { kind: 'ratio', max: 1.2 }),
+    unique('@SingleFlight() default key', (id) => users.viaDefaultKey(id)),
   ],
 });
 
 /** Each run gets keys of its own, so every contender starts cold: 100 misses, then hits. */
 let generation = 0;
 
-async function hotCalls(call: Call): Promise<RunInfo> {
-  executions = 0;
-  const ids = Array.from({ length: HOT_KEYS }, (_, k) => `${generation}:${k}`);
-  generation++;
-  const batch = Array.from({ length: BATCH }, () => RESOLVED);
-  for (let i = 0; i < CALLS; i += BATCH) {
-    for (let j = 0; j < BATCH; j++) batch[j] = call(ids[(i + j) % HOT_KEYS]!);
-    await Promise.all(batch);
-  }
-  // The first batch holds every key: a correct cache runs each once, misses sharing a flight.
-  const ok = executions === HOT_KEYS;
-  return { check: { ok, text: `${executions} executions (expected ${HOT_KEYS})` } };
+/** A contender whose run makes 200k calls (a warm-up share: fewer) over 100 keys of its own. */
+function hot(name: string, call: Call, target?: Target): Contender {
+  const drive = ownCopy(batchedCalls);
+  return {
+    name,
+    target,
+    async run(share) {
+      executions = 0;
+      const ids = Array.from({ length: HOT_KEYS }, (_, k) => `${generation}:${k}`);
+      generation++;
+      const count = Math.max(1, Math.round((share * CALLS) / BATCH)) * BATCH;
+      await drive(call, ids, count, BATCH);
+      // The first batch holds every key: a correct cache runs each once, misses sharing a flight.
+      const ok = executions === HOT_KEYS;
+      return { check: { ok, text: `${executions} executions (expected ${HOT_KEYS})` } };
+    },
+  };
 }
 
 registerScenario({
@@ -129,12 +151,11 @@ registerScenario({
   per: 'call',
   ops: CALLS,
   contenders: [
-    { name: 'Map cache by hand', run: () => hotCalls((id) => users.viaMap(id)) },
-    {
-      name: '@SingleFlight({ ttl })',
-      run: () => hotCalls((id) => users.viaCachedDecorator(id)),
-      target: { kind: 'ratio', max: 2.0 },
-    },
-    { name: 'cache-manager wrap()', run: () => hotCalls((id) => users.viaWrap(id)) },
+    hot('Map cache by hand', (id) => users.viaMap(id)),
+    hot('@SingleFlight({ ttl })', (id) => users.viaCachedDecorator(id), {
+      kind: 'ratio',
+      max: 2.0,
+    }),
+    hot('cache-manager wrap()', (id) => users.viaWrap(id)),
   ],
 });

@@ -13,16 +13,16 @@
  * The check column says how often the work ran: a contender that runs it more than once per
  * concurrent burst fails its row. Nothing here has a target: the rows are for information.
  */
-import type { Dedupe } from '../baseline.js';
-import { type Contender, type RunInfo, registerScenario } from '../harness.js';
+import { type Contender, registerScenario } from '../harness.js';
 import {
   BATCH,
+  type ContenderOf,
   E_JOINERS,
   WAVES,
   WAVE_CALLERS,
-  batchedCalls,
-  joinerHeap,
-  waves,
+  batchesOf,
+  joinersOf,
+  wavesOf,
   zipfRanks,
 } from '../workloads.js';
 import { type Peer, own, peers } from '../peers.js';
@@ -34,9 +34,9 @@ const everyone: readonly Peer[] = [...own, ...peers];
  */
 const PEER_ROUNDS = 9;
 
-/** A contender per tool, each run on a fresh instance. */
-function contenders(workload: (dedupe: Dedupe) => Promise<RunInfo>): Contender[] {
-  return everyone.map((peer) => ({ name: peer.name, run: () => workload(peer.make()) }));
+/** A contender per tool, each with its own driver, each run on a fresh instance. */
+function contenders(contenderOf: ContenderOf): Contender[] {
+  return everyone.map((peer) => contenderOf(peer.name, peer.make));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -44,8 +44,7 @@ function contenders(workload: (dedupe: Dedupe) => Promise<RunInfo>): Contender[]
 // ---------------------------------------------------------------------------------------------
 
 const A_CALLS = 200_000;
-const uniqueKeys = Array.from({ length: A_CALLS }, (_, i) => `user:${i}`);
-const uniqueCalls = (dedupe: Dedupe) => batchedCalls(dedupe, uniqueKeys, A_CALLS);
+const unique = batchesOf(Array.from({ length: A_CALLS }, (_, i) => `user:${i}`));
 
 registerScenario({
   id: 'PEER-A',
@@ -54,7 +53,7 @@ registerScenario({
   per: 'call',
   ops: A_CALLS,
   rounds: PEER_ROUNDS,
-  contenders: contenders(uniqueCalls),
+  contenders: contenders(unique),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -70,7 +69,7 @@ registerScenario({
   per: 'call',
   ops: WAVES * WAVE_CALLERS,
   rounds: PEER_ROUNDS,
-  contenders: contenders((dedupe) => waves(dedupe, (wave) => waveKeys[wave]!)),
+  contenders: contenders(wavesOf((wave) => waveKeys[wave]!)),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -81,12 +80,11 @@ const C_CALLS = 100_000;
 const C_KEYS = 1000;
 const ZIPF_S = 1.1;
 
-const zipfKeys = zipfRanks(C_CALLS, C_KEYS, ZIPF_S, 0x5eed).map(
-  (rank, i) => `${Math.floor(i / BATCH)}:item:${rank}`,
+const zipf = batchesOf(
+  zipfRanks(C_CALLS, C_KEYS, ZIPF_S, 0x5eed).map(
+    (rank, i) => `${Math.floor(i / BATCH)}:item:${rank}`,
+  ),
 );
-/** Flights a correct dedupe runs: the distinct keys of each concurrent batch. */
-const zipfFlights = new Set(zipfKeys).size;
-const zipfBatches = (dedupe: Dedupe) => batchedCalls(dedupe, zipfKeys, zipfFlights);
 
 registerScenario({
   id: 'PEER-C',
@@ -95,7 +93,7 @@ registerScenario({
   per: 'call',
   ops: C_CALLS,
   rounds: PEER_ROUNDS,
-  contenders: contenders(zipfBatches),
+  contenders: contenders(zipf),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -109,5 +107,5 @@ registerScenario({
   per: 'joiner',
   ops: E_JOINERS,
   rounds: PEER_ROUNDS,
-  contenders: contenders((dedupe) => joinerHeap(dedupe, false)),
+  contenders: contenders(joinersOf(false)),
 });
