@@ -40,8 +40,8 @@ export const ENVELOPE_REFUSED = (namespace: string, key: string, why: 'oversized
 export const COORDINATION_RESTORED = (namespace: string) =>
   `Redis coordination of singleflight namespace "${namespace}" is back: instances share flights again.`;
 
-export const BAD_ACQUIRE_REPLY = (reply: unknown) =>
-  `The singleflight ACQUIRE script gave an unexpected reply (${show(reply)}); is the Redis adapter ` +
+export const BAD_SCRIPT_REPLY = (script: string, reply: unknown) =>
+  `The Redis script ${script} gave an unexpected reply (${show(reply)}); is the Redis adapter ` +
   'returning replies as Redis gives them?';
 
 export const LEASE_LOST = (key: string, leaseMs: number) =>
@@ -67,6 +67,10 @@ export const WRITE_WAIT_TIMEOUT = (key: string, ms: number) =>
   `Gave up waiting for a push of key "${key}" after ${ms} ms (waitTimeoutMs). The write is ` +
   'recorded in Redis and stays pending until an instance pushes it; raise `waitTimeoutMs` if ' +
   'pushes are expected to take longer.';
+
+export const WRITE_COORDINATION_RESTORED = (namespace: string) =>
+  `Redis coordination of MergeWrites (namespace "${namespace}") is back: instances push through ` +
+  'the fleet again.';
 
 export const WRITE_COORDINATION_DOWN = (namespace: string, ms: number) =>
   `Redis coordination of MergeWrites (namespace "${namespace}") failed; for the next ${ms} ms ` +

@@ -1,3 +1,5 @@
+import type { CoordinationLog } from '../shared/coordination-link.js';
+
 // The public types of DistributedFlight: its options, its counters and its log.
 
 /**
@@ -60,7 +62,7 @@ export interface DistributedFlightOptions {
  */
 export interface DistributedFlightStats {
   /** Calls of run(). */
-  runs: number;
+  calls: number;
   /** Flights this instance led: it won the lease and ran the work (or found it in the cache). */
   leader: number;
   /** Flights that waited for another instance's leader (counted once per run). */
@@ -70,11 +72,11 @@ export interface DistributedFlightStats {
   /** Leaders whose cache re-check found the value, so the work did not run. */
   recheckHits: number;
   /** Runs of the work without coordination: Redis down or slow, a wait timed out, a result not shareable. */
-  localFallback: number;
+  localFallbacks: number;
   /** Results this instance led that could not be shared (not JSON, or above `maxResultBytes`). */
   unshareable: number;
-  /** Followers that gave up after `waitTimeoutMs`. */
-  waitTimeouts: number;
+  /** Followers that gave up after `waitTimeoutMs` (and ran the work themselves). */
+  timeouts: number;
   /** Redis errors, timeouts and lost connections. */
   coordinationErrors: number;
   /** Leases lost while the work ran (another instance may have run it too). */
@@ -91,8 +93,8 @@ export interface DistributedFlightStats {
 }
 
 /**
- * Where the engine reports Redis trouble (once per outage) and lost leases; the module passes
- * Nest's Logger (context `Singleflight`).
+ * Where the engines report Redis trouble (once per outage), lost leases and failed pushes; the
+ * module passes Nest's Logger (context `Singleflight`).
  * @publicApi
  */
-export type DistributedFlightLog = (message: string, error?: unknown) => void;
+export type DistributedFlightLog = CoordinationLog;

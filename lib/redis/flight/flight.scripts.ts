@@ -1,7 +1,8 @@
 import type { RedisScript } from '../coordinator/coordinator.interface.js';
 
-// The Lua scripts of the distributed singleflight (design/distributed.md §2.3). Every script
-// touches only keys that share one hash tag, so it runs on a single Cluster slot.
+// The Lua scripts of the distributed singleflight (docs/redis-flight.md, "Scripts"); the lease's
+// renewal is shared with MergeWrites (lease.scripts.ts). Every script touches only keys that
+// share one hash tag, so it runs on a single Cluster slot.
 
 /**
  * KEYS: lock, res. ARGV: token, leaseMs, reuse ('1' or '0').
@@ -17,20 +18,6 @@ if ARGV[3] == '1' then
 end
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1} end
 return {0, redis.call('GET', KEYS[1]) or '', redis.call('PTTL', KEYS[1])}
-`,
-};
-
-/**
- * KEYS: lock. ARGV: token, leaseMs. Compare-and-pexpire: 1 while the caller still holds the lease,
- * 0 once it has lost it (expired, or taken by another pod).
- */
-export const EXTEND: RedisScript = {
-  name: 'singleflight:extend',
-  source: `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0
 `,
 };
 

@@ -114,7 +114,7 @@ describe('a stalled event loop right after a distributed flight', () => {
     expect(flights[0]!.stats()).toMatchObject({
       coordinationErrors: 0,
       leader: 1,
-      localFallback: 0,
+      localFallbacks: 0,
     });
     expect(flights[1]!.stats()).toMatchObject({ coordinationErrors: 0, reused: 1 });
   });

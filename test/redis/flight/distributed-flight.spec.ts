@@ -106,7 +106,7 @@ function burst<T>(pods: InProcessPod[], key: string, callers: number, fn: () => 
 const values = <T>(outcomes: PromiseSettledResult<T>[]) =>
   outcomes.map((o) => (o.status === 'fulfilled' ? o.value : o.reason));
 
-const total = (pods: InProcessPod[], stat: 'leader' | 'follower' | 'reused' | 'localFallback') =>
+const total = (pods: InProcessPod[], stat: 'leader' | 'follower' | 'reused' | 'localFallbacks') =>
   pods.reduce((sum, pod) => sum + pod.flight.stats()[stat], 0);
 
 const newKey = () => `user:${randomUUID()}`;
@@ -124,7 +124,7 @@ describe('DistributedFlight (pods in one process, real Redis)', () => {
     expect(new Set(all.map((v) => JSON.stringify(v))).size).toBe(1);
     expect(total(pods, 'leader')).toBe(1);
     expect(total(pods, 'follower') + total(pods, 'reused')).toBe(2);
-    expect(total(pods, 'localFallback')).toBe(0);
+    expect(total(pods, 'localFallbacks')).toBe(0);
   });
 
   it('shares an error across pods: name, message, code and HTTP status/response kept, flagged remote', async () => {
@@ -208,7 +208,7 @@ describe('DistributedFlight (pods in one process, real Redis)', () => {
     expect(all.every((v) => typeof v.big === 'bigint')).toBe(true);
     expect(new Set(all.map((v) => v.big)).size).toBe(3);
     expect(pods.reduce((sum, pod) => sum + pod.flight.stats().unshareable, 0)).toBe(1);
-    expect(total(pods, 'localFallback')).toBe(2);
+    expect(total(pods, 'localFallbacks')).toBe(2);
   });
 
   it('does not share a result above maxResultBytes', async () => {
@@ -313,7 +313,7 @@ describe('DistributedFlight (pods in one process, real Redis)', () => {
     });
     // A value JSON cannot carry comes back as it is.
     expect(await pod.call(newKey(), async () => 10n)).toBe(10n);
-    expect(pod.flight.stats().localFallback).toBe(2);
+    expect(pod.flight.stats().localFallbacks).toBe(2);
   });
 
   it('renews the lease, so work longer than the lease still runs once', async () => {
@@ -325,7 +325,7 @@ describe('DistributedFlight (pods in one process, real Redis)', () => {
     expect(new Set(outcomes.flatMap(values)).size).toBe(1);
     const leader = pods.find((p) => p.flight.stats().leader === 1)!;
     expect(leader.flight.stats().renewals).toBeGreaterThanOrEqual(2);
-    expect(total(pods, 'localFallback')).toBe(0);
+    expect(total(pods, 'localFallbacks')).toBe(0);
     expect(pods.every((p) => p.flight.stats().leaseLost === 0)).toBe(true);
   });
 
@@ -408,7 +408,7 @@ describe('DistributedFlight (pods in one process, real Redis)', () => {
     // Gave up waiting long before the leader's work ended.
     expect(performance.now() - started).toBeLessThan(600);
     expect(await second).toBe('v2');
-    expect(b!.flight.stats()).toMatchObject({ waitTimeouts: 1, localFallback: 1 });
+    expect(b!.flight.stats()).toMatchObject({ timeouts: 1, localFallbacks: 1 });
     expect(await first).toBe('v1');
   });
 
@@ -434,7 +434,7 @@ describe('DistributedFlight (pods in one process, real Redis)', () => {
     await until(() => work.calls === 2, 1000);
     expect(performance.now() - started).toBeLessThan(500);
     expect(await second).toBe('v2');
-    expect(b!.flight.stats()).toMatchObject({ breakerOpen: true, localFallback: 1 });
+    expect(b!.flight.stats()).toMatchObject({ breakerOpen: true, localFallbacks: 1 });
     expect(b!.logs.filter((m) => m.includes('failed'))).toHaveLength(1);
     expect(await first).toBe('v1');
   });
@@ -462,7 +462,7 @@ describe('DistributedFlight (pods in one process, real Redis)', () => {
     expect(evals).toBe(1);
     expect(pod.flight.stats()).toMatchObject({
       coordinationErrors: 1,
-      localFallback: 2,
+      localFallbacks: 2,
       breakerOpen: true,
     });
     expect(pod.logs).toHaveLength(1);

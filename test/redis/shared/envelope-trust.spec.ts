@@ -88,7 +88,7 @@ describe('result envelopes written by someone else', () => {
       await expect(flight.run('k', async () => ran.push('work'))).resolves.toBe(expected);
     }
     expect(ran).toHaveLength(2);
-    expect(flight.stats()).toMatchObject({ rejectedEnvelopes: 2, localFallback: 2 });
+    expect(flight.stats()).toMatchObject({ rejectedEnvelopes: 2, localFallbacks: 2 });
     expect(logs.filter((line) => line.includes('was ignored'))).toEqual([
       expect.stringContaining('its HMAC does not verify'),
     ]);
@@ -101,7 +101,7 @@ describe('result envelopes written by someone else', () => {
     await raw.set(res.replace(/:res$/, ':lock'), 'forger', { PX: 10_000 });
     await raw.set(res, forgedError);
     await expect(flight.run('k', async () => 'work')).resolves.toBe('work');
-    expect(flight.stats()).toMatchObject({ follower: 1, rejectedEnvelopes: 1, localFallback: 1 });
+    expect(flight.stats()).toMatchObject({ follower: 1, rejectedEnvelopes: 1, localFallbacks: 1 });
   });
 
   it("with a secret, refuses a genuine result copied to another key's place", async () => {
@@ -137,7 +137,7 @@ describe('result envelopes written by someone else', () => {
       const res = await resultKey(flight, 'k');
       await raw.set(res, JSON.stringify({ f: 1, t: 'x', ok: 1, v: 'x'.repeat(1 << 20) }));
       await expect(flight.run('k', async () => 'work')).resolves.toBe('work');
-      expect(flight.stats()).toMatchObject({ rejectedEnvelopes: 1, localFallback: 1 });
+      expect(flight.stats()).toMatchObject({ rejectedEnvelopes: 1, localFallbacks: 1 });
       expect(logs).toEqual([expect.stringContaining('larger than maxResultBytes')]);
     },
   );
