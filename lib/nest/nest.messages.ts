@@ -142,6 +142,21 @@ export const METRIC_TAKEN = (name: string) =>
 
 // Several instances through the module (forRoot({ redis }))
 
+export const APP_CACHE_NOT_READY =
+  "FlightCache was used before the app's CACHE_MANAGER was created (from a provider's factory or " +
+  'constructor): use it from onModuleInit() or later, or register the CacheModule with ' +
+  '`isGlobal: true`.';
+
+export const APP_CACHE_HIDDEN = (why: 'several' | 'scoped') =>
+  (why === 'several'
+    ? 'The app registers CACHE_MANAGER in several modules, and SingleflightModule cannot tell ' +
+      'which one to use'
+    : "The app's CACHE_MANAGER is request-scoped, and SingleflightModule needs one cache for " +
+      'the whole app') +
+  ', so it keeps values in its own in-memory cache. Register the one to use with ' +
+  '`CacheModule.register({ isGlobal: true })`, or give it Keyv stores: ' +
+  'SingleflightModule.forRoot({ cache: { stores } }).';
+
 export const REDIS_CLIENT_MISSING = (where: string) =>
   `\`redis\` in ${where} needs \`client\` (a connected node-redis or ioredis client) ` +
   'or `coordinator` (e.g. nodeRedisAdapter(client)).';

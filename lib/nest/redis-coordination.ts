@@ -19,6 +19,8 @@ export class RedisCoordination implements OnApplicationBootstrap, BeforeApplicat
   readonly writes: DistributedWriteGroup | undefined;
   readonly #coordinator: RedisCoordinator;
   readonly #ownsCoordinator: boolean;
+  /** What the start-up line says: the namespace of each engine, or that it is off. */
+  readonly #summary: string;
 
   /**
    * `detectAsyncReentry`: the module's, the default of `options.writes.detectAsyncReentry`;
@@ -44,6 +46,14 @@ export class RedisCoordination implements OnApplicationBootstrap, BeforeApplicat
     }
     this.#ownsCoordinator = options.coordinator === undefined;
     this.#coordinator = options.coordinator ?? adapterFor(options, where);
+    const under = (
+      name: string,
+      engine: { namespace?: string } | false | undefined,
+      own: string,
+    ) => (engine === false ? `${name} off` : `${name} under "${engine?.namespace ?? own}"`);
+    this.#summary =
+      `${under('flights', flights, `${namespace}:sf`)}, ` +
+      `${under('writes', writes, `${namespace}:mw`)}`;
     this.flights =
       flights === false
         ? undefined
@@ -60,6 +70,11 @@ export class RedisCoordination implements OnApplicationBootstrap, BeforeApplicat
             { namespace: `${namespace}:mw`, detectAsyncReentry, ...writes },
             log,
           );
+  }
+
+  /** E.g. `flights under "orders:sf", writes under "orders:mw"`, for the start-up line. */
+  describe(): string {
+    return this.#summary;
   }
 
   async onApplicationBootstrap(): Promise<void> {

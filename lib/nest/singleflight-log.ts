@@ -13,6 +13,10 @@ export class SingleflightLog {
   readonly #logger = new Logger('Singleflight');
   #open = true;
 
+  log(message: string): void {
+    if (this.#open) this.#logger.log(message);
+  }
+
   debug(message: string): void {
     if (this.#open) this.#logger.debug(message);
   }

@@ -12,6 +12,9 @@ export const RUNNER_PROPERTY = Symbol(MODULE_MISSING);
 /** Nest's cache token (`@nestjs/cache-manager`), injected optionally without importing that package. */
 export const CACHE_MANAGER = 'CACHE_MANAGER';
 
+/** Where this app's FlightCache keeps values (a CacheChoice), for the start-up line. */
+export const CACHE_CHOICE = Symbol('SingleflightCacheChoice');
+
 /** How long (ms) a cache store read may take before the work runs without it. */
 export const DEFAULT_CACHE_TIMEOUT = 1000;
 

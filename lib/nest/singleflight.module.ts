@@ -14,6 +14,7 @@ import {
 } from './module-call.js';
 import { SingleflightLog } from './singleflight-log.js';
 import { SingleflightExplorer } from './singleflight.explorer.js';
+import { StartupReport } from './startup-report.js';
 import {
   ASYNC_OPTIONS_TYPE,
   ConfigurableModuleClass,
@@ -39,7 +40,7 @@ import { singleflightProviders } from './singleflight.providers.js';
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [...singleflightProviders, FlightRunner, SingleflightExplorer],
+  providers: [...singleflightProviders, FlightRunner, SingleflightExplorer, StartupReport],
   exports: [Group, WriteGroup, ObservableGroup, FlightCache, FlightRunner],
 })
 export class SingleflightModule extends ConfigurableModuleClass implements OnApplicationShutdown {

@@ -1,7 +1,5 @@
 import type { Provider } from '@nestjs/common';
-import { type Cache, createCache } from 'cache-manager';
 import { KEYV_STORES, STORE_TIMEOUT } from '../cache/cache-options.js';
-import { FlightCache } from '../cache/flight-cache.js';
 import { Group } from '../core/group.js';
 import {
   BOOLEAN,
@@ -24,14 +22,9 @@ import type { SingleflightModuleOptions } from './interfaces/singleflight-module
 import { LoggingObserver } from './observe/logging.observer.js';
 import { NAMESPACE, SECRET } from '../redis/coordinator/coordinator.interface.js';
 import { RedisCoordination } from './redis-coordination.js';
+import { cacheProviders } from './app-cache.js';
 import { SingleflightLog } from './singleflight-log.js';
-import {
-  CACHE_MANAGER,
-  DEFAULT_CACHE_TIMEOUT,
-  FLIGHT_OBSERVER,
-  OPTIONS,
-  REDIS_COORDINATION,
-} from './singleflight.constants.js';
+import { FLIGHT_OBSERVER, OPTIONS, REDIS_COORDINATION } from './singleflight.constants.js';
 import { MODULE_OPTIONS_TOKEN } from './singleflight.module-definition.js';
 import { MODULE_CALL } from './module-call.js';
 
@@ -140,37 +133,7 @@ export const singleflightProviders: Provider[] = [
   },
   // The app's log: every provider that logs writes through it, so the app's end silences them all.
   SingleflightLog,
-  {
-    provide: FlightCache,
-    inject: [OPTIONS, SingleflightLog, Group, { token: CACHE_MANAGER, optional: true }],
-    useFactory: (
-      options: SingleflightModuleOptions,
-      log: SingleflightLog,
-      group: Group,
-      appCache?: Cache,
-    ): FlightCache | null => {
-      const settings = options.cache;
-      if (settings === false) return null;
-      const flightOptions = {
-        timeout: settings?.timeout ?? DEFAULT_CACHE_TIMEOUT,
-        logger: {
-          warn: (message: string, error?: unknown) =>
-            log.warn(error === undefined ? message : `${message} ${String(error)}`),
-        },
-        // invalidate(key) forgets the key's flight; group.forget(key) drops its cached value.
-        group,
-      };
-      if (settings?.stores !== undefined) {
-        return new FlightCache(createCache({ stores: settings.stores }), {
-          ...flightOptions,
-          local: false,
-        });
-      }
-      if (appCache) return new FlightCache(appCache, { ...flightOptions, local: false });
-      // The embedded default: no one else writes it, so a local mirror may answer hits.
-      return new FlightCache(createCache(), { ...flightOptions, local: true });
-    },
-  },
+  ...cacheProviders,
   {
     // Null without `redis`: every flight and write then stays in this instance.
     provide: REDIS_COORDINATION,

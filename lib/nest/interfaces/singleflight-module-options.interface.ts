@@ -12,8 +12,8 @@ export interface SingleflightCacheOptions {
   /**
    * Keyv stores (at least one) for a cache the module creates, e.g.
    * `[new Keyv({ store: new KeyvRedis(url) })]` to share values between instances. Without stores
-   * the app's `CACHE_MANAGER` (`@nestjs/cache-manager`) is used when there is one, else an
-   * in-memory cache.
+   * the app's `CACHE_MANAGER` (`@nestjs/cache-manager`) is used when there is one, in any module
+   * of the app (a `CacheModule.register()` need not be global), else an in-memory cache.
    * @default undefined (`CACHE_MANAGER`, else in-memory)
    */
   stores?: CreateCacheOptions['stores'];
