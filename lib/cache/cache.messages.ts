@@ -25,3 +25,8 @@ export const REFRESH_FAILED = (key: string) =>
 export const NOT_A_CACHE = (where: string, value: unknown) =>
   `${where} needs a cache-manager Cache (createCache() of cache-manager 7, or the app's ` +
   `CACHE_MANAGER), got ${typeof value} (${show(value)}).`;
+
+export const NO_CALL_KEY = (className: string, method: unknown) =>
+  `FlightCache.invalidate(${className || 'a class'}, ${show(method)}, ...args) builds the key of a ` +
+  "decorated method's call, which only the FlightCache that SingleflightModule provides can do. " +
+  'On a FlightCache of your own, give the whole key: invalidate(`Class.method:<key>`).';

@@ -1,7 +1,10 @@
 import type { Cache } from 'cache-manager';
 import { type Group, onForget } from '../core/group.js';
 import { assertKey, validateOptions } from '../core/options.validator.js';
-import { SingleflightOptionsError } from '../core/singleflight.errors.js';
+import {
+  SingleflightArgumentError,
+  SingleflightOptionsError,
+} from '../core/singleflight.errors.js';
 import * as messages from './cache.messages.js';
 import { FLIGHT_CACHE_RULES, isCache } from './cache-options.js';
 import type {
@@ -14,6 +17,13 @@ import { KeyStates, type KeyState } from './key-states.js';
 import { PolicyCheck } from './policy-check.js';
 import { LocalMirror } from './local-mirror.js';
 import { storeKey } from './store-key.js';
+import {
+  CALL_KEY,
+  type CachedMethodName,
+  type CallKey,
+  type ClassOf,
+  type MethodArgs,
+} from './method-call.js';
 
 /** A store's answer: the value and its expiry, and which of the cache's stores gave it. */
 interface Stored {
@@ -40,7 +50,7 @@ const DEFAULT_TIMEOUT = 1000;
  * constructor(private readonly flights: FlightCache) {}
  * async rename(id: string, name: string) {
  *   await this.db.rename(id, name);
- *   await this.flights.invalidate(`UserService.user:${id}`); // `Class.method:<key>`
+ *   await this.flights.invalidate(UserService, 'user', id); // or `UserService.user:${id}`
  * }
  * ```
  * @publicApi
@@ -54,6 +64,8 @@ export class FlightCache {
   readonly #logger: CacheErrorLogger | undefined;
   readonly #group: Group | undefined;
   readonly #policies: PolicyCheck;
+  /** How `invalidate(Class, method, ...args)` builds a key; set by SingleflightModule. */
+  [CALL_KEY]: CallKey | undefined;
 
   /** Usually made by SingleflightModule. Bad options throw a SingleflightOptionsError here. */
   constructor(
@@ -126,8 +138,25 @@ export class FlightCache {
   /**
    * Drops `key` from the cache, and keeps every run that started before from storing its value.
    * With `group`, forgets the key's flight too: a caller after this starts a new one.
+   *
+   * The typed form, on the FlightCache that SingleflightModule provides, builds the key of a
+   * `@SingleFlight()` method's call as the decorator does (scope, key, the current `keyContext`),
+   * checked against the method's parameters: `invalidate(TokenService, 'token', 'eu', 'shop')`.
    */
-  async invalidate(key: string): Promise<void> {
+  invalidate(key: string): Promise<void>;
+  invalidate<T extends object, K extends CachedMethodName<T>>(
+    type: ClassOf<T>,
+    method: K,
+    ...args: MethodArgs<T, K>
+  ): Promise<void>;
+  async invalidate(key: string | ClassOf<object>, method?: string, ...args: unknown[]) {
+    if (typeof key === 'function') {
+      const callKey = this[CALL_KEY];
+      if (callKey === undefined) {
+        throw new SingleflightArgumentError(messages.NO_CALL_KEY(key.name, method));
+      }
+      key = callKey(key, method!, args);
+    }
     assertKey(key);
     // The group tells this cache of the forget, which drops the key: one path for both.
     if (this.#group === undefined) this.#drop(key);

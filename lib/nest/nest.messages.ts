@@ -175,3 +175,22 @@ export const DISTRIBUTED_MERGE = (where: string) =>
   `${where} has a \`merge\` function, but its writes are coordinated through Redis, where the newest ` +
   "call's arguments win. Remove `merge` (fold the state in the push itself), or set " +
   '`distributed: false` on this method.';
+
+// The typed FlightCache.invalidate(Class, method, ...args)
+
+export const NOT_A_FLIGHT = (where: string, decorator: string | undefined) =>
+  `FlightCache.invalidate() got ${where}, which is ` +
+  (decorator === undefined ? 'not a method with @SingleFlight()' : `a @${decorator}() method`) +
+  ': only the values of @SingleFlight() methods are cached. Name a @SingleFlight() method of ' +
+  'that class (an inherited one counts).';
+
+export const NOT_CACHED = (where: string) =>
+  `FlightCache.invalidate() got ${where}, whose values are not cached in this app (no \`ttl\` of ` +
+  'its own or from the module, `ttl: 0`, or it returns an Observable), so there is nothing to ' +
+  'invalidate. Give it a `ttl`, or forget its flight with group.forget(key).';
+
+export const KEY_FN_WITHOUT_THIS = (where: string, scope: string) =>
+  `FlightCache.invalidate() cannot build the key of ${where}: its key function is called with ` +
+  '`this`, and the app has no one instance of the class (it is request-scoped, transient or ' +
+  'registered twice). Give the whole key as a string, ' +
+  `invalidate(\`${scope}:<key>\`), or make the key function an arrow function of the arguments.`;

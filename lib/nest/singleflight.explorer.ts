@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleInit, Scope } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit, Scope } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { SingleflightOptionsError } from '../core/singleflight.errors.js';
@@ -6,14 +6,19 @@ import * as messages from './nest.messages.js';
 import { FlightRunner } from './runner/flight-runner.js';
 import type { FlightMetadata } from './decorators/flight-metadata.js';
 import { checkScopes, type ScopeUse } from './decorators/flight-scope.js';
-import { FLIGHT_METADATA } from './singleflight.constants.js';
+import { FLIGHT_METADATA, OPTIONS } from './singleflight.constants.js';
+import { FlightCache } from '../cache/flight-cache.js';
+import { CALL_KEY } from '../cache/method-call.js';
+import type { SingleflightModuleOptions } from './interfaces/singleflight-module-options.interface.js';
+import { MethodKeys } from './method-keys.js';
 
 /**
  * Checks every decorated method of the app's providers and controllers at start-up, so misuse
  * fails the boot instead of the first call. It only validates; the decorators do the wrapping.
  * What it decides here, once per method, holds for every call: no two methods share a scope, and
  * no method of a request-scoped (or transient) provider shares flights between its instances by
- * default.
+ * default. It also gives the app's FlightCache the instances its typed `invalidate()` calls key
+ * functions with (see MethodKeys).
  */
 @Injectable()
 export class SingleflightExplorer implements OnModuleInit {
@@ -21,6 +26,8 @@ export class SingleflightExplorer implements OnModuleInit {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly runner: FlightRunner,
+    @Inject(FlightCache) private readonly cache: FlightCache | null,
+    @Inject(OPTIONS) private readonly options: SingleflightModuleOptions,
   ) {}
 
   onModuleInit(): void {
@@ -28,6 +35,7 @@ export class SingleflightExplorer implements OnModuleInit {
     const scopes: [string, ScopeUse][] = [];
     /** The first registration of each class with one instance for the app (a singleton). */
     const singletons = new Map<object, InstanceWrapper>();
+    const keys = new MethodKeys(this.options);
     for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
       const prototype: unknown = wrapper.metatype?.prototype;
       if (!prototype || typeof prototype !== 'object' || wrapper.isAlias) continue;
@@ -45,6 +53,7 @@ export class SingleflightExplorer implements OnModuleInit {
         if (first === undefined) singletons.set(prototype, wrapper);
         else kind = provided(first, wrapper);
       }
+      keys.add(prototype, kind === undefined ? (wrapper.instance as object) : null);
       for (const [name, meta] of methods) {
         if (kind !== undefined) checkPerInstance(meta, className, kind);
         const where = `${className}.${name} ${whereIs(wrapper)}`;
@@ -52,6 +61,7 @@ export class SingleflightExplorer implements OnModuleInit {
       }
     }
     checkScopes(scopes);
+    if (this.cache !== null) this.cache[CALL_KEY] = keys.keyOf;
   }
 
   #decoratedMethods(prototype: object): [string, FlightMetadata][] {
