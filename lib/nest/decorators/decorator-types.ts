@@ -85,7 +85,7 @@ export type KeyedMethodDecorator<A extends unknown[] = any[], T = unknown> = <
 export type MergeWritesDecorator<
   A extends unknown[] = any[],
   W extends unknown[] = unknown[],
-  C extends boolean = boolean,
+  C extends boolean = false,
 > = <M extends (...args: any[]) => any>(
   target: object,
   propertyKey: string | symbol,
