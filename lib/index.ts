@@ -24,6 +24,7 @@ export {
   SingleflightTimeoutError,
 } from './core/singleflight.errors.js';
 export { serializeArgs } from './core/keys.js';
+export { doChan$ } from './rx/do-chan.js';
 export {
   ObservableGroup,
   type ObservableGroupOptions,

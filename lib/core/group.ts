@@ -1,5 +1,4 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Observable } from 'rxjs';
 import type {
   CallOptions,
   FlightResult,
@@ -14,7 +13,6 @@ import {
   forTimer,
   assertFn,
   assertKey,
-  isPlainObject,
   validateOptions,
 } from './options.validator.js';
 import {
@@ -183,31 +181,6 @@ export class Group {
       (value) => ({ value, error: undefined, shared: shared() }),
       (error: unknown) => ({ value: undefined, error, shared: shared() }),
     );
-  }
-
-  /**
-   * Go's `DoChan` as an Observable: one `{ value, error, shared }`, then complete. Lazy: each
-   * subscription is a call; unsubscribing is that caller leaving, and never disturbs the others.
-   */
-  doChan$<T>(key: string, fn: Work<T>, options: CallOptions = {}): Observable<FlightResult<T>> {
-    return new Observable<FlightResult<T>>((subscriber) => {
-      const leave = new AbortController();
-      // Bad options (not an object, or a bad signal) are passed on as they are, so doResult
-      // reports them as { error } like any bad input.
-      const given: unknown = isPlainObject(options) ? options.signal : undefined;
-      const signal =
-        given === undefined
-          ? leave.signal
-          : given instanceof AbortSignal
-            ? AbortSignal.any([given, leave.signal])
-            : given;
-      const own = isPlainObject(options) ? { ...options, signal } : options;
-      void this.doResult(key, fn, own as CallOptions).then((result) => {
-        subscriber.next(result);
-        subscriber.complete();
-      });
-      return () => leave.abort();
-    });
   }
 
   /**

@@ -1,5 +1,4 @@
 import { describe, expect, it, jest } from '@jest/globals';
-import { lastValueFrom } from 'rxjs';
 import { Group, SingleflightOptionsError, WriteGroup } from '../../lib/index.js';
 import { rejectionOf } from '../support/deferred.js';
 
@@ -64,15 +63,12 @@ describe('call options that are not an object', () => {
     ['null', null],
     ['a number', 5],
     ['an array', [{ timeout: 5 }]],
-  ])('Group.do, doResult and doChan$ refuse %s, without running', async (_, options) => {
+  ])('Group.do and doResult refuse %s, without running', async (_, options) => {
     const group = new Group();
     const fn = jest.fn(async () => 1);
     const bad = options as never;
     expect(await rejectionOf(group.do('k', fn, bad))).toBeInstanceOf(SingleflightOptionsError);
     expect((await group.doResult('k', fn, bad)).error).toBeInstanceOf(SingleflightOptionsError);
-    const result = await lastValueFrom(group.doChan$('k', fn, bad));
-    expect(result.error).toBeInstanceOf(SingleflightOptionsError);
-    expect((result.error as Error).message).toContain('call options');
     expect(fn).not.toHaveBeenCalled();
     expect(group.stats()).toMatchObject({ flights: 0, size: 0 });
   });
@@ -84,14 +80,6 @@ describe('call options that are not an object', () => {
       expect(error).toBeInstanceOf(SingleflightOptionsError);
     }
     expect(writes.stats()).toMatchObject({ calls: 0, size: 0 });
-  });
-
-  it('doChan$ still refuses a bad signal and an unknown option as { error }', async () => {
-    const group = new Group();
-    for (const options of [{ signal: 'stop' }, { timeoutMs: 5 }]) {
-      const result = await lastValueFrom(group.doChan$('k', async () => 1, options as never));
-      expect(result.error).toBeInstanceOf(SingleflightOptionsError);
-    }
   });
 });
 
