@@ -8,14 +8,6 @@ import { type FlightMetadata, type KeySource, returnKind } from './flight-metada
 import { scopeOf } from './flight-scope.js';
 import { assertDefaultKeyFits } from './default-key-check.js';
 
-type Call = (
-  runner: FlightRunner,
-  meta: FlightMetadata,
-  self: object,
-  original: (...args: unknown[]) => unknown,
-  args: unknown[],
-) => unknown;
-
 /**
  * Replaces the method with a wrapper that hands each call to the app's FlightRunner. The runner is
  * reached through a hidden property that Nest injects into every instance (request-scoped ones
@@ -26,7 +18,6 @@ export function decorateMethod(
   decorator: FlightMetadata['decorator'],
   keySource: KeySource,
   options: FlightMetadata['options'],
-  call: Call,
 ): MethodDecorator {
   return (target, propertyKey, descriptor) => {
     const className = typeof target === 'function' ? target.name : target.constructor.name;
@@ -60,7 +51,7 @@ export function decorateMethod(
       // An instance Nest did not build (`new Service()` in a unit test) just runs the method.
       return runner === undefined
         ? method.apply(this, args)
-        : call(runner, meta, this, method, args);
+        : runner.call(meta, this, method, args);
     };
     Object.defineProperty(wrapped, 'name', { value: method.name });
     // Decorators applied before this one (@Get, @UseGuards...) put their metadata on the original.

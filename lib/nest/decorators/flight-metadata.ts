@@ -22,9 +22,9 @@ export interface FlightMetadata {
   keySource: KeySource;
   returns: ReturnKind;
   options: SingleFlightOptions | MergeWritesOptions;
-  /** The last app that ran this method, and its options for it: one app needs no lookup. */
+  /** The last app that ran this method, and its strategy there: one app needs no lookup. */
   runner?: object;
-  prepared?: unknown;
+  strategy?: unknown;
 }
 
 /**

@@ -59,7 +59,5 @@ export function MergeWrites(
 ): MethodDecorator {
   const [key, opts] = splitArguments<MergeWritesOptions>('MergeWrites', keyOrOptions, options);
   validateOptions('@MergeWrites() options', opts, MERGE_WRITES_RULES);
-  return decorateMethod('MergeWrites', key, opts, (runner, meta, self, method, args) =>
-    runner.write(meta, self, method, args),
-  );
+  return decorateMethod('MergeWrites', key, opts);
 }

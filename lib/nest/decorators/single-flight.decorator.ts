@@ -73,9 +73,7 @@ export function SingleFlight(
 ): MethodDecorator {
   const [key, opts] = splitArguments<SingleFlightOptions>('SingleFlight', keyOrOptions, options);
   validateOptions('@SingleFlight() options', opts, SINGLE_FLIGHT_RULES);
-  return decorateMethod('SingleFlight', key, opts, (runner, meta, self, method, args) =>
-    runner.flight(meta, self, method, args),
-  );
+  return decorateMethod('SingleFlight', key, opts);
 }
 
 /** `(key, options)`, `(options)` or `()`: which is which; anything else is refused. */

@@ -1,0 +1,57 @@
+import { QuietSignals } from '../../core/quiet-signal.js';
+import type { WriteGroup } from '../../core/write-group.js';
+import type { RetryOptions } from '../../core/write-group.interfaces.js';
+import { versionOf } from '../../redis/writes/write-version.js';
+import type { FlightObserver } from '../observe/flight-observer.js';
+import type { WriteProbe } from '../observe/flight-probe.js';
+import { MergedWrites, type VersionOf } from './merged-writes.js';
+import type { Method, CallKeys } from './method-strategy.js';
+
+type Merge = (pending: unknown[], next: unknown[]) => unknown[];
+
+/** A `@MergeWrites()` method whose runs stay in this process, in the app's WriteGroup. */
+export class LocalWrites extends MergedWrites {
+  constructor(
+    keys: CallKeys,
+    version: VersionOf | undefined,
+    withContext: boolean,
+    observer: FlightObserver | undefined,
+    private readonly writes: WriteGroup,
+    private readonly merge: Merge | undefined,
+    private readonly retry: RetryOptions | undefined,
+  ) {
+    super(keys, version, withContext, observer);
+  }
+
+  protected push(
+    key: string,
+    args: unknown[],
+    run: Method,
+    probe: WriteProbe | undefined,
+  ): Promise<unknown> {
+    let merge = this.version === undefined ? this.merge : newestByVersion(key, this.version);
+    if (probe !== undefined) merge = probe.merge(merge);
+    const fn = this.withContext ? withLocalContext(key, run) : run;
+    return this.writes.do(key, fn, { args, merge, retry: this.retry });
+  }
+}
+
+/** Local runs are never taken away, so their signals never abort; made once per many runs. */
+const localSignals = new QuietSignals();
+
+/**
+ * A run's context without Redis: fence 0 (runs of one instance never overlap, so there is nothing
+ * to fence) and a signal that never aborts.
+ */
+function withLocalContext(key: string, run: Method): Method {
+  return (...latest) => run(...latest, { key, fence: 0, signal: localSignals.next() });
+}
+
+/**
+ * `version` among the calls that wait for one run in this process: the arguments with the highest
+ * version win (the later call on a tie), as they do in Redis.
+ */
+function newestByVersion(key: string, version: VersionOf): Merge {
+  return (pending, next) =>
+    versionOf(key, version, next)! >= versionOf(key, version, pending)! ? next : pending;
+}

@@ -1,0 +1,47 @@
+import { type Observable, throwError } from 'rxjs';
+import type { ObservableGroup, ObservableGroupOptions } from '../../rx/observable-group.js';
+import type { FlightObserver } from '../observe/flight-observer.js';
+import { SharedProbe } from '../observe/flight-probe.js';
+import type { Method, CallKeys, MethodStrategy } from './method-strategy.js';
+
+/**
+ * A method that returns an Observable: subscribers with one key share one upstream subscription
+ * in the app's ObservableGroup. It stays in this process (an Observable cannot travel between
+ * instances) and is never cached. With an observer, probes watch each subscription.
+ */
+export class ObservableFlight implements MethodStrategy {
+  constructor(
+    private readonly keys: CallKeys,
+    private readonly observables: ObservableGroup,
+    /** The method's own `replay`; undefined: the app's ObservableGroup's. */
+    private readonly replay: ObservableGroupOptions | undefined,
+    private readonly observer: FlightObserver | undefined,
+  ) {}
+
+  call(self: object, method: Method, args: unknown[]): Observable<unknown> {
+    let key: string;
+    try {
+      key = this.keys.whole(this.keys.part(self, args));
+    } catch (error) {
+      this.keys.refused(error);
+      return throwError(() => error);
+    }
+    return this.share$(key, () => method.apply(self, args) as Observable<unknown>);
+  }
+
+  /** The shared Observable of `key`, whose first subscription subscribes `source()`. */
+  share$(key: string, source: () => Observable<unknown>): Observable<unknown> {
+    const { observables, replay, observer } = this;
+    if (observer === undefined) return observables.share$(key, source, replay);
+    const probe = new SharedProbe(observer, this.keys.meta.scope, key);
+    return probe.calls(observables.share$(key, probe.source(source), replay));
+  }
+
+  /**
+   * Shares an Observable the method returned on its first call (see FirstCall): that call was
+   * reported as a Promise flight's, so its subscriptions are not reported again.
+   */
+  shareReturned(key: string, returned: Observable<unknown>): Observable<unknown> {
+    return this.observables.share$(key, () => returned, this.replay);
+  }
+}
