@@ -34,7 +34,7 @@ export class FleetWrites extends MergedWrites {
 
   protected push(key: string, args: unknown[], run: Method): Promise<unknown> {
     const version = this.version;
-    return this.fleet.do(key, args, this.#fleetRun(run), version && { version });
+    return this.fleet.do(key, this.#fleetRun(run), { args, version });
   }
 
   /** A fleet run calls with the newest arguments, and the run's context when the method asks. */

@@ -1,6 +1,6 @@
-import { QuietSignals } from '../../core/quiet-signal.js';
 import type { WriteGroup } from '../../core/write-group.js';
 import type { RetryOptions } from '../../core/write-group.interfaces.js';
+import { localRunContext } from '../../redis/writes/local-run-context.js';
 import { versionOf } from '../../redis/writes/write-version.js';
 import type { FlightObserver } from '../observe/flight-observer.js';
 import type { WriteProbe } from '../observe/flight-probe.js';
@@ -36,15 +36,12 @@ export class LocalWrites extends MergedWrites {
   }
 }
 
-/** Local runs are never taken away, so their signals never abort; made once per many runs. */
-const localSignals = new QuietSignals();
-
 /**
  * A run's context without Redis: fence 0 (runs of one instance never overlap, so there is nothing
  * to fence) and a signal that never aborts.
  */
 function withLocalContext(key: string, run: Method): Method {
-  return (...latest) => run(...latest, { key, fence: 0, signal: localSignals.next() });
+  return (...latest) => run(...latest, localRunContext(key, 0));
 }
 
 /**

@@ -78,6 +78,12 @@ export interface WriteLedger {
  */
 export interface DistributedWriteCallOptions<A extends unknown[]> {
   /**
+   * The arguments of this call (JSON-safe); the push gets the newest call's as its first argument.
+   * @default [] (the push gets an empty list)
+   * @example { args: [id, state] }
+   */
+  args?: A;
+  /**
    * The version of the state the arguments carry (a row version, an event sequence): a finite
    * number that grows with the state. With it, Redis keeps the arguments with the highest
    * version, so the key's last push carries the newest state whatever order the calls arrive in
@@ -185,8 +191,10 @@ export interface DistributedWriteGroupStats {
   timeouts: number;
   /** Calls that ran through the in-process WriteGroup because Redis was unreachable. */
   localFallbacks: number;
-  /** Redis commands that failed or timed out. */
+  /** Redis commands that failed or timed out, and lost connections. */
   coordinationErrors: number;
+  /** Whether Redis is being skipped right now (after an error, for `breakerMs`). */
+  breakerOpen: boolean;
   /** Sweeps run. */
   sweeps: number;
   /** Callers now waiting for a push. */

@@ -1,7 +1,8 @@
 import { WriteGroup } from '../../core/write-group.js';
-import type { DistributedFlightLog as Log } from '../flight/distributed-flight.js';
+import type { CoordinationLog as Log } from '../shared/coordination-link.js';
 import type { WriteLedger, WriteRun } from './distributed-write-group.interfaces.js';
 import { localFence } from './write-fence.js';
+import { localRunContext } from './local-run-context.js';
 import { withLedger } from './write-ledger.js';
 import { type Carried, supersedes } from './write-version.js';
 
@@ -12,8 +13,6 @@ export interface Owed extends Carried {
   readonly run: AnyRun | undefined;
 }
 
-// The signal of a push that runs in-process: nothing can take a lease away from it.
-const NEVER_ABORTED = new AbortController().signal;
 // Keys remembered for one outage; past that, the ledger's sweep is what pushes them again.
 const MAX_OWED = 10_000;
 
@@ -53,11 +52,7 @@ export class InProcessWrites {
       this.#group.do(
         key,
         (json: string, _version: number | undefined) =>
-          pushed(JSON.parse(json) as unknown[], {
-            key,
-            fence: localFence(),
-            signal: NEVER_ABORTED,
-          }),
+          pushed(JSON.parse(json) as unknown[], localRunContext(key, localFence())),
         { args: [carried.json, carried.version] as Merged, merge: mergeNewest },
       );
     const outcome = after === undefined ? push() : after.then(push);

@@ -1,10 +1,10 @@
 import * as messages from '../redis.messages.js';
-import type { DistributedFlightLog as Log } from '../flight/distributed-flight.js';
+import type { CoordinationLog as Log } from '../shared/coordination-link.js';
 import type { WriteLedger, WriteRun } from './distributed-write-group.interfaces.js';
 
 // The durable ledger's side of a push: every push, fleet-led or in-process, is bracketed by
 // started() and finished() with the fence and the arguments it carries, so the ledger records
-// what the downstream actually received (design notes §3.4).
+// what the downstream actually received (docs/redis-writes.md, "Sweep"; WriteLedger's recipe).
 
 export const isLedger = (v: unknown): boolean =>
   typeof v === 'object' &&

@@ -1,11 +1,13 @@
 import type { RedisScript } from '../coordinator/coordinator.interface.js';
 import { NEXT_FENCE_LUA } from './write-fence.js';
 
-// Protocol B (distributed MergeWrites), design notes §3. Every script touches only the two keys
-// of one user key, `${ns}:{K}:lease` and `${ns}:{K}:st`, which share the hash tag {K}, so each
-// runs in one Cluster slot. `st` is a hash: ver (events seen), done (highest ver a successful push
-// covered), fence (the last run's, see write-fence.ts), args (the newest event's arguments, JSON),
-// argsv (their version, when the caller gave one), key (the user key, for the sweep). Pending work is `ver > done`, never cleared at run start: that makes crashes safe.
+// The scripts of distributed MergeWrites (docs/redis-writes.md, "Scripts"); renewing and
+// releasing the lease are shared with the flights (lease.scripts.ts). Every script touches only
+// the two keys of one user key, `${ns}:{K}:lease` and `${ns}:{K}:st`, which share the hash tag
+// {K}, so each runs in one Cluster slot. `st` is a hash: ver (events seen), done (highest ver a
+// successful push covered), fence (the last run's, see write-fence.ts), args (the newest event's
+// arguments, JSON), argsv (their version, when the caller gave one), key (the user key, for the
+// sweep). Pending work is `ver > done`, never cleared at run start: that makes crashes safe.
 
 /**
  * Every event, from any instance.
@@ -73,18 +75,6 @@ return {0, d}
 `,
 };
 
-/** The push threw: release the lease, leave the work pending. KEYS lease; ARGV token. Reply 1/0. */
-export const ABORT: RedisScript = {
-  name: 'mergewrites:abort',
-  source: `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('DEL', KEYS[1])
-  return 1
-end
-return 0
-`,
-};
-
 /**
  * Recovery timers, retries and the sweep: run if work is pending and nobody holds the lease.
  * KEYS lease, st; ARGV token, leaseMs.
@@ -102,17 +92,6 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return {1, v, next_fence(KEYS[2]), st[3] or '', st[4] or ''}
 end
 return {2, d, redis.call('PTTL', KEYS[1])}
-`,
-};
-
-/** Lease renewal while pushing (compare-and-pexpire). KEYS lease; ARGV token, leaseMs. Reply 1/0. */
-export const EXTEND: RedisScript = {
-  name: 'mergewrites:extend',
-  source: `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0
 `,
 };
 

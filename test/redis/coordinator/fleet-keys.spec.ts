@@ -120,10 +120,10 @@ describe('keys with lone surrogates against a real redis-server', () => {
       if (pushed.length === 1) await gate.promise;
       return args[0];
     };
-    const first = writes.do(ALICE, ['alice'], run);
+    const first = writes.do(ALICE, run, { args: ['alice'] });
     await until(() => pushed.length === 1);
     // Another key: it runs now, not after Alice's push, and is not merged into it.
-    const second = writes.do(BOB, ['bob'], run);
+    const second = writes.do(BOB, run, { args: ['bob'] });
     await until(() => pushed.length === 2);
     gate.resolve();
     expect([await first, await second]).toEqual(['alice', 'bob']);

@@ -32,9 +32,13 @@ async function setup(pods: number, options: DistributedWriteOptions = {}) {
   const call = async (i: number, key: string, args: unknown[]): Promise<Pushed> => {
     const before = groups[i]!.stats().localFallbacks;
     let got: Pushed | undefined;
-    await groups[i]!.do(key, args, async (pushedArgs, { fence }) => {
-      got = { args: pushedArgs, fence, fleet: false };
-    });
+    await groups[i]!.do(
+      key,
+      async (pushedArgs, { fence }) => {
+        got = { args: pushedArgs, fence, fleet: false };
+      },
+      { args: args },
+    );
     got!.fleet = groups[i]!.stats().localFallbacks === before;
     pushed.push(got!);
     return got!;

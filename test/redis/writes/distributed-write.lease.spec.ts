@@ -27,21 +27,25 @@ describe('the signal of a push whose lease may be gone', () => {
     const { writes } = await group({ leaseMs: 300 });
     const seen: { before: boolean; after: boolean; threw: unknown }[] = [];
     await writes
-      .do('k', [1], async (_args, { signal }) => {
-        if (seen.length > 0) return; // the push again, after the lost lease: no stall
-        const before = signal.aborted;
-        busyWait(450); // a CPU-bound handler between reading the state and writing it
-        // Synchronously after the stall: no timer (renewal, deadline) has run since.
-        const after = signal.aborted;
-        let threw: unknown;
-        try {
-          signal.throwIfAborted();
-        } catch (error) {
-          threw = error;
-        }
-        seen.push({ before, after, threw });
-        if (after) throw threw;
-      })
+      .do(
+        'k',
+        async (_args, { signal }) => {
+          if (seen.length > 0) return; // the push again, after the lost lease: no stall
+          const before = signal.aborted;
+          busyWait(450); // a CPU-bound handler between reading the state and writing it
+          // Synchronously after the stall: no timer (renewal, deadline) has run since.
+          const after = signal.aborted;
+          let threw: unknown;
+          try {
+            signal.throwIfAborted();
+          } catch (error) {
+            threw = error;
+          }
+          seen.push({ before, after, threw });
+          if (after) throw threw;
+        },
+        { args: [1] },
+      )
       .catch(() => undefined);
     // The call settles with the push that followed the lost lease.
     expect(seen).toHaveLength(1);
@@ -55,11 +59,15 @@ describe('the signal of a push whose lease may be gone', () => {
     const aborted = deferred<number>();
     const started = deferred<number>();
     const called = performance.now();
-    const outcome = writes.do('k', [1], async (_args, { signal }) => {
-      started.resolve(performance.now());
-      signal.addEventListener('abort', () => aborted.resolve(performance.now()));
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
-    });
+    const outcome = writes.do(
+      'k',
+      async (_args, { signal }) => {
+        started.resolve(performance.now());
+        signal.addEventListener('abort', () => aborted.resolve(performance.now()));
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+      },
+      { args: [1] },
+    );
     await started.promise;
     redis.freeze(); // before the first renewal (every leaseMs / 3)
     cleanups.push(async () => redis.thaw());
@@ -80,10 +88,14 @@ describe('the signal of a push whose lease may be gone', () => {
     const { writes } = await group({ leaseMs: 300 });
     const gate = deferred();
     let signal: AbortSignal | undefined;
-    const outcome = writes.do('k', [1], async (_args, context) => {
-      signal = context.signal;
-      await gate.promise;
-    });
+    const outcome = writes.do(
+      'k',
+      async (_args, context) => {
+        signal = context.signal;
+        await gate.promise;
+      },
+      { args: [1] },
+    );
     await until(() => signal !== undefined);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(signal!.aborted).toBe(false);

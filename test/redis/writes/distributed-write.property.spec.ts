@@ -73,7 +73,7 @@ describe('DistributedWriteGroup, property over random bursts (3 pods, real Redis
               () => 1 + Math.floor(random() * 12),
               () => random() < failRate,
             );
-            calls.push(groups[pod]!.do(key, [++seq], push));
+            calls.push(groups[pod]!.do(key, push, { args: [++seq] }));
           }
 
           // Every caller settles (bounded), and only with the downstream's own error.

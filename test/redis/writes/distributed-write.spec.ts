@@ -130,11 +130,11 @@ describe('DistributedWriteGroup against a real redis-server', () => {
       const seen: { args: unknown[]; key: string; fence: number; aborted: boolean }[] = [];
       const value = await a!.group.do(
         'user:1',
-        [1, { at: new Date(0), tags: ['x'] }, undefined],
         async (args, { key, fence, signal }) => {
           seen.push({ args, key, fence, aborted: signal.aborted });
           return 'pushed';
         },
+        { args: [1, { at: new Date(0), tags: ['x'] }, undefined] },
       );
       expect(value).toBe('pushed');
       // Dates arrive as JSON gives them back, and a trailing undefined stays omitted.
@@ -154,11 +154,11 @@ describe('DistributedWriteGroup against a real redis-server', () => {
       const gate = deferred();
       const { runs, run } = recorder(gate.promise);
       const [a, b, c] = pods;
-      const first = a!.group.do('k', [0], run('a'));
+      const first = a!.group.do('k', run('a'), { args: [0] });
       await until(() => runs.length === 1);
       const during = Array.from({ length: 12 }, (_, i) => {
         const pod = pods[(i + 1) % 3]!;
-        return { pod: pod.name, result: pod.group.do('k', [i + 1], run(pod.name)) };
+        return { pod: pod.name, result: pod.group.do('k', run(pod.name), { args: [i + 1] }) };
       });
       // Each pod's newest call has reached Redis (a pod's calls coalesce during its round trip).
       await until(() => ['[10]', '[11]', '[12]'].every((j) => events.some((e) => e.json === j)));
@@ -188,9 +188,9 @@ describe('DistributedWriteGroup against a real redis-server', () => {
       const [a, b] = pods;
       const gate = deferred();
       const { runs, run } = recorder(gate.promise);
-      const first = a!.group.do('k', [1], run('a'));
+      const first = a!.group.do('k', run('a'), { args: [1] });
       await until(() => runs.length === 1);
-      const onB = track(b!.group.do('k', [2], run('b')));
+      const onB = track(b!.group.do('k', run('b'), { args: [2] }));
       await until(() => b!.group.stats().events === 1);
       await sleep(50);
       expect(onB.state.status).toBe('pending');
@@ -221,9 +221,9 @@ describe('DistributedWriteGroup against a real redis-server', () => {
         }
         return 'ok';
       };
-      const first = a!.group.do('k', [1], push);
+      const first = a!.group.do('k', push, { args: [1] });
       await until(() => runs.length === 1);
-      const later = b!.group.do('k', [2], push);
+      const later = b!.group.do('k', push, { args: [2] });
       await until(() => b!.group.stats().events === 1);
       gate.resolve();
 
@@ -244,7 +244,9 @@ describe('DistributedWriteGroup against a real redis-server', () => {
       const { pods } = await fleet(3);
       const fences: number[] = [];
       for (let i = 0; i < 7; i++) {
-        await pods[i % 3]!.group.do('k', [i], async (_args, { fence }) => fences.push(fence));
+        await pods[i % 3]!.group.do('k', async (_args, { fence }) => fences.push(fence), {
+          args: [i],
+        });
       }
       expect(fences).toHaveLength(7);
       fences.reduce((a, b) => (expect(b).toBeGreaterThan(a), b));
@@ -256,7 +258,7 @@ describe('DistributedWriteGroup against a real redis-server', () => {
       const { pods, namespace, state } = await fleet(1, { waitTimeoutMs: 300 });
       await deadRunner(raw.client, namespace, 'k', [0], 5_000);
       const started = Date.now();
-      const error = await rejectionOf(pods[0]!.group.do('k', [1], async () => 'never'));
+      const error = await rejectionOf(pods[0]!.group.do('k', async () => 'never', { args: [1] }));
       expect(error).toBeInstanceOf(SingleflightTimeoutError);
       expect(error).toMatchObject({ key: 'k', timeout: 300 });
       expect((error as Error).message).toContain('waitTimeoutMs');
@@ -269,7 +271,7 @@ describe('DistributedWriteGroup against a real redis-server', () => {
     it('close() rejects waiting callers with an AbortError and leaves their writes in Redis', async () => {
       const { pods, namespace, state } = await fleet(1);
       await deadRunner(raw.client, namespace, 'k', [0], 5_000);
-      const waiting = pods[0]!.group.do('k', [1], async () => 'never');
+      const waiting = pods[0]!.group.do('k', async () => 'never', { args: [1] });
       await until(() => pods[0]!.group.stats().events === 1);
       await pods[0]!.group.close();
       const error = await rejectionOf(waiting);
@@ -286,14 +288,14 @@ describe('DistributedWriteGroup against a real redis-server', () => {
       const down = new Downstream();
       const first = a!.group.do(
         'k',
-        [1],
         down.push('a', () => 1_000),
+        { args: [1] },
       );
       await sleep(50);
       const second = b!.group.do(
         'k',
-        [2],
         down.push('b', () => 50),
+        { args: [2] },
       );
       await sleep(650); // two lease lengths into the push
       expect(await state('k')).toMatchObject({ leased: true });
@@ -317,14 +319,14 @@ describe('DistributedWriteGroup against a real redis-server', () => {
         // A stalled runner: it does not look at its signal.
         return down.push('a', () => 400)(args, context);
       };
-      const first = a!.group.do('k', [1], slow);
+      const first = a!.group.do('k', slow, { args: [1] });
       await until(() => signals.length === 1);
       // Another runner takes the key over (as after a stall past the lease).
       await raw.client.set(lease, 'other-runner', { PX: 250 });
       const second = b!.group.do(
         'k',
-        [2],
         down.push('b', () => 20),
+        { args: [2] },
       );
       // B takes over when that lease ends and settles every caller before A's stale push lands;
       // A's FINISH then finds the lease gone and queues the key once more.
@@ -345,7 +347,7 @@ describe('DistributedWriteGroup against a real redis-server', () => {
       const deadFence = (await state('k')).fence;
       const started = Date.now();
       const { runs, run } = recorder();
-      await expect(pods[0]!.group.do('k', [1], run('a'))).resolves.toBe('a:[1]');
+      await expect(pods[0]!.group.do('k', run('a'), { args: [1] })).resolves.toBe('a:[1]');
       expect(Date.now() - started).toBeGreaterThanOrEqual(250);
       expect(runs.map((r) => r.args)).toEqual([[1]]);
       expect(runs[0]!.fence).toBeGreaterThan(deadFence);
@@ -433,8 +435,8 @@ describe('DistributedWriteGroup against a real redis-server', () => {
         calls.push(
           pod.group.do(
             'k',
-            [seq],
             down.push(pod.name, () => 30),
+            { args: [seq] },
           ),
         );
         if (seq === 15) await own.kill();
@@ -444,8 +446,8 @@ describe('DistributedWriteGroup against a real redis-server', () => {
       calls.push(
         pods[0]!.group.do(
           'k',
-          [41],
           down.push('a', () => 30),
+          { args: [41] },
         ),
       );
       newestOf.set('a', 41);
@@ -476,8 +478,8 @@ describe('DistributedWriteGroup against a real redis-server', () => {
       await expect(
         pods[0]!.group.do(
           'k',
-          [1],
           down.push('a', () => 5),
+          { args: [1] },
         ),
       ).resolves.toBe('a:[1]');
       expect(Date.now() - started).toBeLessThan(1_500);
@@ -485,8 +487,8 @@ describe('DistributedWriteGroup against a real redis-server', () => {
       const next = Date.now();
       await pods[0]!.group.do(
         'k',
-        [2],
         down.push('a', () => 5),
+        { args: [2] },
       );
       expect(Date.now() - next).toBeLessThan(200);
       expect(pods[0]!.group.stats()).toMatchObject({ localFallbacks: 2 });
@@ -500,7 +502,7 @@ describe('DistributedWriteGroup against a real redis-server', () => {
       const inner: Promise<unknown>[] = [];
       const run = async (args: number[]): Promise<string> => {
         if (afterAwait) await Promise.resolve();
-        if (inner.length === 0) inner.push(group.do('user:1', [args[0]! + 1], run));
+        if (inner.length === 0) inner.push(group.do('user:1', run, { args: [args[0]! + 1] }));
         return `pushed ${args[0]}`;
       };
       return { inner, run };
@@ -510,26 +512,29 @@ describe('DistributedWriteGroup against a real redis-server', () => {
       const { pods } = await fleet(1);
       const group = pods[0]!.group;
       const { inner, run } = reentrant(group);
-      await expect(group.do('user:1', [1], run)).resolves.toBe('pushed 1');
+      await expect(group.do('user:1', run, { args: [1] })).resolves.toBe('pushed 1');
       expect(inner).toHaveLength(1);
       const error = await rejectionOf(inner[0]!);
       expect(error).toBeInstanceOf(SingleflightReentryError);
       expect((error as Error).message).toContain('"user:1"');
       // It recorded no event, and the key is free: the next call pushes at once.
       expect(group.stats()).toMatchObject({ events: 1, runs: 1 });
-      await expect(group.do('user:1', [3], run)).resolves.toBe('pushed 3');
+      await expect(group.do('user:1', run, { args: [3] })).resolves.toBe('pushed 3');
     });
 
     it('with detectAsyncReentry, a push that writes its own key after an await too', async () => {
       const { pods } = await fleet(1, { detectAsyncReentry: true });
       const group = pods[0]!.group;
       const { inner, run } = reentrant(group, true);
-      await expect(group.do('user:1', [1], run)).resolves.toBe('pushed 1');
+      await expect(group.do('user:1', run, { args: [1] })).resolves.toBe('pushed 1');
       expect(await rejectionOf(inner[0]!)).toBeInstanceOf(SingleflightReentryError);
       expect(group.stats()).toMatchObject({ events: 1, runs: 1 });
       // Another key from inside a push is no re-entry.
-      const nested = await group.do('user:1', [5], async ([v]: number[]) =>
-        group.do('user:2', [v], async ([w]: number[]) => `user:2 ${w}`),
+      const nested = await group.do(
+        'user:1',
+        async ([v]: number[]) =>
+          group.do('user:2', async ([w]: number[]) => `user:2 ${w}`, { args: [v] }),
+        { args: [5] },
       );
       expect(nested).toBe('user:2 5');
     });
@@ -543,10 +548,10 @@ describe('DistributedWriteGroup against a real redis-server', () => {
         );
         cleanups.push(() => group.close());
         const { inner, run } = reentrant(group, afterAwait);
-        await expect(group.do('user:1', [1], run)).resolves.toBe('pushed 1');
+        await expect(group.do('user:1', run, { args: [1] })).resolves.toBe('pushed 1');
         expect(await rejectionOf(inner[0]!)).toBeInstanceOf(SingleflightReentryError);
         expect(group.stats()).toMatchObject({ events: 0, localFallbacks: 2 });
-        await expect(group.do('user:1', [3], run)).resolves.toBe('pushed 3');
+        await expect(group.do('user:1', run, { args: [3] })).resolves.toBe('pushed 3');
       }
     });
   });
@@ -566,17 +571,17 @@ describe('DistributedWriteGroup against a real redis-server', () => {
         [cyclic],
         [Symbol('s')],
       ]) {
-        const error = await rejectionOf(group.do('user:1', args, run));
+        const error = await rejectionOf(group.do('user:1', run, { args: args }));
         expect(error).toBeInstanceOf(SingleflightArgumentError);
         expect(error).toBeInstanceOf(TypeError);
         expect((error as Error).message).toContain('"user:1"');
         expect((error as Error).message).toContain('JSON-safe');
       }
       expect(group.stats()).toMatchObject({ calls: 0, events: 0 });
-      await expect(group.do(42 as never, [], run)).rejects.toBeInstanceOf(
+      await expect(group.do(42 as never, run, { args: [] })).rejects.toBeInstanceOf(
         SingleflightArgumentError,
       );
-      await expect(group.do('k', [], 'run' as never)).rejects.toBeInstanceOf(
+      await expect(group.do('k', 'run' as never, { args: [] })).rejects.toBeInstanceOf(
         SingleflightArgumentError,
       );
     });

@@ -66,12 +66,12 @@ describe('version(args)', () => {
     const { groups, events, pushed, push, state } = await setup(3);
     const [a, b, c] = groups;
     const gate = deferred();
-    const first = a!.do('k', [1] as [number], push('a', gate.promise), { version });
+    const first = a!.do('k', push('a', gate.promise), { args: [1] as [number], version });
     await until(() => pushed.length === 1);
     // Version 5 reaches Redis first, then version 3 (sent later, from another pod).
-    const newer = b!.do('k', [5] as [number], push('b'), { version });
+    const newer = b!.do('k', push('b'), { args: [5] as [number], version });
     await until(() => events.some((e) => e.json === '[5]'));
-    const older = c!.do('k', [3] as [number], push('c'), { version });
+    const older = c!.do('k', push('c'), { args: [3] as [number], version });
     await until(() => events.some((e) => e.json === '[3]'));
     gate.resolve();
     await Promise.all([first, newer, older]);
@@ -83,11 +83,11 @@ describe('version(args)', () => {
     const { groups, events, pushed, push } = await setup(3);
     const [a, b, c] = groups;
     const gate = deferred();
-    const first = a!.do('k', [1], push('a', gate.promise));
+    const first = a!.do('k', push('a', gate.promise), { args: [1] });
     await until(() => pushed.length === 1);
-    const newer = b!.do('k', [5], push('b'));
+    const newer = b!.do('k', push('b'), { args: [5] });
     await until(() => events.some((e) => e.json === '[5]'));
-    const older = c!.do('k', [3], push('c'));
+    const older = c!.do('k', push('c'), { args: [3] });
     await until(() => events.some((e) => e.json === '[3]'));
     gate.resolve();
     await Promise.all([first, newer, older]);
@@ -99,9 +99,9 @@ describe('version(args)', () => {
     await redis.kill();
     const gate = deferred();
     const calls = [
-      groups[0]!.do('k', [1] as [number], push('a', gate.promise), { version }),
-      groups[0]!.do('k', [9] as [number], push('a'), { version }),
-      groups[0]!.do('k', [4] as [number], push('a'), { version }),
+      groups[0]!.do('k', push('a', gate.promise), { args: [1] as [number], version }),
+      groups[0]!.do('k', push('a'), { args: [9] as [number], version }),
+      groups[0]!.do('k', push('a'), { args: [4] as [number], version }),
     ];
     await until(() => pushed.length === 1);
     gate.resolve();
@@ -112,7 +112,7 @@ describe('version(args)', () => {
   it('a version that is not a finite number fails the call with a named error', async () => {
     const { groups, push } = await setup(1);
     const call = (v: unknown) =>
-      groups[0]!.do('user:1', [1], push('a'), { version: () => v as number });
+      groups[0]!.do('user:1', push('a'), { args: [1], version: () => v as number });
     for (const bad of [Number.NaN, Infinity, '3', undefined]) {
       const error = await call(bad).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(SingleflightArgumentError);
@@ -120,17 +120,18 @@ describe('version(args)', () => {
     }
     const thrown = new Error('no version');
     await expect(
-      groups[0]!.do('k', [1], push('a'), {
+      groups[0]!.do('k', push('a'), {
+        args: [1],
         version: () => {
           throw thrown;
         },
       }),
     ).rejects.toBe(thrown);
     await expect(
-      groups[0]!.do('k', [1], push('a'), { version: 3 as never }),
+      groups[0]!.do('k', push('a'), { args: [1], version: 3 as never }),
     ).rejects.toBeInstanceOf(SingleflightOptionsError);
     await expect(
-      groups[0]!.do('k', [1], push('a'), { versoin: version } as never),
+      groups[0]!.do('k', push('a'), { args: [1], versoin: version } as never),
     ).rejects.toBeInstanceOf(SingleflightOptionsError);
   });
 });
@@ -144,9 +145,9 @@ describe('the ledger sees what each push carries', () => {
       async *pending() {},
     };
     const { redis, groups, pushed, push } = await setup(1, { ledger });
-    await groups[0]!.do('k', [1], push('a'));
+    await groups[0]!.do('k', push('a'), { args: [1] });
     await redis.kill();
-    await groups[0]!.do('k', [2], push('a'));
+    await groups[0]!.do('k', push('a'), { args: [2] });
     expect(pushed.map((p) => p.args)).toEqual([[1], [2]]);
     const [fleet, local] = pushed;
     expect(calls).toEqual([
@@ -174,7 +175,7 @@ describe('events owed to Redis', () => {
       arguments: ['gone', '400', '[1]', 'k', '600000', '1', '1'],
     });
     // Version 2 on this pod times out against the frozen server: pushed in-process.
-    await groups[0]!.do('k', [2] as [number], push('a'), { version });
+    await groups[0]!.do('k', push('a'), { args: [2] as [number], version });
     expect(groups[0]!.stats().localFallbacks).toBe(1);
     redis.thaw();
     await queued;
@@ -197,9 +198,9 @@ describe('events owed to Redis', () => {
     });
     const [a, b] = groups;
     const gate = deferred();
-    const first = a!.do('k', [1] as [number], push('a', gate.promise), { version });
+    const first = a!.do('k', push('a', gate.promise), { args: [1] as [number], version });
     await until(() => pushed.length === 1);
-    const waiting = b!.do('k', [2] as [number], push('b'), { version });
+    const waiting = b!.do('k', push('b'), { args: [2] as [number], version });
     await until(() => b!.stats().events === 1);
     await raw.client.flushAll();
     gate.resolve();
@@ -216,9 +217,9 @@ describe('events owed to Redis', () => {
   it('FLUSHALL during a push: a caller waiting for its follow-up is covered, not left to time out', async () => {
     const { raw, groups, pushed, push } = await setup(1, { leaseMs: 400, waitTimeoutMs: 5_000 });
     const gate = deferred();
-    const first = groups[0]!.do('k', [1] as [number], push('a', gate.promise), { version });
+    const first = groups[0]!.do('k', push('a', gate.promise), { args: [1] as [number], version });
     await until(() => pushed.length === 1);
-    const second = groups[0]!.do('k', [2] as [number], push('a'), { version });
+    const second = groups[0]!.do('k', push('a'), { args: [2] as [number], version });
     await until(() => groups[0]!.stats().events === 2);
     await raw.client.flushAll();
     gate.resolve();

@@ -116,7 +116,7 @@ async function setup(message: SetupMessage): Promise<void> {
 
 function event(round: number, key: string, seq: number): void {
   const { group, push, version } = current!;
-  group.do(key, [seq] as [number], push, { version }).then(
+  group.do(key, push, { args: [seq] as [number], version }).then(
     (value) => send({ type: 'settled', round, pod, seq, ok: true, detail: String(value) }),
     (error: unknown) =>
       send({ type: 'settled', round, pod, seq, ok: false, detail: String(error) }),

@@ -1,0 +1,257 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import { backoffDelay } from '../../core/retry.js';
+import { toError } from '../../core/singleflight.errors.js';
+import * as messages from '../redis.messages.js';
+import { LeaseSignal } from '../shared/lease-signal.js';
+import { EXTEND, RELEASE } from '../shared/lease.scripts.js';
+import { replyFlag } from '../shared/script-reply.js';
+import type { WriteRunContext } from './distributed-write-group.interfaces.js';
+import { FINISH, RECOVER } from './write.scripts.js';
+import {
+  type FinishReply,
+  type RecoverReply,
+  type RunStart,
+  parseFinish,
+  parseRecover,
+} from './write.replies.js';
+import { type AnyRun, leaseLostError } from './write-callers.js';
+import type { Pushes, Taken, WriteEngine } from './write-engine.js';
+import { observeFence } from './write-fence.js';
+import type { KeyState } from './write-key-state.js';
+import type { Carried } from './write-version.js';
+
+/**
+ * This instance's pushes (docs/redis-writes.md, "Pushes" and "Recovery"). While it holds a key's
+ * lease it pushes, renews the lease every leaseMs/3, and FINISHes; FINISH hands the lease straight
+ * to the follow-up push when events arrived meanwhile. A recovery timer (the crash watch, a retry)
+ * takes the lease with RECOVER when work is pending and nobody runs it.
+ */
+export class WritePushes implements Pushes {
+  /** With detectAsyncReentry: the key whose push the current async context runs. */
+  readonly #context: AsyncLocalStorage<KeyState> | undefined;
+  /** The key whose push is running synchronously right now (a re-entry before its first await). */
+  #pushing: KeyState | undefined = undefined;
+
+  constructor(private readonly engine: WriteEngine) {
+    this.#context = engine.settings.detectAsyncReentry ? new AsyncLocalStorage() : undefined;
+  }
+
+  /** Whether this call comes from the running push of `key` itself (it would wait for itself). */
+  isReentry(key: string): boolean {
+    const pushing = this.#context?.getStore() ?? this.#pushing;
+    // Only while that push runs: a leftover timer of a finished push makes a plain call.
+    return pushing !== undefined && pushing.key === key && pushing.runner.running !== undefined;
+  }
+
+  start(state: KeyState, taken: Taken, run: RunStart): void {
+    let end!: () => void;
+    const running = new Promise<void>((resolve) => (end = resolve));
+    state.runner.running = running;
+    void this.#loop(state, taken, run)
+      .catch((error: unknown) => this.engine.log(messages.WRITE_LOOP_FAILED(state.key), error))
+      .finally(() => {
+        if (state.runner.running === running) state.runner.running = undefined;
+        end();
+        this.engine.keys.tidy(state);
+      });
+  }
+
+  async recover(state: KeyState): Promise<void> {
+    const { engine } = this;
+    const { leaseMs, breakerMs } = engine.settings;
+    if (engine.closed() || state.runner.running !== undefined) return engine.keys.tidy(state);
+    if (!engine.usable()) return this.scheduleRecover(state, breakerMs);
+    const token = randomUUID();
+    const sent = performance.now();
+    let reply: RecoverReply;
+    try {
+      reply = parseRecover(await engine.eval(RECOVER, [state.lease, state.st], [token, leaseMs]));
+    } catch (error) {
+      engine.outage.failed(error);
+      return this.scheduleRecover(state, breakerMs);
+    }
+    if (reply.code === 'run') {
+      engine.counts.recovered++;
+      return this.start(state, { token, sent }, reply);
+    }
+    // Doubles as the poll for a wake-up lost on the way (pub/sub is at-most-once).
+    state.pushed(reply.done);
+    state.settle(reply.done, (caller) => caller.resolve(undefined));
+    if (reply.code === 'running') {
+      // Someone runs; watch for their crash while events this instance saw are not pushed yet.
+      if (reply.done < state.seen) this.scheduleRecover(state, this.afterLease(reply.pttl));
+    } else if (state.waiting.length > 0) {
+      // Nothing pending, yet callers wait: Redis lost the state (restart, FLUSHALL, eviction).
+      engine.events.resend(state, state.waiting.splice(0));
+    }
+    engine.keys.tidy(state);
+  }
+
+  scheduleRecover(state: KeyState, delayMs: number): void {
+    if (this.engine.closed()) return;
+    state.recovery.schedule(delayMs, () => void this.recover(state));
+  }
+
+  afterLease(pttl: number): number {
+    const slack = this.engine.settings.recoverSlackMs;
+    return Math.max(0, pttl) + slack + Math.random() * slack;
+  }
+
+  /** Holds the lease: push, FINISH, and again for as long as events arrived during the push. */
+  async #loop(state: KeyState, { token, sent }: Taken, first: RunStart): Promise<void> {
+    const { engine } = this;
+    const { key } = state;
+    const { leaseMs, ledger } = engine.settings;
+    let { startVer, fence, carried } = first;
+    // This instance's in-process pushes of the key (an outage just ended) land first.
+    await engine.local.ended(key);
+    for (;;) {
+      state.runner.startVer = startVer;
+      observeFence(fence);
+      const run = engine.handlers.runFor(state);
+      if (run === undefined || carried.json === '') {
+        engine.log(run === undefined ? messages.WRITE_NO_RUN(key) : messages.WRITE_NO_ARGS(key));
+        await this.#release(state, token);
+        return;
+      }
+      engine.counts.runs++;
+      const lease = new LeaseSignal(sent, leaseMs, () => leaseLostError(key));
+      const renewal = setInterval(
+        () => void this.#extend(state, token, lease),
+        Math.floor(leaseMs / 3),
+      );
+      renewal.unref();
+      let value: unknown;
+      const args = JSON.parse(carried.json) as unknown[];
+      try {
+        if (ledger !== undefined) await ledger.started(key, fence, args);
+        value = await this.#push(state, run, args, { key, fence, signal: lease.signal });
+      } catch (thrown) {
+        if (lease.signal.aborted) {
+          // Another instance may hold the key now: its push covers these callers.
+          this.#leaseLost(state, carried);
+          return;
+        }
+        const error = toError(key, thrown);
+        engine.counts.failures++;
+        state.settle(startVer, (caller) => caller.reject(error));
+        await this.#release(state, token);
+        this.#retryLater(state, error);
+        return;
+      } finally {
+        clearInterval(renewal);
+        lease.dispose();
+      }
+      state.recovery.failures = 0;
+      if (ledger !== undefined) {
+        await ledger
+          .finished(key, fence, args)
+          .catch((error: unknown) => engine.log(messages.WRITE_LEDGER_FAILED('finished()'), error));
+      }
+      const reply = await this.#finish(state, token, startVer, value);
+      if (reply === undefined) return;
+      // A follow-up keeps the lease: FINISH renewed it, from the time it was sent.
+      sent = reply.sent;
+      if (reply.code === 'lost') {
+        this.#leaseLost(state, carried);
+        return;
+      }
+      state.pushed(reply.done);
+      state.settle(reply.done, (caller) =>
+        caller.resolve(caller.ver <= startVer ? value : undefined),
+      );
+      if (reply.code === 'done') {
+        // Redis has no event after `done`: callers still waiting lost theirs (a lost state).
+        if (state.waiting.length > 0) engine.events.resend(state, state.waiting.splice(0));
+        return;
+      }
+      if (engine.closed()) {
+        await this.#release(state, token);
+        return;
+      }
+      engine.counts.followUps++;
+      ({ startVer, fence, carried } = reply);
+    }
+  }
+
+  /** FINISH after a push; undefined when Redis failed (its callers are served, the rest fall back). */
+  async #finish(
+    state: KeyState,
+    token: string,
+    startVer: number,
+    value: unknown,
+  ): Promise<(FinishReply & { sent: number }) | undefined> {
+    const { engine } = this;
+    state.runner.finishing = startVer;
+    const sent = performance.now();
+    try {
+      const args = [token, engine.settings.leaseMs, startVer, engine.channel, state.id];
+      const reply = parseFinish(await engine.eval(FINISH, [state.lease, state.st], args));
+      return { ...reply, sent };
+    } catch (error) {
+      // The push landed, so its callers are served; what came later runs in-process.
+      state.settle(startVer, (caller) => caller.resolve(value));
+      engine.outage.failed(error);
+      return undefined;
+    } finally {
+      state.runner.finishing = 0;
+    }
+  }
+
+  /** Calls the push; while its synchronous part runs, a call of its own key is a re-entry. */
+  #push(state: KeyState, run: AnyRun, args: unknown[], context: WriteRunContext): Promise<unknown> {
+    const previous = this.#pushing;
+    this.#pushing = state;
+    try {
+      return this.#context === undefined
+        ? run(args, context)
+        : this.#context.run(state, run, args, context);
+    } finally {
+      this.#pushing = previous;
+    }
+  }
+
+  #retryLater(state: KeyState, error: Error): void {
+    const { retry } = this.engine.settings;
+    const { recovery } = state;
+    recovery.failures++;
+    if (recovery.failures >= retry.attempts) {
+      this.engine.log(messages.WRITE_RETRIES_EXHAUSTED(state.key, recovery.failures), error);
+      recovery.failures = 0;
+      return;
+    }
+    this.scheduleRecover(state, Math.max(0, backoffDelay(retry, recovery.failures, error)));
+  }
+
+  #leaseLost(state: KeyState, carried: Carried): void {
+    this.engine.counts.leaseLost++;
+    this.engine.log(messages.WRITE_LEASE_LOST(state.key));
+    // This push may have landed after a newer one: a new event makes sure one more push follows.
+    this.engine.events.nudge(state, carried, false);
+  }
+
+  /** Renews the lease; the push's signal aborts when it is gone, or once it may be (no reply). */
+  async #extend(state: KeyState, token: string, lease: LeaseSignal): Promise<void> {
+    const sent = performance.now();
+    try {
+      const held = await this.engine.eval(
+        EXTEND,
+        [state.lease],
+        [token, this.engine.settings.leaseMs],
+      );
+      if (replyFlag(held)) lease.renewed(sent);
+      else lease.lost();
+    } catch (error) {
+      this.engine.outage.failed(error);
+    }
+  }
+
+  async #release(state: KeyState, token: string): Promise<void> {
+    try {
+      await this.engine.eval(RELEASE, [state.lease], [token]);
+    } catch (error) {
+      this.engine.outage.failed(error); // the lease expires on its own
+    }
+  }
+}
