@@ -2,7 +2,7 @@ import { isPlainObject } from '../../core/options.validator.js';
 import type { RemoteErrorFields } from '../flight/remote-flight.error.js';
 
 /**
- * The result envelope of a distributed flight, as stored in `…:res` (design/distributed.md §2.2):
+ * The result envelope of a distributed flight, as stored in `…:res` (docs/redis-flight.md, "Results"):
  *
  * - `{"f":1,"t":token,"ok":1,"v":value}`: the work's value (`v` absent: undefined);
  * - `{"f":1,"t":token,"ok":0,"e":{name,message,code,status,response}}`: the work's error;
@@ -14,7 +14,7 @@ import type { RemoteErrorFields } from '../flight/remote-flight.error.js';
  * `Date` becomes its ISO string, a `Map`/`Set` `{}`, `undefined` fields are dropped, class
  * prototypes are lost.
  *
- * Decision (option (a) of §2.6): the leader ALSO returns `decode(encode(value))`, so callers on
+ * The leader ALSO returns `decode(encode(value))`, so callers on
  * every instance see the same shape. A value JSON cannot encode (a BigInt, a cycle, a throwing
  * `toJSON`) or one whose envelope is larger than `maxResultBytes` is not shared: the envelope says
  * `skip` and the leader returns its original value. `f` is the format version; an envelope of
