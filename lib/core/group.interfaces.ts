@@ -2,8 +2,7 @@
  * The work of a flight. It receives an AbortSignal that fires when every caller has left (all timed
  * out or aborted), so it can stop a fetch nobody waits for. Only a flight whose leader passed a
  * `timeout` or `signal` can be left that way; its work gets a signal of its own when it declares
- * the parameter. Any other flight's work gets a signal that never aborts, shared with up to 4095
- * other such flights: making an AbortSignal costs more than a flight.
+ * the parameter. Any other flight can never be abandoned: its work gets a signal that never aborts.
  * @publicApi
  */
 export type Work<T> = (signal: AbortSignal) => T | PromiseLike<T>;

@@ -6,9 +6,9 @@ export const QUIET_SHARED_BY = 4096;
 /**
  * Signals that never abort, for work that nobody can abandon: a flight whose leader has neither a
  * timeout nor a signal waits to the end, so the signal its work gets would never fire anyway.
- * Making an AbortSignal costs microseconds on Node 20, far more than a flight; one is shared by up
- * to QUIET_SHARED_BY runs and then let go, so listeners that work never removes are kept for a
- * while, not for good. Its listener limit is the same number: a warning past it means a leak.
+ * One is shared by up to QUIET_SHARED_BY runs and then let go, so listeners that work never
+ * removes are kept for a while, not for good. Its listener limit is the same number: a warning
+ * past it means a leak.
  */
 export class QuietSignals {
   #signal = quietSignal();

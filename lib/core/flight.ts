@@ -1,0 +1,70 @@
+import type { WaitNode } from './wait-for.js';
+
+/**
+ * One execution of the work for a key, and what its callers share (Go's `call`). Group writes
+ * every field; nothing outside Group sees a flight.
+ */
+export class Flight<T = unknown> {
+  /**
+   * The outcome every caller gets, set once the work has returned. Undefined while the work runs
+   * synchronously: a call that finds the flight then comes from inside its work.
+   */
+  promise!: Promise<T>;
+  /** Callers that joined after the leader (Go's `dups`); only ever grows. */
+  dups = 0;
+  /** Callers still waiting: the leader and the joiners that have not left. */
+  waiting = 1;
+  /**
+   * Set once, when the work's outcome is in or the last caller left: after that the flight takes
+   * no joiner and holds no key, and leaving it changes nothing.
+   */
+  settled = false;
+  /** What only some flights need; undefined for most, made by `extraOf` when first needed. */
+  extra: FlightExtra<T> | undefined = undefined;
+}
+
+/** What only some flights need: a signal, an expiry, a place in the wait-for graph, a retry. */
+export class FlightExtra<T> {
+  /** With detectAsyncReentry: the flight whose work started this one, to tell re-entry from nesting. */
+  parent: Flight | undefined = undefined;
+  /** With detectAsyncReentry: this flight in the wait-for graph, to find a cycle between flights. */
+  node: WaitNode | undefined = undefined;
+  /** Aborts the work's signal when every caller has left; only for work that can be left. */
+  controller: AbortController | undefined = undefined;
+  /** With forgetAfter: when (performance.now()) the flight stops taking joiners. */
+  expires: number | undefined = undefined;
+  /** With shareErrors off: the one new flight the joiners of this one run if it fails. */
+  retry: Promise<T> | undefined = undefined;
+  /** Joiners waiting on `retry` that have not left: they become waiters of `next`. */
+  retriers = 0;
+  /** The flight `retry` started or joined, set once it did; a joiner that leaves now leaves that. */
+  next: Flight<T> | undefined = undefined;
+}
+
+export function extraOf<T>(flight: Flight<T>): FlightExtra<T> {
+  return (flight.extra ??= new FlightExtra<T>());
+}
+
+/** Whether `flight` is `context` or one of the flights whose work started it. */
+export function isWithin(context: Flight | undefined, flight: Flight): boolean {
+  for (let f: Flight | undefined = context; f !== undefined; f = f.extra?.parent) {
+    if (f === flight) return true;
+  }
+  return false;
+}
+
+/**
+ * Flights whose keys share a prefix: the group's own keys (no prefix), or a decorated method's,
+ * `Class.method:`. A method's flights live in a Map of their own, keyed by the part after the
+ * prefix, so its calls never build the whole key unless an error or `forget` needs it.
+ */
+export class Keyspace {
+  /** A key's flight from its start until it settles, is forgotten, or expires and is replaced. */
+  readonly flights = new Map<string, Flight>();
+  constructor(readonly prefix: string) {}
+
+  /** The key as users see it, in errors and in `forget()`. */
+  whole(key: string): string {
+    return this.prefix === '' ? key : this.prefix + key;
+  }
+}
