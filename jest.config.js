@@ -10,7 +10,9 @@ export default {
   roots: ['<rootDir>/test'],
   testRegex: '\\.(spec|e2e-spec)\\.ts$',
   moduleNameMapper: {
-    '^nestjs-singleflight$': '<rootDir>/lib/index.ts', // what the sample imports
+    // The package's entries by name, as the sample and the consumer sources import them.
+    '^nestjs-singleflight$': '<rootDir>/lib/index.ts',
+    '^nestjs-singleflight/(core|redis)$': '<rootDir>/lib/$1/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1', // NodeNext ".js" specifiers -> .ts sources
   },
   modulePathIgnorePatterns: ['<rootDir>/dist', '<rootDir>/dist-sample', '<rootDir>/dist-bench'],

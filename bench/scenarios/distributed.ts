@@ -13,7 +13,8 @@
 import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
-import { DistributedFlight, Group } from '../../lib/index.js';
+import { Group } from '../../lib/core/index.js';
+import { DistributedFlight } from '../../lib/redis/index.js';
 import type { RedisCoordinator } from '../../lib/redis/coordinator/coordinator.interface.js';
 import { COMPLETE } from '../../lib/redis/flight/flight.scripts.js';
 import { EXTEND } from '../../lib/redis/shared/lease.scripts.js';

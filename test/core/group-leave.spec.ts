@@ -1,6 +1,6 @@
 import { describe, it, expect, jest, beforeEach, afterEach } from '@jest/globals';
 import { getMaxListeners } from 'node:events';
-import { Group, SingleflightAbortError, SingleflightTimeoutError } from '../../lib/index.js';
+import { Group, SingleflightAbortError, SingleflightTimeoutError } from '../../lib/core/index.js';
 import { QUIET_SHARED_BY } from '../../lib/core/quiet-signal.js';
 import { deferred, flushMicrotasks, rejectionOf, track } from '../support/deferred.js';
 

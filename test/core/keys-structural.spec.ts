@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { argsKey } from '../../lib/core/keys.js';
-import { SingleflightKeyError, serializeArgs } from '../../lib/index.js';
+import { SingleflightKeyError, serializeArgs } from '../../lib/core/index.js';
 
 // The default key never drops information: for any two argument lists, either one of them fails
 // with a SingleflightKeyError, or their keys are equal exactly when the values are structurally

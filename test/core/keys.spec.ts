@@ -2,7 +2,7 @@ import { describe, it, expect } from '@jest/globals';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { argsKey } from '../../lib/core/keys.js';
-import { SingleflightKeyError, serializeArgs } from '../../lib/index.js';
+import { SingleflightKeyError, serializeArgs } from '../../lib/core/index.js';
 
 const WHERE = 'UsersService.findOne';
 const key = (...args: unknown[]) => serializeArgs(args, WHERE);

@@ -3,14 +3,16 @@ import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import {
-  DistributedFlight,
-  DistributedWriteGroup,
   SingleflightArgumentError,
   SingleflightModule,
   SingleflightOptionsError,
+} from '../../lib/index.js';
+import {
+  DistributedFlight,
+  DistributedWriteGroup,
   ioredisAdapter,
   nodeRedisAdapter,
-} from '../../lib/index.js';
+} from '../../lib/redis/index.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
 import { type TestClient, wrapCoordinator } from '../support/redis-coordinator.js';
 import type { RedisCoordinator } from '../../lib/redis/coordinator/coordinator.interface.js';

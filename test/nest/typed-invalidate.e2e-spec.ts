@@ -22,8 +22,8 @@ import {
   SingleFlight,
   SingleflightArgumentError,
   SingleflightModule,
-  serializeArgs,
 } from '../../lib/index.js';
+import { serializeArgs } from '../../lib/core/index.js';
 
 // The typed FlightCache.invalidate(Class, method, ...args) against the string form, over HTTP:
 // each string key below is written out as the README documents it, so a typed form that built any

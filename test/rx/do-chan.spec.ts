@@ -4,9 +4,9 @@ import {
   Group,
   SingleflightAbortError,
   SingleflightOptionsError,
-  doChan$,
   type FlightResult,
-} from '../../lib/index.js';
+} from '../../lib/core/index.js';
+import { doChan$ } from '../../lib/index.js';
 import { deferred, flushMicrotasks } from '../support/deferred.js';
 
 /** Work that records the AbortSignal it was given and waits for the test to settle it. */

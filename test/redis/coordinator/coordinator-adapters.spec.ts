@@ -3,15 +3,14 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type RedisOptions } from 'ioredis';
 import { createClient, RESP_TYPES } from 'redis';
+import { SingleflightArgumentError, SingleflightOptionsError } from '../../../lib/core/index.js';
 import {
-  SingleflightArgumentError,
   SingleflightCoordinationError,
-  SingleflightOptionsError,
   ioredisAdapter,
   nodeRedisAdapter,
   type RedisCoordinator,
   type RedisScript,
-} from '../../../lib/index.js';
+} from '../../../lib/redis/index.js';
 import { rejectionOf } from '../../support/deferred.js';
 import { type RedisServer, startRedis } from '../../support/redis-server.js';
 import { until } from '../../support/until.js';

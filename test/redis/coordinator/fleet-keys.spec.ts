@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { DistributedFlight, Group } from '../../../lib/index.js';
+import { Group } from '../../../lib/core/index.js';
+import { DistributedFlight } from '../../../lib/redis/index.js';
 import { DistributedWriteGroup } from '../../../lib/redis/writes/distributed-write-group.js';
 import { keyHash } from '../../../lib/redis/coordinator/script-sha.js';
 import { deferred } from '../../support/deferred.js';

@@ -6,7 +6,7 @@ import {
   ioredisAdapter,
   nodeRedisAdapter,
   type RedisCoordinator,
-} from '../../../lib/index.js';
+} from '../../../lib/redis/index.js';
 import { busyWait } from '../../support/busy-wait.js';
 import { type RedisServer, startRedis } from '../../support/redis-server.js';
 

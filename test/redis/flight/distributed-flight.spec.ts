@@ -3,15 +3,17 @@ import { NotFoundException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  DistributedFlight,
   Group,
-  MISS_SENTINEL,
-  RemoteFlightError,
   SingleflightArgumentError,
   SingleflightOptionsError,
+} from '../../../lib/core/index.js';
+import {
+  DistributedFlight,
+  MISS_SENTINEL,
+  RemoteFlightError,
   isRemoteError,
   type DistributedFlightOptions,
-} from '../../../lib/index.js';
+} from '../../../lib/redis/index.js';
 import type { RedisCoordinator } from '../../../lib/redis/coordinator/coordinator.interface.js';
 import { rejectionOf } from '../../support/deferred.js';
 import { type RedisServer, startRedis } from '../../support/redis-server.js';

@@ -1,9 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  DistributedFlight,
-  SingleflightOptionsError,
-  type DistributedFlightOptions,
-} from '../../../lib/index.js';
+import { SingleflightOptionsError } from '../../../lib/core/index.js';
+import { DistributedFlight, type DistributedFlightOptions } from '../../../lib/redis/index.js';
 import { type RedisServer, startRedis } from '../../support/redis-server.js';
 import { type TestClient, connectCoordinator } from '../../support/redis-coordinator.js';
 
