@@ -1,11 +1,15 @@
 // A consumer app of the packed nestjs-singleflight: boots on a free port, fires concurrent HTTP
-// requests at a route whose service method has @SingleFlight() and a slow body, and exits 0 only
-// if the body ran once and every response is the same. Run: node dist/main.js <label>
+// requests at a route whose service method has @SingleFlight() and a slow body, subscribes as
+// often to a @SingleFlight() Observable method, and checks the three entry points (entries.ts).
+// Exits 0 only if each body ran once, every response is the same and every entry check held.
+// Run: node dist/main.js <label>
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { Group } from 'nestjs-singleflight';
+import { lastValueFrom } from 'rxjs';
 import { AppModule } from './app.module.js';
+import { checkEntries } from './entries.js';
 import { TokenService } from './token.service.js';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 50);
@@ -36,7 +40,21 @@ async function main(): Promise<boolean> {
         `execution(s), ${distinct.size} distinct response(s), group ${JSON.stringify({ calls, flights, joins })}: ` +
         (ok ? 'ok' : 'FAILED'),
     );
-    return ok;
+
+    // Subscribers that arrive while the Observable runs share its one subscription.
+    const watched = await Promise.all(
+      Array.from({ length: REQUESTS }, () => lastValueFrom(tokens.watch('eu'))),
+    );
+    const watchOk = tokens.subscriptions === 1 && new Set(watched.map((t) => t.nonce)).size === 1;
+    console.log(
+      `${label}: ${REQUESTS} subscribers of an Observable method (import type { Observable }) -> ` +
+        `${tokens.subscriptions} subscription(s): ${watchOk ? 'ok' : 'FAILED'}`,
+    );
+
+    const checks = await checkEntries(app);
+    for (const [name, held] of checks)
+      console.log(`${label}: entries: ${name}: ${held ? 'ok' : 'FAILED'}`);
+    return ok && watchOk && checks.every(([, held]) => held);
   } finally {
     await app.close();
   }

@@ -5,6 +5,7 @@ import { describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Group, SingleFlight, SingleflightModule } from 'nestjs-singleflight';
+import { Group as CoreGroup } from 'nestjs-singleflight/core';
 
 @Injectable()
 class SlowService {
@@ -32,6 +33,15 @@ describe('nestjs-singleflight in a CommonJS jest setup', () => {
     // The value was cached (cache-manager, in memory) before the flight ended.
     expect(await service.load('u1')).toEqual(results[0]);
     expect(service.executions).toBe(1);
+    await moduleRef.close();
+  });
+
+  it('loads one copy of the package for the root and the /core entry (the CommonJS build)', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [SingleflightModule.forRoot()],
+    }).compile();
+    expect(CoreGroup).toBe(Group);
+    expect(moduleRef.get(CoreGroup)).toBeInstanceOf(Group);
     await moduleRef.close();
   });
 });
