@@ -12,9 +12,9 @@ import {
   SingleflightModule,
   SingleflightOptionsError,
   SingleflightTimeoutError,
-} from '../../lib/index.js';
-import { deferred, flushMicrotasks, rejectionOf } from '../support/deferred.js';
-import { until } from '../support/until.js';
+} from '../../../lib/index.js';
+import { deferred, flushMicrotasks, rejectionOf } from '../../support/deferred.js';
+import { until } from '../../support/until.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -7,7 +7,7 @@ jest.unstable_mockModule('prom-client', () => {
   throw new Error("Cannot find package 'prom-client'");
 });
 const { SingleFlight, SingleflightModule, SingleflightOptionsError } =
-  await import('../../lib/index.js');
+  await import('../../../lib/index.js');
 
 class Users {
   runs = 0;

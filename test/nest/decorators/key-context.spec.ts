@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { contextualPart } from '../../lib/nest/decorators/key-context.js';
+import { contextualPart } from '../../../lib/nest/decorators/key-context.js';
 
 const part = (context: string | undefined, key: string) =>
   contextualPart('Tenants.load', () => context, key);
