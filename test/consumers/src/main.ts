@@ -1,11 +1,14 @@
 // A consumer app of the packed nestjs-singleflight: boots on a free port, fires concurrent HTTP
 // requests at a route whose service method has @SingleFlight() and a slow body, subscribes as
 // often to a @SingleFlight() Observable method, and checks the three entry points (entries.ts).
-// Exits 0 only if each body ran once, every response is the same and every entry check held.
+// Exits 0 only if each body ran once, every response is the same, the value reached the app's
+// non-global CacheModule, and every entry check held.
 // Run: node dist/main.js <label>
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import { NestFactory } from '@nestjs/core';
+import type { Cache } from 'cache-manager';
 import { Group } from 'nestjs-singleflight';
 import { lastValueFrom } from 'rxjs';
 import { AppModule } from './app.module.js';
@@ -41,6 +44,14 @@ async function main(): Promise<boolean> {
         (ok ? 'ok' : 'FAILED'),
     );
 
+    // The value went to the app's CACHE_MANAGER, from a CacheModule.register() that is not global.
+    const stored = await app.get<Cache>(CACHE_MANAGER).get('TokenService.token:eu');
+    const cacheOk = JSON.stringify(stored) === bodies[0];
+    console.log(
+      `${label}: non-global CacheModule.register(): the app's CACHE_MANAGER holds the value: ` +
+        (cacheOk ? 'ok' : `FAILED (${JSON.stringify(stored)})`),
+    );
+
     // Subscribers that arrive while the Observable runs share its one subscription.
     const watched = await Promise.all(
       Array.from({ length: REQUESTS }, () => lastValueFrom(tokens.watch('eu'))),
@@ -54,7 +65,7 @@ async function main(): Promise<boolean> {
     const checks = await checkEntries(app);
     for (const [name, held] of checks)
       console.log(`${label}: entries: ${name}: ${held ? 'ok' : 'FAILED'}`);
-    return ok && watchOk && checks.every(([, held]) => held);
+    return ok && cacheOk && watchOk && checks.every(([, held]) => held);
   } finally {
     await app.close();
   }

@@ -25,7 +25,7 @@ export class TokenService {
 
   // Deliberately slow: the body ends only once every expected request has called it (at most
   // 10 s), so every call after the first must have joined this flight, or run a flight of its own.
-  @SingleFlight((region: string) => region)
+  @SingleFlight((region: string) => region, { ttl: 60_000 })
   async token(region: string): Promise<Token> {
     const execution = ++this.executions;
     const deadline = Date.now() + 10_000;
