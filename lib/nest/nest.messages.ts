@@ -158,8 +158,13 @@ export const APP_CACHE_HIDDEN = (why: 'several' | 'scoped') =>
   'SingleflightModule.forRoot({ cache: { stores } }).';
 
 export const REDIS_CLIENT_MISSING = (where: string) =>
-  `\`redis\` in ${where} needs \`client\` (a connected node-redis or ioredis client) ` +
-  'or `coordinator` (e.g. nodeRedisAdapter(client)).';
+  `\`redis\` in ${where} needs \`url\` (the module then makes, connects and closes its own ` +
+  'client), `client` (a connected node-redis or ioredis client of yours) or `coordinator` ' +
+  '(e.g. nodeRedisAdapter(client)).';
+
+export const REDIS_URL_WITH_CLIENT = (where: string, other: string) =>
+  `\`redis\` in ${where} has \`url\` and \`${other}\`: with \`url\` the module makes, ` +
+  `connects and closes its own client; with \`${other}\` it uses yours. Give one of them.`;
 
 export const REDIS_NAMESPACE_MISSING = (where: string) =>
   `\`redis\` in ${where} needs \`namespace\`, a name unique to this app, e.g. the ` +

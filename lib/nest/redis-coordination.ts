@@ -8,6 +8,7 @@ import { DistributedWriteGroup } from '../redis/writes/distributed-write-group.j
 import { ioredisAdapter, isIoredisClient } from '../redis/coordinator/ioredis.adapter.js';
 import { isNodeRedisClient, nodeRedisAdapter } from '../redis/coordinator/node-redis.adapter.js';
 import type { SingleflightRedisOptions } from './interfaces/singleflight-redis-options.interface.js';
+import { type UrlClient, urlClient } from '../redis/coordinator/url-client.js';
 import type { SingleflightLog } from './singleflight-log.js';
 
 /**
@@ -19,33 +20,45 @@ export class RedisCoordination implements OnApplicationBootstrap, BeforeApplicat
   readonly writes: DistributedWriteGroup | undefined;
   readonly #coordinator: RedisCoordinator;
   readonly #ownsCoordinator: boolean;
+  /** The client made from `redis.url`: connected at bootstrap, closed after the engines. */
+  readonly #urlClient: UrlClient | undefined;
   /** What the start-up line says: the namespace of each engine, or that it is off. */
   readonly #summary: string;
+
+  /**
+   * The engines for `options`; with `url`, over a client the module makes (and owns). Bad options
+   * fail before any client is made.
+   */
+  static async create(
+    options: SingleflightRedisOptions,
+    appLog: SingleflightLog,
+    detectAsyncReentry: boolean | undefined,
+    where: string,
+  ): Promise<RedisCoordination> {
+    check(options, where);
+    const client = options.url === undefined ? undefined : await urlClient(options.url, where);
+    return new RedisCoordination(options, appLog, detectAsyncReentry, where, client);
+  }
 
   /**
    * `detectAsyncReentry`: the module's, the default of `options.writes.detectAsyncReentry`;
    * `where`: the call that gave the options, for the messages.
    */
-  constructor(
+  private constructor(
     options: SingleflightRedisOptions,
     appLog: SingleflightLog,
     detectAsyncReentry: boolean | undefined,
     where: string,
+    urlClient?: UrlClient,
   ) {
     const log = (message: string, error?: unknown) =>
       appLog.warn(error === undefined ? message : `${message} ${String(error)}`);
     const { namespace, secret, flights, writes } = options;
-    if (namespace === undefined && (needsNamespace(flights) || needsNamespace(writes))) {
-      throw new SingleflightOptionsError(messages.REDIS_NAMESPACE_MISSING(where));
-    }
-    if (options.client !== undefined && options.coordinator !== undefined) {
-      throw new SingleflightOptionsError(redisMessages.REDIS_CLIENT_AND_COORDINATOR(where));
-    }
-    if (options.coordinator !== undefined && options.opTimeoutMs !== undefined) {
-      throw new SingleflightOptionsError(redisMessages.REDIS_TIMEOUT_WITH_COORDINATOR(where));
-    }
+    this.#urlClient = urlClient;
     this.#ownsCoordinator = options.coordinator === undefined;
-    this.#coordinator = options.coordinator ?? adapterFor(options, where);
+    this.#coordinator =
+      options.coordinator ??
+      adapterFor({ ...options, client: urlClient?.client ?? options.client }, where);
     const under = (
       name: string,
       engine: { namespace?: string } | false | undefined,
@@ -53,7 +66,8 @@ export class RedisCoordination implements OnApplicationBootstrap, BeforeApplicat
     ) => (engine === false ? `${name} off` : `${name} under "${engine?.namespace ?? own}"`);
     this.#summary =
       `${under('flights', flights, `${namespace}:sf`)}, ` +
-      `${under('writes', writes, `${namespace}:mw`)}`;
+      `${under('writes', writes, `${namespace}:mw`)}` +
+      (urlClient === undefined ? '' : ` (its own ${urlClient.library} client, from redis.url)`);
     this.flights =
       flights === false
         ? undefined
@@ -78,7 +92,8 @@ export class RedisCoordination implements OnApplicationBootstrap, BeforeApplicat
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    // Both resolve when Redis is down too: the app starts, and its calls run in-process.
+    // Each resolves when Redis is down too: the app starts, and its calls run in-process.
+    await this.#urlClient?.connect();
     await Promise.all([this.flights?.init(), this.writes?.init()]);
   }
 
@@ -90,6 +105,25 @@ export class RedisCoordination implements OnApplicationBootstrap, BeforeApplicat
   async beforeApplicationShutdown(): Promise<void> {
     await Promise.all([this.flights?.close(), this.writes?.close()]);
     if (this.#ownsCoordinator) await this.#coordinator.close();
+    this.#urlClient?.close();
+  }
+}
+
+/** What the options must hold whatever the client: checked before a client is made. */
+function check(options: SingleflightRedisOptions, where: string): void {
+  const { namespace, flights, writes } = options;
+  if (namespace === undefined && (needsNamespace(flights) || needsNamespace(writes))) {
+    throw new SingleflightOptionsError(messages.REDIS_NAMESPACE_MISSING(where));
+  }
+  const given = (['client', 'coordinator'] as const).filter((name) => options[name] !== undefined);
+  if (options.url !== undefined && given.length > 0) {
+    throw new SingleflightOptionsError(messages.REDIS_URL_WITH_CLIENT(where, given[0]!));
+  }
+  if (given.length === 2) {
+    throw new SingleflightOptionsError(redisMessages.REDIS_CLIENT_AND_COORDINATOR(where));
+  }
+  if (options.coordinator !== undefined && options.opTimeoutMs !== undefined) {
+    throw new SingleflightOptionsError(redisMessages.REDIS_TIMEOUT_WITH_COORDINATOR(where));
   }
 }
 

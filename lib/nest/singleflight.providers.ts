@@ -49,11 +49,18 @@ const MODULE_RULES = {
   metrics: METRICS,
   debug: BOOLEAN,
   keyContext: FUNCTION,
-  redis: ['{ namespace, client | coordinator, opTimeoutMs?, flights?, writes? }', isPlainObject],
+  redis: [
+    '{ namespace, url | client | coordinator, opTimeoutMs?, secret?, flights?, writes? }',
+    isPlainObject,
+  ],
 } as const;
 const REDIS_RULES = {
   namespace: NAMESPACE,
   secret: SECRET,
+  url: [
+    'a Redis URL (redis://host:port or rediss://...)',
+    (v) => typeof v === 'string' && /^rediss?:\/\/./i.test(v),
+  ],
   client: ['a connected node-redis or ioredis client', isPlainObject],
   coordinator: ['a RedisCoordinator (e.g. nodeRedisAdapter(client))', isPlainObject],
   opTimeoutMs: forTimer(POSITIVE_DURATION),
@@ -138,15 +145,15 @@ export const singleflightProviders: Provider[] = [
     // Null without `redis`: every flight and write then stays in this instance.
     provide: REDIS_COORDINATION,
     inject: [OPTIONS, SingleflightLog, MODULE_CALL],
-    useFactory: (
+    useFactory: async (
       options: SingleflightModuleOptions,
       log: SingleflightLog,
       call: string,
-    ): RedisCoordination | null => {
+    ): Promise<RedisCoordination | null> => {
       const { redis, detectAsyncReentry } = options;
       return redis === undefined
         ? null
-        : new RedisCoordination(redis, log, detectAsyncReentry, call);
+        : RedisCoordination.create(redis, log, detectAsyncReentry, call);
     },
   },
   {

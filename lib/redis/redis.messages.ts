@@ -121,3 +121,7 @@ export const COORDINATOR_COMMAND_FAILED = (operation: string, cause: unknown) =>
 
 export const COORDINATOR_CLOSED = (operation: string) =>
   `${operation} was called after the Redis coordinator was closed; create a new adapter.`;
+
+export const REDIS_URL_NEEDS_CLIENT = (where: string) =>
+  `\`redis.url\` in ${where} needs a Redis client library, and neither redis (node-redis) nor ` +
+  'ioredis could be loaded (see cause). Install one: npm install redis (or npm install ioredis).';

@@ -119,10 +119,14 @@ const BAD_MODULE_OPTIONS: [string, Record<string, unknown>, RegExp][] = [
   [
     'redis a URL',
     { redis: 'redis://localhost' },
-    /"redis" in CALL must be \{ namespace, client \| coordinator/,
+    /"redis" in CALL must be \{ namespace, url \| client \| coordinator/,
   ],
   ['redis without namespace', { redis: {} }, /^`redis` in CALL needs `namespace`/],
-  ['redis without client', { redis: { namespace: 'app' } }, /^`redis` in CALL needs `client`/],
+  [
+    'redis without client',
+    { redis: { namespace: 'app' } },
+    /^`redis` in CALL needs `url` .*`client`/,
+  ],
   [
     'redis with a client of no Redis library',
     { redis: { namespace: 'app', client: { get: fn } } },

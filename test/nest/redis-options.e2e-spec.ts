@@ -142,7 +142,22 @@ describe('SingleflightModule.forRoot({ redis })', () => {
       () => ({ namespace: 'app', coordinator, opTimeoutMs: 100 }),
       /Give it to your adapter/,
     ],
-    ['no client', () => ({ namespace: 'app' }), /needs `client`/],
+    ['no client', () => ({ namespace: 'app' }), /needs `url` .*`client`/],
+    [
+      'url and client',
+      () => ({ namespace: 'app', url: 'redis://127.0.0.1:1', client }),
+      /has `url` and `client`.*Give one of them/,
+    ],
+    [
+      'url and coordinator',
+      () => ({ namespace: 'app', url: 'redis://127.0.0.1:1', coordinator }),
+      /has `url` and `coordinator`/,
+    ],
+    [
+      'a url that is not a Redis URL',
+      () => ({ namespace: 'app', url: 'http://127.0.0.1:6379' }),
+      /"url" in SingleflightModule\.forRoot\(\) redis must be a Redis URL/,
+    ],
     ['no namespace', () => ({ client }), /needs `namespace`/],
     [
       'a client of no Redis library',

@@ -361,7 +361,7 @@ describe('SingleflightModule.forRoot({ redis })', () => {
       imports: [SingleflightModule.forRoot({ redis: { namespace: 'no-client' } })],
       providers: [TokenService],
     });
-    await expect(moduleRef.compile()).rejects.toThrow(/needs `client`/);
+    await expect(moduleRef.compile()).rejects.toThrow(/needs `url` .*`client`/);
   });
 });
 

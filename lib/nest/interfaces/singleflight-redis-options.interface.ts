@@ -11,8 +11,7 @@ import type { NodeRedisClient } from '../../redis/coordinator/node-redis.adapter
  * cache: give `cache.stores` a Redis store for that.
  *
  * ```ts
- * const client = await createClient({ url, disableOfflineQueue: true }).connect();
- * SingleflightModule.forRoot({ redis: { client, namespace: 'orders-service' } });
+ * SingleflightModule.forRoot({ redis: { url: process.env.REDIS_URL, namespace: 'orders-service' } });
  * ```
  * @publicApi
  */
@@ -42,9 +41,24 @@ export interface SingleflightRedisOptions {
    */
   secret?: string;
   /**
+   * A Redis URL (`redis://[[user]:password@]host[:port][/db]`, or `rediss://` for TLS): the
+   * module makes its own client with it (node-redis when `redis` is installed, else ioredis;
+   * with neither, the app fails at start-up), with the offline queue off, connects it before the
+   * app takes calls (Redis down: the app starts, and calls run in-process until it answers),
+   * and closes it when the app shuts down. Not with `client` or `coordinator`.
+   * @default none (give `url`, `client` or `coordinator`)
+   *
+   * ```ts
+   * redis: { url: 'redis://redis.internal:6379', namespace: 'orders-service' }
+   * ```
+   */
+  url?: string;
+  /**
    * A connected node-redis (`redis`, `@redis/client`) or ioredis client; the matching adapter is
    * made for it. Create it with `disableOfflineQueue: true` (node-redis) or
-   * `enableOfflineQueue: false` (ioredis), so commands fail at once while Redis is away.
+   * `enableOfflineQueue: false` (ioredis), so commands fail at once while Redis is away. It stays
+   * yours: close it in `onApplicationShutdown` (Nest runs it after the module has stopped using
+   * it), or give `url` and let the module own the client.
    */
   client?: NodeRedisClient | IoredisClient;
   /**
@@ -53,7 +67,8 @@ export interface SingleflightRedisOptions {
    */
   coordinator?: RedisCoordinator;
   /**
-   * How long (ms) one Redis command may take (with `client`; an adapter you pass has its own).
+   * How long (ms) one Redis command may take (with `url` or `client`; an adapter you pass has
+   * its own).
    * @default 250
    */
   opTimeoutMs?: number;
