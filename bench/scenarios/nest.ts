@@ -94,8 +94,17 @@ async function batchedCalls(
   }
 }
 
-/** A contender whose run makes 200k calls (a warm-up share: fewer), each with its own key. */
-function unique(name: string, call: Call, target?: Target): Contender {
+/**
+ * A contender whose run makes 200k calls (a warm-up share: fewer) on `ids()` round robin, with
+ * its own copy of the driver; the check: the method ran `expected(calls)` times.
+ */
+function contender(
+  name: string,
+  call: Call,
+  ids: () => readonly string[],
+  expected: (calls: number) => number,
+  target?: Target,
+): Contender {
   const drive = ownCopy(batchedCalls);
   return {
     name,
@@ -103,11 +112,24 @@ function unique(name: string, call: Call, target?: Target): Contender {
     async run(share) {
       executions = 0;
       const count = Math.max(1, Math.round((share * CALLS) / BATCH)) * BATCH;
-      await drive(call, uniqueIds, count, BATCH);
-      return { check: { ok: executions === count, text: `${executions} executions` } };
+      await drive(call, ids(), count, BATCH);
+      const want = expected(count);
+      return {
+        check: { ok: executions === want, text: `${executions} executions (expected ${want})` },
+      };
     },
   };
 }
+
+/** Every call its own key. */
+const unique = (name: string, call: Call, target?: Target) =>
+  contender(
+    name,
+    call,
+    () => uniqueIds,
+    (calls) => calls,
+    target,
+  );
 
 registerScenario({
   id: 'NEST',
@@ -125,24 +147,21 @@ registerScenario({
 /** Each run gets keys of its own, so every contender starts cold: 100 misses, then hits. */
 let generation = 0;
 
-/** A contender whose run makes 200k calls (a warm-up share: fewer) over 100 keys of its own. */
-function hot(name: string, call: Call, target?: Target): Contender {
-  const drive = ownCopy(batchedCalls);
-  return {
+/**
+ * 100 keys of its own per run. The first batch holds every key: a correct cache runs each once,
+ * misses sharing a flight.
+ */
+const hot = (name: string, call: Call, target?: Target) =>
+  contender(
     name,
-    target,
-    async run(share) {
-      executions = 0;
-      const ids = Array.from({ length: HOT_KEYS }, (_, k) => `${generation}:${k}`);
-      generation++;
-      const count = Math.max(1, Math.round((share * CALLS) / BATCH)) * BATCH;
-      await drive(call, ids, count, BATCH);
-      // The first batch holds every key: a correct cache runs each once, misses sharing a flight.
-      const ok = executions === HOT_KEYS;
-      return { check: { ok, text: `${executions} executions (expected ${HOT_KEYS})` } };
+    call,
+    () => {
+      const run = generation++;
+      return Array.from({ length: HOT_KEYS }, (_, k) => `${run}:${k}`);
     },
-  };
-}
+    () => HOT_KEYS,
+    target,
+  );
 
 registerScenario({
   id: 'D',

@@ -2,25 +2,13 @@ import { describe, it, expect, jest, beforeEach, afterEach } from '@jest/globals
 import { getMaxListeners } from 'node:events';
 import { Group, SingleflightAbortError, SingleflightTimeoutError } from '../../lib/core/index.js';
 import { QUIET_SHARED_BY } from '../../lib/core/quiet-signal.js';
-import { deferred, flushMicrotasks, rejectionOf, track } from '../support/deferred.js';
-
-/** Work that records the AbortSignal it was given and waits for the test to settle it. */
-function controlledWork<T>() {
-  const gate = deferred<T>();
-  const signals: AbortSignal[] = [];
-  const work = (signal: AbortSignal) => {
-    signals.push(signal);
-    return gate.promise;
-  };
-  return {
-    gate,
-    signals,
-    work,
-    get runs() {
-      return signals.length;
-    },
-  };
-}
+import {
+  controlledWork,
+  deferred,
+  flushMicrotasks,
+  rejectionOf,
+  track,
+} from '../support/deferred.js';
 
 describe('Group: the signal of work that no caller can abandon', () => {
   // A leader without timeout or signal waits to the end, so its flight is never abandoned.

@@ -7,18 +7,7 @@ import {
   type FlightResult,
 } from '../../lib/core/index.js';
 import { doChan$ } from '../../lib/index.js';
-import { deferred, flushMicrotasks } from '../support/deferred.js';
-
-/** Work that records the AbortSignal it was given and waits for the test to settle it. */
-function controlledWork<T>() {
-  const gate = deferred<T>();
-  const signals: AbortSignal[] = [];
-  const work = (signal: AbortSignal) => {
-    signals.push(signal);
-    return gate.promise;
-  };
-  return { gate, signals, work };
-}
+import { controlledWork, flushMicrotasks } from '../support/deferred.js';
 
 describe("doChan$ (Go's DoChan)", () => {
   it('is lazy: no work until subscribed', async () => {

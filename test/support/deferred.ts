@@ -44,3 +44,21 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
   }
   throw new Error('expected the promise to reject, but it fulfilled');
 }
+
+/** Work that records the AbortSignal it was given and waits for the test to settle it. */
+export function controlledWork<T>() {
+  const gate = deferred<T>();
+  const signals: AbortSignal[] = [];
+  const work = (signal: AbortSignal) => {
+    signals.push(signal);
+    return gate.promise;
+  };
+  return {
+    gate,
+    signals,
+    work,
+    get runs() {
+      return signals.length;
+    },
+  };
+}
