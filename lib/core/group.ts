@@ -32,6 +32,16 @@ type Entered<T> = (flight: Flight<T>, retrier: boolean) => void;
  */
 export interface MethodFlights {
   do<T>(part: string, fn: Work<T>, options?: CallOptions): Promise<T>;
+  /**
+   * `do`, telling `entered` before it returns whether the call joined a flight in progress
+   * (true) or started one (false). A call refused before either (a re-entry) is not told.
+   */
+  doEntered<T>(
+    part: string,
+    fn: Work<T>,
+    options: CallOptions | undefined,
+    entered: (joined: boolean) => void,
+  ): Promise<T>;
 }
 
 /** Set by Group's static block: `methodFlights` and `onForget` reach its private parts through them. */
@@ -125,7 +135,13 @@ export class Group {
       let space = group.#scopes.get(scope);
       if (space === undefined) group.#scopes.set(scope, (space = new Keyspace(`${scope}:`)));
       const within = space;
-      return { do: (part, fn, options) => group.#call(within, part, fn, options, undefined) };
+      return {
+        do: (part, fn, options) => group.#call(within, part, fn, options, undefined),
+        // As a call enters, a flight it started has no joiners yet (a call from inside its work
+        // is refused); a flight it joined counts it among them.
+        doEntered: (part, fn, options, entered) =>
+          group.#call(within, part, fn, options, (flight) => entered(flight.dups > 0)),
+      };
     };
     onForgetOf = (group, listener) => group.#forgotten.push(listener);
   }

@@ -4,8 +4,9 @@
  * - `joined`: it joined the flight of its key in progress;
  * - `cached`: this process's cache answered it, without a flight;
  * - `queued`: a `@MergeWrites()` call that waits for the run in progress of its key;
- * - `rejected`: it failed before reaching a flight or run (its key could not be built, or its
- *   `@MergeWrites()` `merge` threw).
+ * - `rejected`: it failed before reaching a flight or run (its key could not be built, the Group
+ *   refused it as a re-entry of its own key, or its `@MergeWrites()` `merge` threw); reported
+ *   when its error is known.
  */
 export type CallKind = 'led' | 'joined' | 'cached' | 'queued' | 'rejected';
 

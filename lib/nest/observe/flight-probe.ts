@@ -11,11 +11,11 @@ type Run = (...args: unknown[]) => unknown;
 
 /**
  * Watches one call of a `@SingleFlight()` method that returns a Promise, for a FlightObserver.
- * Made only when an observer is on. Group starts a flight's work synchronously inside `do()`, so a
- * call led iff the work it passed ran before `do()` returned; otherwise it joined.
+ * Made only when an observer is on. The Group tells whether the call led or joined (`entered`);
+ * a call it told neither was refused (a re-entry of its own key).
  */
 export class FlightProbe {
-  #led = false;
+  #kind: 'led' | 'joined' | undefined = undefined;
   #ran = false;
 
   constructor(
@@ -25,6 +25,11 @@ export class FlightProbe {
     /** Whether the flight goes through the cache, so a flight without the method's run is a hit. */
     private readonly cached: boolean,
   ) {}
+
+  /** What the Group tells the call as it enters: it joined a flight in progress, or led one. */
+  readonly entered = (joined: boolean): void => {
+    this.#kind = joined ? 'joined' : 'led';
+  };
 
   /** The method's own run; that it ran tells a cache miss from a hit in the cache store. */
   work(run: () => unknown): () => unknown {
@@ -37,7 +42,6 @@ export class FlightProbe {
   /** The flight's work, which Group runs only for the call that leads. */
   flight(fn: () => unknown): () => unknown {
     return () => {
-      this.#led = true;
       this.observer.flightStarted(this.method, this.key);
       const started = performance.now();
       let result: unknown;
@@ -63,7 +67,12 @@ export class FlightProbe {
   /** Reports the call once `do()` returned its outcome, and a timeout or abort of this caller. */
   called(outcome: Promise<unknown>, call: CallOptions | undefined): Promise<unknown> {
     const { observer, method, key } = this;
-    observer.called(method, key, this.#led ? 'led' : 'joined');
+    const kind = this.#kind;
+    if (kind === undefined) {
+      outcome.then(undefined, (error: unknown) => observer.called(method, key, 'rejected', error));
+      return outcome;
+    }
+    observer.called(method, key, kind);
     // Group rejects a caller on its own only through its call options (timeout, signal).
     if (call !== undefined) {
       outcome.then(undefined, (error: unknown) => {

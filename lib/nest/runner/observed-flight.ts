@@ -36,6 +36,7 @@ export class ObservedFlight extends PromiseFlight {
     const probe = new FlightProbe(observer, scope, key, cache !== undefined);
     let work = probe.work(fleet === undefined ? run : fleet.around(key, run));
     if (cache !== undefined) work = cache.around(key, work);
-    return probe.called(this.flights.do(part, probe.flight(work), options), options);
+    const outcome = this.flights.doEntered(part, probe.flight(work), options, probe.entered);
+    return probe.called(outcome, options);
   }
 }

@@ -11,6 +11,7 @@ import {
   type SingleflightModuleOptions,
   SingleflightModule,
   SingleflightOptionsError,
+  SingleflightReentryError,
   SingleflightTimeoutError,
 } from '../../../lib/index.js';
 import { deferred, flushMicrotasks, rejectionOf } from '../../support/deferred.js';
@@ -59,6 +60,12 @@ class CatalogService {
   @SingleFlight()
   async byDefaultKey(input: unknown): Promise<unknown> {
     return input;
+  }
+
+  /** Calls itself from inside its own flight: the Group refuses that call as a re-entry. */
+  @SingleFlight('loop')
+  async loop(): Promise<unknown> {
+    return this.loop();
   }
 
   @SingleFlight('ticks')
@@ -243,6 +250,20 @@ describe('Prometheus metrics (metrics: { registry })', () => {
       calls_total: 2,
       flights_total: 1,
       errors_total: 1,
+      flight_duration_seconds_count: 1,
+    });
+  });
+
+  it('counts a call the Group refused as a re-entry as an error, not as a join', async () => {
+    const registry = new Registry();
+    const { catalog } = await boot({ metrics: { registry } });
+    expect(await rejectionOf(catalog.loop())).toBeInstanceOf(SingleflightReentryError);
+    // The outer call led the flight, which failed with the inner call's error.
+    await expectCounts(registry, 'CatalogService.loop', {
+      calls_total: 2,
+      flights_total: 1,
+      joins_total: 0,
+      errors_total: 2,
       flight_duration_seconds_count: 1,
     });
   });
