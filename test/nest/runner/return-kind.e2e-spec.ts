@@ -2,10 +2,10 @@ import { describe, expect, it } from '@jest/globals';
 import { Controller, ForbiddenException, Get, Injectable, Param } from '@nestjs/common';
 import { Observable, type Subscriber, lastValueFrom, toArray } from 'rxjs';
 import request from 'supertest';
-import { Group, SingleFlight } from '../../lib/index.js';
-import { deferred } from '../support/deferred.js';
-import { nestApps } from '../support/nest-app.js';
-import { until } from '../support/until.js';
+import { Group, SingleFlight } from '../../../lib/index.js';
+import { deferred } from '../../support/deferred.js';
+import { nestApps } from '../../support/nest-app.js';
+import { until } from '../../support/until.js';
 
 // When `design:returntype` does not say what a method returns, its first result decides. A first
 // call that throws before returning anything decides nothing: the caller gets the error, and

@@ -14,9 +14,14 @@ import { Test } from '@nestjs/testing';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Min, ValidateNested } from 'class-validator';
 import request from 'supertest';
-import { Group, SingleFlight, SingleflightKeyError, SingleflightModule } from '../../lib/index.js';
-import { deferred } from '../support/deferred.js';
-import { until } from '../support/until.js';
+import {
+  Group,
+  SingleFlight,
+  SingleflightKeyError,
+  SingleflightModule,
+} from '../../../lib/index.js';
+import { deferred } from '../../support/deferred.js';
+import { until } from '../../support/until.js';
 
 // The standard Nest setup: ValidationPipe({ transform: true }) turns a query or a body into an
 // instance of its DTO class. The default key reads such an instance as data (its class and its

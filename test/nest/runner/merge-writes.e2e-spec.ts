@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import fc from 'fast-check';
-import { MergeWrites, SingleflightModule, WriteGroup } from '../../lib/index.js';
-import { drain } from '../support/until.js';
+import { MergeWrites, SingleflightModule, WriteGroup } from '../../../lib/index.js';
+import { drain } from '../../support/until.js';
 
 /** A downstream that notes every push, and whether two pushes of one key ever overlapped. */
 @Injectable()

@@ -8,8 +8,8 @@ import {
   SingleflightModule,
   SingleflightReentryError,
   WriteGroup,
-} from '../../lib/index.js';
-import { deferred, flushMicrotasks, track } from '../support/deferred.js';
+} from '../../../lib/index.js';
+import { deferred, flushMicrotasks, track } from '../../support/deferred.js';
 
 @Injectable()
 class SyncService {

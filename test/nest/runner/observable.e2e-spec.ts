@@ -8,7 +8,7 @@ import {
   SingleflightModule,
   type SingleflightModuleOptions,
   SingleflightOptionsError,
-} from '../../lib/index.js';
+} from '../../../lib/index.js';
 
 /** An upstream the test drives by hand, counting subscriptions and teardowns. */
 class Upstream {

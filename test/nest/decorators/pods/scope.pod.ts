@@ -5,8 +5,8 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { SingleflightModule } from '../../../lib/index.js';
-import { FLIGHT_METADATA } from '../../../lib/nest/singleflight.constants.js';
+import { SingleflightModule } from '../../../../lib/index.js';
+import { FLIGHT_METADATA } from '../../../../lib/nest/singleflight.constants.js';
 
 type Catalog = { prototype: { get: object } };
 const classes: Record<string, Catalog> = {};

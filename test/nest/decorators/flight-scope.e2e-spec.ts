@@ -9,10 +9,10 @@ import {
   MergeWrites,
   SingleFlight,
   SingleflightOptionsError,
-} from '../../lib/index.js';
-import { FLIGHT_METADATA } from '../../lib/nest/singleflight.constants.js';
-import { type Deferred, deferred } from '../support/deferred.js';
-import { nestApps } from '../support/nest-app.js';
+} from '../../../lib/index.js';
+import { FLIGHT_METADATA } from '../../../lib/nest/singleflight.constants.js';
+import { type Deferred, deferred } from '../../support/deferred.js';
+import { nestApps } from '../../support/nest-app.js';
 
 // A method's scope (the part of its keys before ':') must be an injective function of names the
 // user controls, the same in every process. Before, 'm:x' and 'm%3Ax' shared flights, symbol
@@ -266,7 +266,7 @@ describe('one decorated method inherited by two classes', () => {
 });
 
 describe('scopes are the same in every process', () => {
-  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const root = fileURLToPath(new URL('../../..', import.meta.url));
   /** A Node process that loads the two `Catalog` classes in `order` and boots apps with them. */
   async function pod(order: string): Promise<unknown> {
     const { stdout } = await promisify(execFile)(
@@ -274,7 +274,7 @@ describe('scopes are the same in every process', () => {
       [
         '--import',
         './test/support/metadata-loader/register.mjs',
-        'test/nest/pods/scope.pod.ts',
+        'test/nest/decorators/pods/scope.pod.ts',
         order,
       ],
       { cwd: root },

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { SingleFlight } from '../../../lib/index.js';
+import { SingleFlight } from '../../../../lib/index.js';
 
 // Same class name as prices.catalog.ts, as two feature folders of one app may have.
 @Injectable()

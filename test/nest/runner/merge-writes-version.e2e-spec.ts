@@ -6,9 +6,9 @@ import {
   SingleflightArgumentError,
   SingleflightModule,
   SingleflightOptionsError,
-} from '../../lib/index.js';
-import { type Deferred, deferred, rejectionOf } from '../support/deferred.js';
-import { until } from '../support/until.js';
+} from '../../../lib/index.js';
+import { type Deferred, deferred, rejectionOf } from '../../support/deferred.js';
+import { until } from '../../support/until.js';
 
 interface State {
   version: number;

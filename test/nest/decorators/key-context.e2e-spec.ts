@@ -22,10 +22,10 @@ import {
   SingleflightKeyError,
   SingleflightModule,
   type SingleflightModuleOptions,
-} from '../../lib/index.js';
-import { type Deferred, deferred } from '../support/deferred.js';
-import { type RedisServer, startRedis } from '../support/redis-server.js';
-import { until } from '../support/until.js';
+} from '../../../lib/index.js';
+import { type Deferred, deferred } from '../../support/deferred.js';
+import { type RedisServer, startRedis } from '../../support/redis-server.js';
+import { until } from '../../support/until.js';
 
 /** How the app's code reads the current tenant: the same source the module's keyContext reads. */
 const CURRENT_TENANT = Symbol('CURRENT_TENANT');
