@@ -5,8 +5,16 @@ import * as redisMessages from '../redis/redis.messages.js';
 import type { RedisCoordinator } from '../redis/coordinator/coordinator.interface.js';
 import { DistributedFlight } from '../redis/flight/distributed-flight.js';
 import { DistributedWriteGroup } from '../redis/writes/distributed-write-group.js';
-import { ioredisAdapter, isIoredisClient } from '../redis/coordinator/ioredis.adapter.js';
-import { isNodeRedisClient, nodeRedisAdapter } from '../redis/coordinator/node-redis.adapter.js';
+import {
+  type IoredisClient,
+  ioredisAdapter,
+  isIoredisClient,
+} from '../redis/coordinator/ioredis.adapter.js';
+import {
+  isNodeRedisClient,
+  type NodeRedisClient,
+  nodeRedisAdapter,
+} from '../redis/coordinator/node-redis.adapter.js';
 import type { SingleflightRedisOptions } from './interfaces/singleflight-redis-options.interface.js';
 import { type UrlClient, urlClient } from '../redis/coordinator/url-client.js';
 import type { SingleflightLog } from './singleflight-log.js';
@@ -22,6 +30,10 @@ export class RedisCoordination implements OnApplicationBootstrap, BeforeApplicat
   readonly #ownsCoordinator: boolean;
   /** The client made from `redis.url`: connected at bootstrap, closed after the engines. */
   readonly #urlClient: UrlClient | undefined;
+  /** The client the adapter was made for (not with `coordinator`). */
+  readonly #client: NodeRedisClient | IoredisClient | undefined;
+  /** Whether that client was open when the app started: if it is closed later, its owner did it. */
+  #openedAtBootstrap = false;
   /** What the start-up line says: the namespace of each engine, or that it is off. */
   readonly #summary: string;
 
@@ -51,10 +63,18 @@ export class RedisCoordination implements OnApplicationBootstrap, BeforeApplicat
     where: string,
     urlClient?: UrlClient,
   ) {
-    const log = (message: string, error?: unknown) =>
-      appLog.warn(error === undefined ? message : `${message} ${String(error)}`);
+    const client = urlClient?.client ?? options.client;
+    const log = (message: string, error?: unknown) => {
+      const text = error === undefined ? message : `${message} ${String(error)}`;
+      // A client its owner closed is not Redis trouble: an app that closes it before this module
+      // stops (in onModuleDestroy, or beforeApplicationShutdown) gets no warning for it.
+      if (this.#openedAtBootstrap && client !== undefined && closedByOwner(client)) {
+        appLog.debug(text);
+      } else appLog.warn(text);
+    };
     const { namespace, secret, flights, writes } = options;
     this.#urlClient = urlClient;
+    this.#client = client;
     this.#ownsCoordinator = options.coordinator === undefined;
     this.#coordinator =
       options.coordinator ??
@@ -94,6 +114,8 @@ export class RedisCoordination implements OnApplicationBootstrap, BeforeApplicat
   async onApplicationBootstrap(): Promise<void> {
     // Each resolves when Redis is down too: the app starts, and its calls run in-process.
     await this.#urlClient?.connect();
+    const client = this.#urlClient?.client ?? this.#client;
+    this.#openedAtBootstrap = client !== undefined && !closedByOwner(client);
     await Promise.all([this.flights?.init(), this.writes?.init()]);
   }
 
@@ -125,6 +147,15 @@ function check(options: SingleflightRedisOptions, where: string): void {
   if (options.coordinator !== undefined && options.opTimeoutMs !== undefined) {
     throw new SingleflightOptionsError(redisMessages.REDIS_TIMEOUT_WITH_COORDINATOR(where));
   }
+}
+
+/**
+ * Whether `client` was closed by whoever holds it (node-redis: `close()`/`destroy()`; ioredis:
+ * `quit()`/`disconnect()`), rather than lost: both keep a lost connection open while they
+ * reconnect.
+ */
+function closedByOwner(client: NodeRedisClient | IoredisClient): boolean {
+  return isNodeRedisClient(client) ? !client.isOpen : client.status === 'end';
 }
 
 /** An engine that is on and has no namespace of its own takes the app's. */
