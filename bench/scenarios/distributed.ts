@@ -39,7 +39,7 @@ interface BenchPod {
 class Fleet {
   readonly pods: BenchPod[] = [];
   /** Client-side commands of all pods since the last reset (the adapters' round trips). */
-  readonly trips = { eval: 0, get: 0, publish: 0 };
+  readonly trips = { eval: 0, get: 0 };
   #server: RedisServer | undefined;
   #clients: Client[] = [];
   #coordinators: RedisCoordinator[] = [];
@@ -66,7 +66,6 @@ class Fleet {
     const counted = wrapCoordinator(real, {
       eval: (...args) => (trips.eval++, real.eval(...args)),
       get: (key) => (trips.get++, real.get(key)),
-      publish: (...args) => (trips.publish++, real.publish(...args)),
     });
     const flight = new DistributedFlight(wrap(counted), options);
     await flight.init();
@@ -74,7 +73,7 @@ class Fleet {
   }
 
   resetTrips(): void {
-    this.trips.eval = this.trips.get = this.trips.publish = 0;
+    this.trips.eval = this.trips.get = 0;
   }
 
   async close(): Promise<void> {
@@ -172,7 +171,7 @@ async function distributedBurst(): Promise<RunInfo> {
   const after = await commandCalls(fleet.stats);
   const server = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
   const { trips } = fleet;
-  const total = trips.eval + trips.get + trips.publish;
+  const total = trips.eval + trips.get;
   tripsPerBurst.push(total);
   const p99 = percentile(latencies, 99);
   p99s.distributed.push(p99);

@@ -66,7 +66,6 @@ export function wrapCoordinator(
   return {
     eval: (script, keys, args) => real.eval(script, keys, args),
     get: (key) => real.get(key),
-    publish: (channel, message) => real.publish(channel, message),
     subscribe: (channel, onMessage) => real.subscribe(channel, onMessage),
     unsubscribe: (channel) => real.unsubscribe(channel),
     scan: (pattern, count) => real.scan(pattern, count),

@@ -79,7 +79,6 @@ export function recordEvents(
       return reply;
     },
     get: (key) => inner.get(key),
-    publish: (channel, message) => inner.publish(channel, message),
     subscribe: (channel, onMessage) => inner.subscribe(channel, onMessage),
     unsubscribe: (channel) => inner.unsubscribe(channel),
     scan: (pattern, count) => inner.scan(pattern, count),

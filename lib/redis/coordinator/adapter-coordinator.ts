@@ -82,12 +82,6 @@ export class AdapterCoordinator implements RedisCoordinator {
     >;
   }
 
-  async publish(channel: string, message: string): Promise<void> {
-    await this.#run('PUBLISH', (signal) =>
-      this.#driver.send(['PUBLISH', channel, message], signal),
-    );
-  }
-
   async subscribe(channel: string, onMessage: (message: string) => void): Promise<void> {
     if (this.#closed) throw new SingleflightCoordinationError('SUBSCRIBE', 'closed');
     this.#listeners.set(channel, onMessage);

@@ -40,8 +40,6 @@ export interface RedisCoordinator {
   ): Promise<unknown>;
   /** GET: the string at `key`, or null. */
   get(key: string): Promise<string | null>;
-  /** PUBLISH `message` on `channel`. */
-  publish(channel: string, message: string): Promise<void>;
   /**
    * Subscribes on a dedicated connection (pub/sub takes a connection over) and resolves once
    * Redis has acknowledged it, so no message published afterwards can be missed. One listener
@@ -67,7 +65,7 @@ export interface RedisCoordinator {
   onReady(listener: () => void): () => void;
   /**
    * Closes what the adapter opened itself (the subscriber connection) and stops calling the
-   * listeners; the user's client stays open, and eval/get/publish/scan keep working on it.
+   * listeners; the user's client stays open, and eval/get/scan keep working on it.
    */
   close(): Promise<void>;
 }
@@ -86,7 +84,6 @@ export function assertCoordinator(
 const COORDINATOR_METHODS: ReadonlyArray<keyof RedisCoordinator> = [
   'eval',
   'get',
-  'publish',
   'subscribe',
   'unsubscribe',
   'scan',

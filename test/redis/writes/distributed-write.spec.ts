@@ -7,6 +7,7 @@ import {
   SingleflightReentryError,
   SingleflightTimeoutError,
 } from '../../../lib/core/singleflight.errors.js';
+import { DistributedFlight } from '../../../lib/redis/flight/distributed-flight.js';
 import { DistributedWriteGroup } from '../../../lib/redis/writes/distributed-write-group.js';
 import type {
   DistributedWriteOptions,
@@ -15,6 +16,7 @@ import type {
 } from '../../../lib/redis/writes/distributed-write-group.interfaces.js';
 import { EVENT } from '../../../lib/redis/writes/write.scripts.js';
 import { deferred, rejectionOf, track } from '../../support/deferred.js';
+import { wrapCoordinator } from '../../support/redis-coordinator.js';
 import { type RedisServer, startRedis } from '../../support/redis-server.js';
 import { until } from '../../support/until.js';
 import {
@@ -468,6 +470,45 @@ describe('DistributedWriteGroup against a real redis-server', () => {
       }
     });
 
+    it('a failure opens the breaker (stats().breakerOpen), logged once; the reconnection logs Redis back', async () => {
+      const connection = await connect(redis.url);
+      const real = connection.coordinator;
+      let broken = true;
+      const ready = new Set<() => void>();
+      const coordinator = wrapCoordinator(real, {
+        eval: (...args) => (broken ? Promise.reject(new Error('READONLY')) : real.eval(...args)),
+        onReady: (listener) => {
+          ready.add(listener);
+          return () => void ready.delete(listener);
+        },
+      });
+      const logs: string[] = [];
+      const group = new DistributedWriteGroup(
+        coordinator,
+        { namespace: `t${++namespaces}`, sweepEveryMs: 0, breakerMs: 60_000 },
+        (message) => logs.push(message),
+      );
+      await group.init();
+      cleanups.push(async () => {
+        await group.close();
+        await connection.close();
+      });
+      const push = async ([n]: [number]) => n;
+      await expect(group.do('k', push, { args: [1] })).resolves.toBe(1);
+      await expect(group.do('k', push, { args: [2] })).resolves.toBe(2);
+      expect(group.stats()).toMatchObject({
+        breakerOpen: true,
+        coordinationErrors: 1,
+        localFallbacks: 2,
+      });
+      expect(logs).toHaveLength(1);
+      broken = false;
+      for (const listener of ready) listener();
+      expect(group.stats().breakerOpen).toBe(false);
+      expect(logs).toHaveLength(2);
+      expect(logs[1]).toMatch(/MergeWrites \(namespace "t\d+"\) is back/);
+    });
+
     it('Redis hung (SIGSTOP): a call falls back after the adapter’s timeout and resolves', async () => {
       const own = await startRedis();
       cleanups.push(() => own.stop());
@@ -584,6 +625,19 @@ describe('DistributedWriteGroup against a real redis-server', () => {
       await expect(group.do('k', 'run' as never, { args: [] })).rejects.toBeInstanceOf(
         SingleflightArgumentError,
       );
+    });
+
+    it('args default to []: the push gets an empty list, as WriteGroup.do calls fn()', async () => {
+      const { pods } = await fleet(1);
+      await expect(pods[0]!.group.do('k', async (args) => args)).resolves.toEqual([]);
+    });
+
+    it('a coordinator of your own needs no publish(): no engine publishes from the client', async () => {
+      const own = wrapCoordinator(raw.coordinator, {});
+      expect('publish' in own).toBe(false);
+      const flight = new DistributedFlight(own, { namespace: `t${++namespaces}` });
+      const group = new DistributedWriteGroup(own, { namespace: `t${++namespaces}` });
+      await Promise.all([flight.close(), group.close()]);
     });
 
     it('options are checked when the group is made', () => {
