@@ -1,8 +1,8 @@
 import type { WaitNode } from './wait-for.js';
 
 /**
- * One execution of the work for a key, and what its callers share (Go's `call`). Group writes
- * every field; nothing outside Group sees a flight.
+ * One execution of the work for a key, and what its callers share (Go's `call`). Only its Group
+ * writes it (through rerun.ts for the joiners of a failed flight); nothing outside the core sees it.
  */
 export class Flight<T = unknown> {
   /**
