@@ -2,10 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createKeyv } from '@keyv/redis';
 import { Injectable, Module, type OnApplicationShutdown, type Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { createClient } from 'redis';
 import { SingleFlight, SingleflightModule } from '../../lib/index.js';
+import { connectionIds, stillOpen } from '../support/redis-connections.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
 
 // The README's Redis recipes ("Several instances (Redis)"), as a user writes them: each must
@@ -75,24 +74,13 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function connections(): Promise<Set<string>> {
-  const { stdout } = await promisify(execFile)('redis-cli', [
-    '-p',
-    String(server.port),
-    'CLIENT',
-    'LIST',
-  ]);
-  const lines = stdout.split('\n').filter((line) => !line.includes('cmd=client|list'));
-  return new Set(lines.filter((line) => line.startsWith('id=')).map((l) => l.split(' ', 1)[0]!));
-}
-
 describe.each([
   ['redis: { url }', urlRecipe, 'sku-1'],
   ['redis: { client }', clientRecipe, 'sku-2'],
 ])("the README's recipe with %s", (_, recipe, sku) => {
   it('shares a value between two apps, and leaves no connection open after close', async () => {
     runs = 0;
-    const before = await connections();
+    const before = await connectionIds(server);
     const apps = [];
     for (let i = 0; i < 2; i++) {
       const moduleRef = await Test.createTestingModule({ imports: [recipe(server.url)] }).compile();
@@ -105,18 +93,11 @@ describe.each([
       const first = await apps[0]!.get(Catalog).product(sku);
       expect(await apps[1]!.get(Catalog).product(sku)).toEqual(first);
       expect(runs).toBe(1);
-      opened = [...(await connections())].filter((id) => !before.has(id));
+      opened = [...(await connectionIds(server))].filter((id) => !before.has(id));
       expect(opened.length).toBeGreaterThan(0);
     } finally {
       await Promise.all(apps.map((app) => app.close()));
     }
-    // The server drops a connection a moment after its socket closed: ask until it has.
-    const deadline = Date.now() + 5000;
-    let open = opened;
-    while (open.length > 0 && Date.now() < deadline) {
-      const now = await connections();
-      open = opened.filter((id) => now.has(id));
-    }
-    expect(open).toEqual([]);
+    expect(await stillOpen(server, opened)).toEqual([]);
   });
 });

@@ -78,8 +78,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const nodeRedis = async () => {
-  const client = createClient({ url: server.url, disableOfflineQueue: true });
+const nodeRedis = async (url = server.url) => {
+  const client = createClient({ url, disableOfflineQueue: true });
   client.on('error', () => undefined);
   await client.connect();
   return { redis: client, close: () => client.destroy() };
@@ -99,19 +99,14 @@ describe('an app that closes its own Redis client when it shuts down', () => {
     ['ioredis', 'onModuleDestroy', ioredis],
     ['ioredis', 'onApplicationShutdown', ioredis],
   ] as const)('%s, in %s: no warning', async (_, hook, make) => {
-    const { app, warnings } = await boot(hook, make);
+    const { app, warnings } = await boot(hook, () => make());
     await app.close();
     expect(warnings).toEqual([]);
   });
 
   it('still warns when Redis goes away while the app runs', async () => {
     const own = await startRedis();
-    const { app, warnings } = await boot('onApplicationShutdown', async () => {
-      const client = createClient({ url: own.url, disableOfflineQueue: true });
-      client.on('error', () => undefined);
-      await client.connect();
-      return { redis: client, close: () => client.destroy() };
-    });
+    const { app, warnings } = await boot('onApplicationShutdown', () => nodeRedis(own.url));
     try {
       await own.kill();
       await until(() => warnings.some((w) => w.includes('Redis coordination')));

@@ -1,12 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Inject, Injectable, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { SingleFlight, SingleflightModule } from '../../lib/index.js';
 import type { RedisCoordination } from '../../lib/nest/redis-coordination.js';
 import { REDIS_COORDINATION } from '../../lib/nest/singleflight.constants.js';
 import { type Deferred, deferred } from './deferred.js';
+import { connectionIds, stillOpen } from './redis-connections.js';
 import { type RedisServer, startRedis } from './redis-server.js';
 import { until } from './until.js';
 
@@ -29,20 +28,6 @@ class Prices {
     await this.backend.gate.promise;
     return `${sku}:${this.backend.runs}`;
   }
-}
-
-/** The ids of the connections the server has, apart from the redis-cli that asks. */
-async function connections(server: RedisServer): Promise<string[]> {
-  const { stdout } = await promisify(execFile)('redis-cli', [
-    '-p',
-    String(server.port),
-    'CLIENT',
-    'LIST',
-  ]);
-  return stdout
-    .split('\n')
-    .filter((line) => line.startsWith('id=') && !line.includes('cmd=client|list'))
-    .map((line) => line.split(' ', 1)[0]!);
 }
 
 /**
@@ -106,22 +91,15 @@ export function describeRedisUrl(library: 'node-redis' | 'ioredis'): void {
     });
 
     it('closes its client when the app closes: the server sees no connection of it', async () => {
-      const before = new Set(await connections(server));
+      const before = await connectionIds(server);
       const { app } = await boot(server.url);
       backend.gate.resolve();
       await app.get(Prices).price('us');
       // The client and the subscriber of the flights' channel.
-      const mine = (await connections(server)).filter((id) => !before.has(id));
+      const mine = [...(await connectionIds(server))].filter((id) => !before.has(id));
       expect(mine.length).toBeGreaterThanOrEqual(2);
       await app.close();
-      // The server drops a connection a moment after its socket closed: ask until it has.
-      const deadline = Date.now() + 5000;
-      let open = mine;
-      while (open.length > 0 && Date.now() < deadline) {
-        const now = new Set(await connections(server));
-        open = mine.filter((id) => now.has(id));
-      }
-      expect(open).toEqual([]);
+      expect(await stillOpen(server, mine)).toEqual([]);
     });
 
     it('starts while Redis is down, and runs calls in-process', async () => {
