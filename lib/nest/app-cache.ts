@@ -49,10 +49,14 @@ export function chooseCache(
   } catch {
     return { kind: 'embedded' }; // no module of the app registers one
   }
-  if (scope !== Scope.DEFAULT) return { kind: 'embedded', hidden: 'scoped' };
-  if (moduleRef.get(CACHE_MANAGER, { strict: false, each: true }).length > 1) {
-    return { kind: 'embedded', hidden: 'several' };
+  let found: unknown[] | undefined;
+  try {
+    found = moduleRef.get(CACHE_MANAGER, { strict: false, each: true });
+  } catch {
+    // One of several is request-scoped: Nest gives no instance of it.
   }
+  if (found === undefined || scope !== Scope.DEFAULT) return { kind: 'embedded', hidden: 'scoped' };
+  if (found.length > 1) return { kind: 'embedded', hidden: 'several' };
   return {
     kind: 'app',
     cache: () => {
@@ -79,6 +83,10 @@ export function lateFlightCache(build: () => FlightCache): FlightCache {
       return typeof value === 'function' ? value.bind(cache) : value;
     },
     has: (_, name) => Reflect.has(target(), name),
+    // Writes go to the one made too (the explorer gives it the app's key builder).
+    set: (_, name, value) => Reflect.set(target(), name, value),
+    defineProperty: (_, name, descriptor) => Reflect.defineProperty(target(), name, descriptor),
+    deleteProperty: (_, name) => Reflect.deleteProperty(target(), name),
   });
   builders.set(late, target);
   return late;

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { CACHE_MANAGER, CacheModule } from '@nestjs/cache-manager';
-import { Injectable, type INestApplication, Module } from '@nestjs/common';
+import { Injectable, type INestApplication, Module, Scope } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import type { Cache } from 'cache-manager';
+import { type Cache, createCache } from 'cache-manager';
 import { Keyv } from 'keyv';
 import { Registry } from 'prom-client';
 import { createClient } from 'redis';
@@ -168,5 +168,31 @@ describe('a CacheModule that is not global', () => {
     expect(startupLine(logged)).toMatch(/^Cache: in-memory/);
     await app.get(Prices).price('a');
     await expect(app.get<Cache>(CACHE_MANAGER).get('Prices.price:a')).resolves.toBeUndefined();
+  });
+
+  it('request-scoped, is not used: a warning says how to make one visible', async () => {
+    const scoped = {
+      provide: CACHE_MANAGER,
+      scope: Scope.REQUEST,
+      useFactory: () => createCache(),
+    };
+    @Module({ providers: [scoped], exports: [CACHE_MANAGER] })
+    class Feature {}
+    const { logged } = await boot({}, [Feature]);
+    const warnings = logged.filter((entry) => entry.level === 'warn').map((e) => e.message);
+    expect(warnings).toEqual([expect.stringMatching(/CACHE_MANAGER is request-scoped.*isGlobal/)]);
+    expect(startupLine(logged)).toMatch(/^Cache: in-memory/);
+  });
+
+  it('takes a typed invalidate: the FlightCache over it gets the key builder', async () => {
+    const { app } = await boot({}, [CacheModule.register()]);
+    const prices = app.get(Prices);
+    await prices.price('a');
+    const flights = app.get(FlightCache);
+    expect(flights).toBeInstanceOf(FlightCache);
+    await flights.invalidate(Prices, 'price', 'a');
+    expect(await prices.price('a')).toEqual({ sku: 'a', run: 2 });
+    const appCache = app.get<Cache>(CACHE_MANAGER);
+    await expect(appCache.get('Prices.price:a')).resolves.toEqual({ sku: 'a', run: 2 });
   });
 });
