@@ -41,6 +41,7 @@ export type {
   FlightCacheOptions,
   FlightCacheStats,
 } from './cache/flight-cache.interfaces.js';
+export type { TypeCodec } from './cache/type-codec.js';
 
 // Every error a decorated method or the module's start-up can give.
 export {

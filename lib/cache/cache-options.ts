@@ -36,6 +36,12 @@ export const KEYV_STORES: OptionRule = [
   (v) => Array.isArray(v) && v.length > 0 && v.every(isKeyv),
 ];
 
+/** Codecs of classes; each one is checked when the codec is made. */
+export const CODECS: OptionRule = [
+  'an array of codecs ({ type, encode, decode, name? })',
+  (v) => Array.isArray(v),
+];
+
 /** The options of `new FlightCache(cache, options)`. */
 export const FLIGHT_CACHE_RULES = {
   local: BOOLEAN,
@@ -45,4 +51,5 @@ export const FLIGHT_CACHE_RULES = {
     (v) => isPlainObject(v) && typeof v.warn === 'function',
   ],
   group: ['a Group (the one whose flights run load)', (v) => v instanceof Group],
+  codecs: CODECS,
 } as const satisfies Record<string, OptionRule>;

@@ -30,3 +30,26 @@ export const NO_CALL_KEY = (className: string, method: unknown) =>
   `FlightCache.invalidate(${className || 'a class'}, ${show(method)}, ...args) builds the key of a ` +
   "decorated method's call, which only the FlightCache that SingleflightModule provides can do. " +
   'On a FlightCache of your own, give the whole key: invalidate(`Class.method:<key>`).';
+
+// The codec of stored and shared values (value-codec.ts)
+
+export const BAD_CODEC = (where: string, codec: unknown, problem: string) =>
+  `A codec in ${where} is malformed (${problem}): give { type: YourClass, encode(value), ` +
+  `decode(data) } and optionally a name. Got ${show(codec)}.`;
+
+export const DUPLICATE_CODEC = (where: string, name: string) =>
+  `Two codecs in ${where} have the name "${name}" or the same class: each class needs one codec, ` +
+  'with a name of its own (`name`), so that a stored value finds its codec again.';
+
+export const CODEC_THREW = (name: string, which: 'encode' | 'decode', error: unknown) =>
+  `the ${which} of codec "${name}" threw (${error instanceof Error ? error.message : show(error)})`;
+
+export const NOT_ENCODABLE = (key: string, why: string) =>
+  `The value of key "${key}" was not cached: it cannot be encoded (${why}). The call got its value; ` +
+  'give its class a codec (`codecs`), or return plain data, Dates, Maps, Sets or Buffers. ' +
+  'Shown once per method.';
+
+export const STORED_UNREADABLE = (key: string, why: string) =>
+  `The cache store's value of key "${key}" was read as a miss and will be replaced: ${why}. ` +
+  'Check that no other code or app writes these keys (give a shared store a namespace) and that ' +
+  'every instance has the same codecs. Logged once.';

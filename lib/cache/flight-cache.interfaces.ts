@@ -1,4 +1,5 @@
 import type { Group } from '../core/group.js';
+import type { TypeCodec } from './type-codec.js';
 
 /**
  * What a cached flight does with its value.
@@ -69,4 +70,16 @@ export interface FlightCacheOptions {
    * @default none
    */
   group?: Group;
+  /**
+   * How instances of your classes are stored: a store that serializes (Redis) keeps plain data,
+   * Dates, Maps, Sets, BigInts, Buffers, typed arrays and `undefined`, and a class instance only
+   * through its codec (else the value is not cached, logged once per method). The module passes
+   * its own `codecs`.
+   *
+   * ```ts
+   * new FlightCache(cache, { codecs: [{ type: Money, encode: (m) => m.cents, decode: (c) => new Money(c) }] });
+   * ```
+   * @default [] (no class instances)
+   */
+  codecs?: readonly TypeCodec[];
 }

@@ -24,13 +24,8 @@ import {
   type ClassOf,
   type MethodArgs,
 } from './method-call.js';
-
-/** A store's answer: the value and its expiry, and which of the cache's stores gave it. */
-interface Stored {
-  value: unknown;
-  expires?: number;
-  tier: number;
-}
+import { StoreValues, type Stored } from './store-values.js';
+import { ValueCodec } from './value-codec.js';
 
 /** The FlightCache getter of how many keys have work under way; not exported by the package. */
 export const KEYS_IN_PROGRESS = Symbol('FlightCache.keysInProgress');
@@ -66,6 +61,7 @@ export class FlightCache {
   readonly #policies: PolicyCheck;
   /** How `invalidate(Class, method, ...args)` builds a key; set by SingleflightModule. */
   [CALL_KEY]: CallKey | undefined;
+  readonly #values: StoreValues;
 
   /** Usually made by SingleflightModule. Bad options throw a SingleflightOptionsError here. */
   constructor(
@@ -80,6 +76,8 @@ export class FlightCache {
     this.#timeout = options.timeout ?? DEFAULT_TIMEOUT;
     this.#logger = options.logger;
     this.#policies = new PolicyCheck(options.logger);
+    const codec = new ValueCodec(options.codecs, 'FlightCache options');
+    this.#values = new StoreValues(codec, options.logger);
     this.#group = options.group;
     if (this.#group !== undefined) onForget(this.#group, (key) => this.#drop(key));
     // Keyv keeps a store's failures to itself and emits them; cache-manager never sees them.
@@ -131,8 +129,8 @@ export class FlightCache {
   }
 
   /** What the store holds for `key` (undefined: nothing), read within the store timeout. */
-  stored(key: string): Promise<unknown> {
-    return this.#timed(this.cache.get(storeKey(key)));
+  async stored(key: string): Promise<unknown> {
+    return (await this.#timed(this.#values.read(this.cache.stores, key)))?.value;
   }
 
   /**
@@ -195,20 +193,11 @@ export class FlightCache {
   /** The entry of `key` in the first store that has it, or undefined; a failed read is a miss. */
   async #read(key: string): Promise<Stored | undefined> {
     try {
-      return await this.#timed(this.#readStores(key));
+      return await this.#timed(this.#values.read(this.cache.stores, key));
     } catch (error) {
       this.#report(key, error);
       return undefined;
     }
-  }
-
-  async #readStores(key: string): Promise<Stored | undefined> {
-    const { stores } = this.cache;
-    for (let tier = 0; tier < stores.length; tier++) {
-      const found = await stores[tier]!.get(storeKey(key), { raw: true });
-      if (found !== undefined) return { value: found.value, expires: found.expires, tier };
-    }
-    return undefined;
   }
 
   /**
@@ -227,11 +216,11 @@ export class FlightCache {
     const threshold = policy.refreshThreshold ?? 0;
     const generation = state.generation;
     if (found.tier > 0 && left > 0) {
-      const before = this.cache.stores.slice(0, found.tier);
       const ttl = left === Infinity ? undefined : left;
-      const copy = () =>
-        Promise.all(before.map((store) => store.set(storeKey(key), found.value, ttl)));
-      await this.#write(key, state, generation, copy, () => undefined);
+      const before = this.cache.stores.slice(0, found.tier);
+      const values = this.#values.encode(before, found.value);
+      const copy = () => this.#values.write(before, key, values!, ttl);
+      if (values !== undefined) await this.#write(key, state, generation, copy, () => undefined);
       // Dropped while the copy was written: the value found is gone, keep nothing of it.
       if (state.generation !== generation) return;
     }
@@ -262,7 +251,12 @@ export class FlightCache {
   ): Promise<void> {
     const ttl = this.#policies.ttlOf(key, value, policy);
     if (ttl === undefined) return;
-    const set = () => this.cache.set(storeKey(key), value, ttl);
+    const { stores } = this.cache;
+    const values = this.#values.encode(stores, value, (why) =>
+      this.#policies.refused(policy, messages.NOT_ENCODABLE(key, why)),
+    );
+    if (values === undefined) return;
+    const set = () => this.#values.write(stores, key, values, ttl);
     await this.#write(key, state, generation, set, () =>
       this.#local?.set(key, value, ttl - (policy.refreshThreshold ?? 0)),
     );

@@ -9,6 +9,7 @@ const defaultShouldCache = (value: unknown) => value !== undefined;
  */
 export class PolicyCheck {
   readonly #warned = new WeakSet<CachePolicy<never>>();
+  readonly #refusals = new WeakSet<CachePolicy<never>>();
 
   constructor(private readonly logger: CacheErrorLogger | undefined) {}
 
@@ -30,6 +31,13 @@ export class PolicyCheck {
     if (typeof ttl === 'number' && Number.isFinite(ttl)) return ttl > 0 ? ttl : undefined;
     if (ttl !== -Infinity) this.#warnOnce(policy, messages.BAD_TTL(key, ttl), undefined);
     return undefined;
+  }
+
+  /** A value of `policy` the codec could not encode: reported once per policy. */
+  refused(policy: CachePolicy<never>, message: string): void {
+    if (this.#refusals.has(policy)) return;
+    this.#refusals.add(policy);
+    this.logger?.warn(message);
   }
 
   #warnOnce(policy: CachePolicy<never>, message: string, error: unknown): void {

@@ -6,11 +6,19 @@
  * So U+FFFD is an escape: U+FFFD itself is written twice, and a lone surrogate as U+FFFD and its
  * four lowercase hex digits. The result is well-formed text (UTF-8 keeps every key apart), the
  * function is injective (after an escape comes U+FFFD or a hex digit, never both), and a key with
- * neither, nearly every key, is given to the store as it is.
+ * neither, nearly every key, is given to the store as it is, followed by STORE_KEY_VERSION.
  */
 export function storeKey(key: string): string {
-  return NEEDS_ESCAPE.test(key) ? key.replace(ESCAPED, escape) : key;
+  return (NEEDS_ESCAPE.test(key) ? key.replace(ESCAPED, escape) : key) + STORE_KEY_VERSION;
 }
+
+/**
+ * The version of how values are stored (store-values.ts), ending every store key: a release that
+ * stores values another way (0.1 kept plain JSON under the bare key) never reads this one's, nor
+ * this one its, even while both run during a rolling deploy. Appending one constant keeps the
+ * function injective.
+ */
+export const STORE_KEY_VERSION = '#sf1';
 
 /** U+FFFD or any surrogate (a pair is well-formed, but cheaper to look at twice than to parse). */
 const NEEDS_ESCAPE = /[\ufffd\ud800-\udfff]/;

@@ -67,7 +67,7 @@ export function classNameOf(proto: object | null): string {
 
 // Intrinsics of another realm (a vm context, jest's sandbox) are recognized by their constructor:
 // a native function of that name whose `prototype` is this very object, which no script can forge.
-function isIntrinsic(proto: object, name: string): boolean {
+export function isIntrinsic(proto: object, name: string): boolean {
   const ctor = ownValue(proto, 'constructor');
   return (
     typeof ctor === 'function' &&

@@ -122,6 +122,7 @@ export const cacheProviders: Provider[] = [
         },
         // invalidate(key) forgets the key's flight; group.forget(key) drops its cached value.
         group,
+        codecs: options.codecs,
       };
       switch (choice.kind) {
         case 'stores':

@@ -18,6 +18,7 @@ import {
 import type { SingleflightRedisOptions } from './interfaces/singleflight-redis-options.interface.js';
 import { type UrlClient, urlClient } from '../redis/coordinator/url-client.js';
 import type { SingleflightLog } from './singleflight-log.js';
+import type { TypeCodec } from '../cache/type-codec.js';
 
 /**
  * This app's distributed engines, made from `forRoot({ redis })`: subscribed before the app takes
@@ -46,21 +47,24 @@ export class RedisCoordination implements OnApplicationBootstrap, BeforeApplicat
     appLog: SingleflightLog,
     detectAsyncReentry: boolean | undefined,
     where: string,
+    codecs?: readonly TypeCodec[],
   ): Promise<RedisCoordination> {
     check(options, where);
     const client = options.url === undefined ? undefined : await urlClient(options.url, where);
-    return new RedisCoordination(options, appLog, detectAsyncReentry, where, client);
+    return new RedisCoordination(options, appLog, detectAsyncReentry, where, codecs, client);
   }
 
   /**
    * `detectAsyncReentry`: the module's, the default of `options.writes.detectAsyncReentry`;
-   * `where`: the call that gave the options, for the messages.
+   * `where`: the call that gave the options, for the messages; `codecs`: the module's, which the
+   * flights share with the cache.
    */
   private constructor(
     options: SingleflightRedisOptions,
     appLog: SingleflightLog,
     detectAsyncReentry: boolean | undefined,
     where: string,
+    codecs: readonly TypeCodec[] | undefined,
     urlClient?: UrlClient,
   ) {
     const client = urlClient?.client ?? options.client;
@@ -93,7 +97,7 @@ export class RedisCoordination implements OnApplicationBootstrap, BeforeApplicat
         ? undefined
         : new DistributedFlight(
             this.#coordinator,
-            { namespace: `${namespace}:sf`, secret, ...flights },
+            { namespace: `${namespace}:sf`, secret, ...flights, codecs },
             log,
           );
     this.writes =

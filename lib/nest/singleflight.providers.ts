@@ -1,5 +1,6 @@
 import type { Provider } from '@nestjs/common';
-import { KEYV_STORES, STORE_TIMEOUT } from '../cache/cache-options.js';
+import { CODECS, KEYV_STORES, STORE_TIMEOUT } from '../cache/cache-options.js';
+import { ValueCodec } from '../cache/value-codec.js';
 import { Group } from '../core/group.js';
 import {
   BOOLEAN,
@@ -49,6 +50,7 @@ const MODULE_RULES = {
   metrics: METRICS,
   debug: BOOLEAN,
   keyContext: FUNCTION,
+  codecs: CODECS,
   redis: [
     '{ namespace, url | client | coordinator, opTimeoutMs?, secret?, flights?, writes? }',
     isPlainObject,
@@ -99,6 +101,8 @@ const METRICS_RULES = {
  */
 function validated(options: SingleflightModuleOptions, call: string): SingleflightModuleOptions {
   validateOptions(call, options, MODULE_RULES);
+  // Made here for its checks, so that a malformed codec names the call.
+  new ValueCodec(options.codecs, `codecs of ${call}`);
   if (options.cache !== false) validateOptions(`${call} cache`, options.cache, CACHE_RULES);
   if (typeof options.metrics === 'object') {
     validateOptions(`${call} metrics`, options.metrics, METRICS_RULES);
@@ -150,10 +154,10 @@ export const singleflightProviders: Provider[] = [
       log: SingleflightLog,
       call: string,
     ): Promise<RedisCoordination | null> => {
-      const { redis, detectAsyncReentry } = options;
+      const { redis, detectAsyncReentry, codecs } = options;
       return redis === undefined
         ? null
-        : RedisCoordination.create(redis, log, detectAsyncReentry, call);
+        : RedisCoordination.create(redis, log, detectAsyncReentry, call, codecs);
     },
   },
   {

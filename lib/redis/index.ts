@@ -7,6 +7,7 @@ export type {
   DistributedFlightOptions,
   DistributedFlightStats,
 } from './flight/distributed-flight.interfaces.js';
+export type { TypeCodec } from '../cache/type-codec.js';
 export {
   RemoteFlightError,
   isRemoteError,

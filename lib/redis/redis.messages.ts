@@ -37,6 +37,11 @@ export const ENVELOPE_REFUSED = (namespace: string, key: string, why: 'oversized
       'with another secret).') +
   ' The work ran on this instance instead. Counted in stats().rejectedEnvelopes; logged once.';
 
+export const RESULT_NOT_ENCODABLE = (key: string, why: string) =>
+  `The result of key "${key}" was not shared with the other instances: it cannot be encoded ` +
+  `(${why}); each instance runs the work for itself. Give its class a codec (\`codecs\`), or ` +
+  'return plain data, Dates, Maps, Sets or Buffers. Counted in stats().unshareable; logged once.';
+
 export const COORDINATION_RESTORED = (namespace: string) =>
   `Redis coordination of singleflight namespace "${namespace}" is back: instances share flights again.`;
 

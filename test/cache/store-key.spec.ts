@@ -3,7 +3,7 @@ import { createCache } from 'cache-manager';
 import fc from 'fast-check';
 import { Keyv } from 'keyv';
 import { FlightCache } from '../../lib/cache/flight-cache.js';
-import { storeKey } from '../../lib/cache/store-key.js';
+import { STORE_KEY_VERSION, storeKey } from '../../lib/cache/store-key.js';
 
 /** What a store that keeps its keys as UTF-8 (Redis, a file) makes of a key. */
 const utf8 = (key: string) => Buffer.from(key, 'utf8').toString('utf8');
@@ -25,7 +25,7 @@ class Utf8Map extends Map<string, unknown> {
 }
 
 describe('storeKey', () => {
-  it('escapes injectively into well-formed text, and leaves other keys as they are (property)', () => {
+  it('escapes injectively into well-formed text, and leaves other keys as they are, versioned (property)', () => {
     const unit = fc.constantFrom('\ud800', '\udbff', '\udc00', '\udfff', '\ufffd', 'f', '0', 'a');
     const text = fc.oneof(fc.string({ unit }), fc.string({ unit: 'binary' }));
     fc.assert(
@@ -33,17 +33,17 @@ describe('storeKey', () => {
         const [ea, eb] = [storeKey(a), storeKey(b)];
         expect(utf8(ea)).toBe(ea);
         if (a !== b) expect(Buffer.from(ea, 'utf8').equals(Buffer.from(eb, 'utf8'))).toBe(false);
-        if (!/[\ufffd\ud800-\udfff]/.test(a)) expect(ea).toBe(a);
+        if (!/[\ufffd\ud800-\udfff]/.test(a)) expect(ea).toBe(`${a}${STORE_KEY_VERSION}`);
       }),
       { seed: 1212, numRuns: 2000 },
     );
   });
 
   it('writes U+FFFD twice, a lone surrogate as U+FFFD and its hex digits, and keeps a pair', () => {
-    expect(storeKey('user\ufffd')).toBe('user\ufffd\ufffd');
-    expect(storeKey('user\ud800')).toBe('user\ufffdd800');
-    expect(storeKey('\udc00user')).toBe('\ufffddc00user');
-    expect(storeKey('user\ud83d\ude00')).toBe('user\ud83d\ude00');
+    expect(storeKey('user\ufffd')).toBe('user\ufffd\ufffd#sf1');
+    expect(storeKey('user\ud800')).toBe('user\ufffdd800#sf1');
+    expect(storeKey('\udc00user')).toBe('\ufffddc00user#sf1');
+    expect(storeKey('user\ud83d\ude00')).toBe('user\ud83d\ude00#sf1');
   });
 
   it('gives keys that differ only in lone surrogates their own values in a UTF-8 store', async () => {

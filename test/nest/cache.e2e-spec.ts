@@ -192,7 +192,7 @@ describe('caching with a Keyv store', () => {
     await burst(200, () => prices.price('a'));
     expect(store.gets).toBe(1);
     expect(prices.executions).toBe(1);
-    expect([...store.keys()]).toEqual(['keyv:PriceService.price:a']);
+    expect([...store.keys()]).toEqual(['keyv:PriceService.price:a#sf1']);
   });
 
   it.each(['throw', 'hang'] as const)(
@@ -247,8 +247,8 @@ describe('caching with @nestjs/cache-manager in the app', () => {
     const { prices } = await boot({}, [CacheModule.register({ isGlobal: true })]);
     await prices.price('a');
     const appCache = app!.get<Cache>(CACHE_MANAGER);
-    await expect(appCache.get('PriceService.price:a')).resolves.toEqual({ sku: 'a', run: 1 });
-    await appCache.del('PriceService.price:a');
+    await expect(appCache.get('PriceService.price:a#sf1')).resolves.toEqual({ sku: 'a', run: 1 });
+    await appCache.del('PriceService.price:a#sf1');
     await prices.price('a');
     expect(prices.executions).toBe(2);
   });

@@ -85,7 +85,7 @@ describe('several apps on one Redis', () => {
     const raw = await createClient({ url: server.url }).connect();
     try {
       const [res] = await raw.keys('signed:sf:*:res');
-      await raw.set(res!, JSON.stringify({ f: 1, t: 'x', ok: 1, v: 'forged' }));
+      await raw.set(res!, JSON.stringify({ f: 2, t: 'x', ok: 1, v: 'forged' }));
     } finally {
       raw.destroy();
     }

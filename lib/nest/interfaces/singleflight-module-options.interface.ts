@@ -1,5 +1,6 @@
 import type { CreateCacheOptions } from 'cache-manager';
 import type { RetryOptions } from '../../core/write-group.interfaces.js';
+import type { TypeCodec } from '../../cache/type-codec.js';
 import type { KeyContext } from '../decorators/key-context.js';
 import type { SingleflightMetricsOptions } from './singleflight-metrics-options.interface.js';
 import type { SingleflightRedisOptions } from './singleflight-redis-options.interface.js';
@@ -119,6 +120,21 @@ export interface SingleflightModuleOptions {
    * @default undefined (keys have no context)
    */
   keyContext?: KeyContext;
+  /**
+   * How instances of your classes are kept where a value leaves the process: a cache store that
+   * serializes (Redis) and the results of flights shared through Redis. Plain data, Dates, Maps,
+   * Sets, BigInts, Buffers, typed arrays and `undefined` keep their type without one; a value that
+   * holds an instance of a class without a codec is not cached there nor shared (logged once),
+   * and the call still gets it. Give every instance of the app the same codecs.
+   *
+   * ```ts
+   * SingleflightModule.forRoot({
+   *   codecs: [{ type: Money, encode: (m) => [m.amount, m.currency], decode: ([a, c]) => new Money(a, c) }],
+   * });
+   * ```
+   * @default [] (no class instances)
+   */
+  codecs?: readonly TypeCodec[];
   /**
    * Coordinate several instances through Redis: a `client` (node-redis or ioredis) or a
    * `coordinator`. Methods opt out with `distributed: false`.

@@ -73,10 +73,11 @@ export interface SingleflightRedisOptions {
    */
   opTimeoutMs?: number;
   /**
-   * Options of the distributed singleflight; `false` keeps `@SingleFlight()` in-process.
+   * Options of the distributed singleflight; `false` keeps `@SingleFlight()` in-process. Its
+   * codecs are the module's `codecs`.
    * @default {} (on, with DistributedFlight's defaults)
    */
-  flights?: DistributedFlightOptions | false;
+  flights?: Omit<DistributedFlightOptions, 'codecs'> | false;
   /**
    * Options of the distributed MergeWrites; `false` keeps `@MergeWrites()` in-process. The
    * arguments of a distributed `@MergeWrites()` method travel through Redis, so they must be

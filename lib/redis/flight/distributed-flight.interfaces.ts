@@ -1,6 +1,7 @@
 import type { CoordinationLog } from '../shared/coordination-link.js';
 
 // The public types of DistributedFlight: its options, its counters and its log.
+import type { TypeCodec } from '../../cache/type-codec.js';
 
 /**
  * Timing and sharing of the distributed flights (`new DistributedFlight(coordinator, options)`, or
@@ -54,6 +55,13 @@ export interface DistributedFlightOptions {
    * ```
    */
   secret?: string;
+  /**
+   * How instances of your classes cross instances (see TypeCodec): a result holding an instance
+   * of a class without a codec is not shared (each instance runs the work; logged once). Give
+   * every instance the same codecs. The module passes its own `codecs`.
+   * @default [] (no class instances)
+   */
+  codecs?: readonly TypeCodec[];
 }
 
 /**
@@ -73,7 +81,7 @@ export interface DistributedFlightStats {
   recheckHits: number;
   /** Runs of the work without coordination: Redis down or slow, a wait timed out, a result not shareable. */
   localFallbacks: number;
-  /** Results this instance led that could not be shared (not JSON, or above `maxResultBytes`). */
+  /** Results this instance led that could not be shared (not encodable, or above `maxResultBytes`). */
   unshareable: number;
   /** Followers that gave up after `waitTimeoutMs` (and ran the work themselves). */
   timeouts: number;

@@ -48,11 +48,11 @@ export type {
  * const user = await group.do(`user:${id}`, () => flight.run(`user:${id}`, () => api.fetchUser(id)));
  * ```
  *
- * Values cross instances as JSON, the codec of Keyv/cache-manager, and every caller gets the JSON
- * shape: the leader's callers get `decode(encode(value))` like everyone else, and so do callers
- * whose work ran locally because Redis was unavailable (a `Date` is an ISO string wherever the
- * flight ran). A value JSON cannot carry (BigInt, cycles) or larger than
- * `maxResultBytes` is not shared: the other instances run the work themselves, and each returns
+ * Values cross instances in the cache's codec (ValueCodec: Dates, Maps, Sets, BigInts, Buffers,
+ * `undefined` and instances of the classes in `codecs` keep their type), and every caller gets an
+ * equal value: the leader's callers get `decode(encode(value))` like everyone else, and so do
+ * callers whose work ran locally because Redis was unavailable. A value the codec cannot carry (a
+ * class without a codec, a cycle; logged once) or larger than `maxResultBytes` is not shared: the other instances run the work themselves, and each returns
  * its own original value. Errors are shared, as Go shares them: the leader's callers get the
  * original, other instances a `RemoteFlightError` (see RemoteErrorFields for what it keeps).
  *
@@ -244,7 +244,8 @@ export class DistributedFlight {
    */
   #decode(key: string, res: string, text: string): DecodedResult {
     const envelope = this.#seal.open(res, text);
-    if (envelope !== 'oversized' && envelope !== 'forged') return decodeResult(envelope);
+    if (envelope !== 'oversized' && envelope !== 'forged')
+      return decodeResult(envelope, this.#settings.codec);
     this.#counts.rejectedEnvelopes++;
     if (!this.#refusalLogged) {
       this.#refusalLogged = true;
@@ -265,6 +266,6 @@ export class DistributedFlight {
    */
   async #runLocally<T>(fn: () => Promise<T>): Promise<T> {
     this.#counts.localFallbacks++;
-    return sharedShape(await fn(), this.#settings.maxResultBytes) as T;
+    return sharedShape(await fn(), this.#settings.maxResultBytes, this.#settings.codec) as T;
   }
 }

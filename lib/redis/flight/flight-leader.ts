@@ -35,6 +35,9 @@ export interface LeaderCounts {
  * work's own error.
  */
 export class FlightLeader {
+  /** Set once a result the codec cannot encode was logged. */
+  #unencodableLogged = false;
+
   constructor(
     private readonly link: CoordinationLink,
     private readonly settings: FlightSettings,
@@ -78,8 +81,12 @@ export class FlightLeader {
       );
       throw error;
     }
-    const encoded = encodeValue(token, value, maxResultBytes);
+    const encoded = encodeValue(token, value, maxResultBytes, this.settings.codec);
     if (!encoded.shared) this.counts.unshareable++;
+    if (encoded.unencodable !== undefined && !this.#unencodableLogged) {
+      this.#unencodableLogged = true;
+      this.log(messages.RESULT_NOT_ENCODABLE(key, encoded.unencodable));
+    }
     await this.#complete(keys, token, lease, () => encoded.envelope);
     return encoded.value as T;
   }

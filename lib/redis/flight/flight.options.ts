@@ -7,6 +7,8 @@ import {
   forTimer,
   validateOptions,
 } from '../../core/options.validator.js';
+import { CODECS } from '../../cache/cache-options.js';
+import { ValueCodec } from '../../cache/value-codec.js';
 import { NAMESPACE, SECRET } from '../coordinator/coordinator.interface.js';
 import { withDefaults } from '../shared/engine-options.js';
 import type { DistributedFlightOptions } from './distributed-flight.interfaces.js';
@@ -21,11 +23,15 @@ const RULES = {
   wakeSlackMs: DURATION,
   maxResultBytes: ['an integer number of bytes >= 1', isPositiveInt] as OptionRule,
   secret: SECRET,
+  codecs: CODECS,
 } as const;
 
 /** The options a DistributedFlight runs with: each one given, or its default. */
-export type FlightSettings = Required<Omit<DistributedFlightOptions, 'secret'>> &
-  Pick<DistributedFlightOptions, 'secret'>;
+export type FlightSettings = Required<Omit<DistributedFlightOptions, 'secret' | 'codecs'>> &
+  Pick<DistributedFlightOptions, 'secret'> & {
+    /** The codec of results, made of `codecs`. */
+    codec: ValueCodec;
+  };
 
 const DEFAULTS: FlightSettings = {
   namespace: 'sf',
@@ -37,10 +43,13 @@ const DEFAULTS: FlightSettings = {
   wakeSlackMs: 50,
   maxResultBytes: 1 << 20,
   secret: undefined,
+  codec: new ValueCodec(),
 };
 
 /** Checks `options` (a SingleflightOptionsError names the bad one) and fills in the defaults. */
 export function flightSettings(options: DistributedFlightOptions): FlightSettings {
   validateOptions('DistributedFlight options', options, RULES);
-  return withDefaults(DEFAULTS, options);
+  const { codecs, ...rest } = options;
+  const codec = new ValueCodec(codecs, 'DistributedFlight options');
+  return { ...withDefaults(DEFAULTS, rest), codec };
 }

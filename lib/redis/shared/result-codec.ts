@@ -1,27 +1,28 @@
 import { isPlainObject } from '../../core/options.validator.js';
+import type { ValueCodec } from '../../cache/value-codec.js';
 import type { RemoteErrorFields } from '../flight/remote-flight.error.js';
 
 /**
  * The result envelope of a distributed flight, as stored in `…:res` (docs/redis-flight.md, "Results"):
  *
- * - `{"f":1,"t":token,"ok":1,"v":value}`: the work's value (`v` absent: undefined);
- * - `{"f":1,"t":token,"ok":0,"e":{name,message,code,status,response}}`: the work's error;
- * - `{"f":1,"t":token,"skip":1}`: the value cannot be shared; waiting instances run the work
+ * - `{"f":2,"t":token,"ok":1,"v":value}`: the work's value, as the ValueCodec writes it;
+ * - `{"f":2,"t":token,"ok":0,"e":{name,message,code,status,response}}`: the work's error;
+ * - `{"f":2,"t":token,"skip":1}`: the value cannot be shared; waiting instances run the work
  *   themselves.
  *
- * The codec is JSON, the same as Keyv 5 (cache-manager's Redis store), so a value looks the same
- * whether it came from the leader, from another instance's flight or, later, from the cache: a
- * `Date` becomes its ISO string, a `Map`/`Set` `{}`, `undefined` fields are dropped, class
- * prototypes are lost.
+ * The value's codec is the cache's (ValueCodec), so a value has the same type whether it came
+ * from the leader, from another instance's flight or, later, from the cache: a `Date` stays a
+ * Date, a Map a Map, a class instance with a codec an instance of its class.
  *
  * The leader ALSO returns `decode(encode(value))`, so callers on
- * every instance see the same shape. A value JSON cannot encode (a BigInt, a cycle, a throwing
- * `toJSON`) or one whose envelope is larger than `maxResultBytes` is not shared: the envelope says
- * `skip` and the leader returns its original value. `f` is the format version; an envelope of
- * another version or one that does not parse reads as `skip`, so a rolling deploy that changes the
- * format costs extra calls, never wrong results.
+ * every instance get equal values. A value the codec cannot encode (a class without a codec, a
+ * cycle, a function) or one whose envelope is larger than `maxResultBytes` is not shared: the
+ * envelope says `skip` and the leader returns its original value. `f` is the format version
+ * (1: the plain JSON of 0.1); an envelope of another version, one that does not parse or a value
+ * that does not decode reads as `skip`, so a rolling deploy that changes the format costs extra
+ * calls, never wrong results.
  */
-export const FORMAT = 1;
+export const FORMAT = 2;
 
 export type DecodedResult =
   | { kind: 'ok'; token: string | undefined; value: unknown }
@@ -34,22 +35,26 @@ export interface EncodedValue {
   /** `decode(encode(value))`, or the original value when it is not shared (`shared` false). */
   value: unknown;
   shared: boolean;
+  /** Why the codec could not encode the value (then `shared` is false). */
+  unencodable?: string;
 }
 
-export function encodeValue(token: string, value: unknown, maxBytes: number): EncodedValue {
-  let json: string | undefined;
+export function encodeValue(
+  token: string,
+  value: unknown,
+  maxBytes: number,
+  codec: ValueCodec,
+): EncodedValue {
+  let data: unknown;
   try {
-    // undefined for undefined, a function or a symbol: followers get undefined, as JSON gives.
-    json = JSON.stringify(value);
-  } catch {
-    return { envelope: encodeSkip(token), value, shared: false };
+    data = codec.toData(value);
+  } catch (error) {
+    const unencodable = error instanceof Error ? error.message : String(error);
+    return { envelope: encodeSkip(token), value, shared: false, unencodable };
   }
-  const envelope =
-    json === undefined
-      ? `{"f":${FORMAT},"t":${JSON.stringify(token)},"ok":1}`
-      : `{"f":${FORMAT},"t":${JSON.stringify(token)},"ok":1,"v":${json}}`;
+  const envelope = `{"f":${FORMAT},"t":${JSON.stringify(token)},"ok":1,"v":${JSON.stringify(data)}}`;
   if (!fits(envelope, maxBytes)) return { envelope: encodeSkip(token), value, shared: false };
-  return { envelope, value: json === undefined ? undefined : JSON.parse(json), shared: true };
+  return { envelope, value: codec.fromData(data), shared: true };
 }
 
 /** A token-sized placeholder, so the size check of sharedShape matches a real envelope's. */
@@ -59,8 +64,8 @@ const NO_TOKEN = '00000000-0000-0000-0000-000000000000';
  * The value as a flight shares it: `decode(encode(value))`, or the value itself when it cannot be
  * shared. For work that ran without coordination, so its callers see the same shape as others.
  */
-export function sharedShape(value: unknown, maxBytes: number): unknown {
-  return encodeValue(NO_TOKEN, value, maxBytes).value;
+export function sharedShape(value: unknown, maxBytes: number, codec: ValueCodec): unknown {
+  return encodeValue(NO_TOKEN, value, maxBytes, codec).value;
 }
 
 /**
@@ -81,7 +86,7 @@ export function encodeSkip(token: string): string {
   return `{"f":${FORMAT},"t":${JSON.stringify(token)},"skip":1}`;
 }
 
-export function decodeResult(text: string): DecodedResult {
+export function decodeResult(text: string, codec: ValueCodec): DecodedResult {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -91,7 +96,14 @@ export function decodeResult(text: string): DecodedResult {
   if (!isPlainObject(parsed)) return { kind: 'skip', token: undefined };
   const token = typeof parsed.t === 'string' ? parsed.t : undefined;
   if (parsed.f !== FORMAT) return { kind: 'skip', token };
-  if (parsed.ok === 1) return { kind: 'ok', token, value: parsed.v };
+  if (parsed.ok === 1 && Object.hasOwn(parsed, 'v')) {
+    try {
+      return { kind: 'ok', token, value: codec.fromData(parsed.v) };
+    } catch {
+      // Written with a codec this instance lacks, or altered: this instance runs the work.
+      return { kind: 'skip', token };
+    }
+  }
   if (parsed.ok === 0 && isPlainObject(parsed.e)) {
     const e = parsed.e;
     const error: RemoteErrorFields = {

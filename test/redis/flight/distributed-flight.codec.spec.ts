@@ -8,31 +8,36 @@ import {
   encodeValue,
 } from '../../../lib/redis/shared/result-codec.js';
 import { RemoteFlightError } from '../../../lib/redis/flight/remote-flight.error.js';
+import { ValueCodec } from '../../../lib/cache/value-codec.js';
 
 // The result envelope alone: what other pods can and cannot read.
 
 const TOKEN = '6f1c2a8e-0000-4000-8000-000000000001';
+const codec = new ValueCodec();
 
 describe('result envelope', () => {
-  it('round-trips a value with the token and the format version', () => {
-    const { envelope, value, shared } = encodeValue(TOKEN, { n: 1, at: new Date(0) }, 1 << 20);
+  it('round-trips a value with the token and the format version, keeping its types', () => {
+    const input = { n: 1n, at: new Date(0), none: undefined };
+    const { envelope, value, shared } = encodeValue(TOKEN, input, 1 << 20, codec);
     expect(shared).toBe(true);
-    expect(JSON.parse(envelope)).toEqual({ f: FORMAT, t: TOKEN, ok: 1, v: value });
-    expect(value).toEqual({ n: 1, at: '1970-01-01T00:00:00.000Z' });
-    expect(decodeResult(envelope)).toEqual({ kind: 'ok', token: TOKEN, value });
+    expect(JSON.parse(envelope)).toEqual({ f: FORMAT, t: TOKEN, ok: 1, v: codec.toData(input) });
+    expect(value).toEqual(input);
+    expect(value).not.toBe(input);
+    expect((value as typeof input).at).toBeInstanceOf(Date);
+    expect(decodeResult(envelope, codec)).toEqual({ kind: 'ok', token: TOKEN, value });
   });
 
-  it('skips what JSON cannot encode, and what is over the size limit; the leader keeps its value', () => {
+  it('skips what the codec cannot encode, and what is over the size limit; the leader keeps its value', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     for (const [input, max] of [
-      [1n, 1 << 20],
+      [new (class User {})(), 1 << 20],
       [cyclic, 1 << 20],
       ['é'.repeat(600), 1000], // 600 characters, 1200 UTF-8 bytes
     ] as const) {
-      const encoded = encodeValue(TOKEN, input, max);
+      const encoded = encodeValue(TOKEN, input, max, codec);
       expect(encoded).toMatchObject({ shared: false, value: input });
-      expect(decodeResult(encoded.envelope)).toEqual({ kind: 'skip', token: TOKEN });
+      expect(decodeResult(encoded.envelope, codec)).toEqual({ kind: 'skip', token: TOKEN });
     }
   });
 
@@ -42,7 +47,7 @@ describe('result envelope', () => {
     const error = Object.assign(new GoneException('gone', withCode), {
       code: 'E_GONE',
     });
-    expect(decodeResult(encodeError(TOKEN, error, 1 << 20))).toEqual({
+    expect(decodeResult(encodeError(TOKEN, error, 1 << 20), codec)).toEqual({
       kind: 'error',
       token: TOKEN,
       error: {
@@ -70,7 +75,7 @@ describe('result envelope', () => {
       getStatus: () => 200,
       getResponse: () => ({ forged: true }),
     });
-    expect(decodeResult(encodeError(TOKEN, upstream, 1 << 20))).toEqual({
+    expect(decodeResult(encodeError(TOKEN, upstream, 1 << 20), codec)).toEqual({
       kind: 'error',
       token: TOKEN,
       error: {
@@ -81,7 +86,7 @@ describe('result envelope', () => {
         expose: true,
       },
     });
-    expect(decodeResult(encodeError(TOKEN, lookalike, 1 << 20))).toEqual({
+    expect(decodeResult(encodeError(TOKEN, lookalike, 1 << 20), codec)).toEqual({
       kind: 'error',
       token: TOKEN,
       error: { name: 'Error', message: 'internal' },
@@ -90,7 +95,7 @@ describe('result envelope', () => {
 
   it('does not share an HttpException whose response it cannot encode: others run the work', () => {
     const error = new BadRequestException({ id: 1n });
-    expect(decodeResult(encodeError(TOKEN, error, 1 << 20))).toEqual({
+    expect(decodeResult(encodeError(TOKEN, error, 1 << 20), codec)).toEqual({
       kind: 'skip',
       token: TOKEN,
     });
@@ -103,13 +108,22 @@ describe('result envelope', () => {
     expect(Object.keys(error)).not.toContain('statusCode');
   });
 
-  it('reads another format version, or text that is not an envelope, as skip', () => {
-    expect(decodeResult(JSON.stringify({ f: 2, t: TOKEN, ok: 1, v: 1 }))).toEqual({
-      kind: 'skip',
-      token: TOKEN,
-    });
-    expect(decodeResult('not json')).toEqual({ kind: 'skip', token: undefined });
-    expect(decodeResult('[1,2]')).toEqual({ kind: 'skip', token: undefined });
-    expect(decodeResult(encodeSkip(TOKEN))).toEqual({ kind: 'skip', token: TOKEN });
+  it('reads another format version (0.1 wrote 1), text that is not an envelope or a value that does not decode, as skip', () => {
+    for (const f of [1, 3]) {
+      expect(decodeResult(JSON.stringify({ f, t: TOKEN, ok: 1, v: 1 }), codec)).toEqual({
+        kind: 'skip',
+        token: TOKEN,
+      });
+    }
+    // A class this instance has no codec for, or a tag that is not one.
+    for (const v of [{ $: ['class', 'Money', 1] }, { $: ['Date', 'soon'] }, { $: 1 }]) {
+      expect(decodeResult(JSON.stringify({ f: FORMAT, t: TOKEN, ok: 1, v }), codec)).toEqual({
+        kind: 'skip',
+        token: TOKEN,
+      });
+    }
+    expect(decodeResult('not json', codec)).toEqual({ kind: 'skip', token: undefined });
+    expect(decodeResult('[1,2]', codec)).toEqual({ kind: 'skip', token: undefined });
+    expect(decodeResult(encodeSkip(TOKEN), codec)).toEqual({ kind: 'skip', token: TOKEN });
   });
 });

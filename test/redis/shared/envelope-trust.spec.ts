@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { SingleflightOptionsError } from '../../../lib/core/index.js';
 import { DistributedFlight, type DistributedFlightOptions } from '../../../lib/redis/index.js';
+import { FORMAT } from '../../../lib/redis/shared/result-codec.js';
 import { type RedisServer, startRedis } from '../../support/redis-server.js';
 import { type TestClient, connectCoordinator } from '../../support/redis-coordinator.js';
 
@@ -59,9 +60,9 @@ async function resultKey(flight: DistributedFlight, key: string): Promise<string
   return found[0]!;
 }
 
-const forgedValue = JSON.stringify({ f: 1, t: 'forger', ok: 1, v: { user: 'mallory' } });
+const forgedValue = JSON.stringify({ f: FORMAT, t: 'forger', ok: 1, v: { user: 'mallory' } });
 const forgedError = JSON.stringify({
-  f: 1,
+  f: FORMAT,
   t: 'forger',
   ok: 0,
   e: { name: 'Error', message: 'forged', status: 200, httpException: true, response: 'hi' },
@@ -132,7 +133,7 @@ describe('result envelopes written by someone else', () => {
     async (_, secret) => {
       const { flight, logs } = await instance({ ...secret, maxResultBytes: 1024 });
       const res = await resultKey(flight, 'k');
-      await raw.set(res, JSON.stringify({ f: 1, t: 'x', ok: 1, v: 'x'.repeat(1 << 20) }));
+      await raw.set(res, JSON.stringify({ f: FORMAT, t: 'x', ok: 1, v: 'x'.repeat(1 << 20) }));
       await expect(flight.run('k', async () => 'work')).resolves.toBe('work');
       expect(flight.stats()).toMatchObject({ rejectedEnvelopes: 1, localFallbacks: 1 });
       expect(logs).toEqual([expect.stringContaining('larger than maxResultBytes')]);
