@@ -227,7 +227,12 @@ export class ValueCodec {
       case 'class': {
         const codec = typeof a === 'string' ? this.#byName.get(a) : undefined;
         if (codec === undefined) throw new UndecodableValueError(`no codec named ${String(a)}`);
-        return codec.decode(this.fromData(b));
+        const data = this.fromData(b);
+        try {
+          return codec.decode(data);
+        } catch (error) {
+          throw new UndecodableValueError(messages.CODEC_THREW(codec.name, 'decode', error));
+        }
       }
       default:
         if (Object.hasOwn(TYPED_ARRAYS, name) && typeof a === 'string') {

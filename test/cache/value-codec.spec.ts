@@ -4,28 +4,15 @@ import { runInNewContext } from 'node:vm';
 import { SingleflightOptionsError, type TypeCodec } from '../../lib/index.js';
 import { UnencodableValueError } from '../../lib/cache/type-codec.js';
 import { ValueCodec } from '../../lib/cache/value-codec.js';
+import { Money, money } from '../support/money.js';
 
 // The one codec of values kept outside the process (a serializing cache store, a Redis flight's
 // result): what it keeps, what it refuses, and that bad input never decodes into something else.
 
-class Money {
-  constructor(
-    readonly cents: bigint,
-    readonly currency: string,
-  ) {}
-  format(): string {
-    return `${this.cents} ${this.currency}`;
-  }
-}
 /** A class whose codec's data is any value the codec keeps. */
 class Box {
   constructor(readonly content: unknown) {}
 }
-const money: TypeCodec<Money, [bigint, string]> = {
-  type: Money,
-  encode: (m) => [m.cents, m.currency],
-  decode: ([cents, currency]) => new Money(cents, currency),
-};
 const box: TypeCodec<Box> = { type: Box, encode: (b) => b.content, decode: (c) => new Box(c) };
 const codec = new ValueCodec([money, box]);
 const roundTrip = (value: unknown) => codec.decode(codec.encode(value));

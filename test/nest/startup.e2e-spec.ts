@@ -136,9 +136,9 @@ describe('a CacheModule that is not global', () => {
     const prices = app.get(Prices);
     expect(await prices.price('a')).toEqual({ sku: 'a', run: 1 });
     const appCache = app.get<Cache>(CACHE_MANAGER);
-    await expect(appCache.get('Prices.price:a')).resolves.toEqual({ sku: 'a', run: 1 });
+    await expect(appCache.get('Prices.price:a#sf1')).resolves.toEqual({ sku: 'a', run: 1 });
     // And the module reads it from there: a value the app put is the answer.
-    await appCache.set('Prices.price:b', { sku: 'b', run: 0 });
+    await appCache.set('Prices.price:b#sf1', { sku: 'b', run: 0 });
     expect(await prices.price('b')).toEqual({ sku: 'b', run: 0 });
     expect(prices.runs).toBe(1);
     expect(app.get(FlightCache).cache).toBe(appCache);
@@ -151,7 +151,7 @@ describe('a CacheModule that is not global', () => {
     const { app, logged } = await boot({}, [Feature]);
     await app.get(Prices).price('a');
     const appCache = app.get<Cache>(CACHE_MANAGER, { strict: false });
-    await expect(appCache.get('Prices.price:a')).resolves.toEqual({ sku: 'a', run: 1 });
+    await expect(appCache.get('Prices.price:a#sf1')).resolves.toEqual({ sku: 'a', run: 1 });
     expect(startupLine(logged)).toMatch(/^Cache: the app's CACHE_MANAGER\. /);
   });
 

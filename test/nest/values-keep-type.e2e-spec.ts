@@ -4,32 +4,18 @@ import { Test } from '@nestjs/testing';
 import KeyvRedis from '@keyv/redis';
 import { Keyv } from 'keyv';
 import { createClient } from 'redis';
-import { SingleFlight, SingleflightModule, type TypeCodec } from '../../lib/index.js';
+import { SingleFlight, SingleflightModule } from '../../lib/index.js';
 import type { RedisCoordination } from '../../lib/nest/redis-coordination.js';
 import { REDIS_COORDINATION } from '../../lib/nest/singleflight.constants.js';
 import { type Deferred, deferred } from '../support/deferred.js';
 import { warningsOf } from '../support/nest-app.js';
+import { Money, money } from '../support/money.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
 import { until } from '../support/until.js';
 
 // Issue 14, "Values keep their type": a Date came back as a string once it crossed Redis (a
 // follower on another instance, or a cached read after a restart). Now the leader, a follower on
 // another instance and a later cached read on a fresh app get the same type and value.
-
-class Money {
-  constructor(
-    readonly cents: bigint,
-    readonly currency: string,
-  ) {}
-  format(): string {
-    return `${this.cents} ${this.currency}`;
-  }
-}
-const money: TypeCodec<Money, [bigint, string]> = {
-  type: Money,
-  encode: (m) => [m.cents, m.currency],
-  decode: ([cents, currency]) => new Money(cents, currency),
-};
 
 /** A class with no codec: its instances cannot be stored nor shared. */
 class Session {

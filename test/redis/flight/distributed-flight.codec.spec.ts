@@ -41,6 +41,19 @@ describe('result envelope', () => {
     }
   });
 
+  it("does not share a value whose codec's decode throws; the leader still gets its value", () => {
+    class Odd {}
+    const failing = () => {
+      throw new Error('no');
+    };
+    const odd = new ValueCodec([{ type: Odd, encode: () => 1, decode: failing }]);
+    const input = { odd: new Odd() };
+    const encoded = encodeValue(TOKEN, input, 1 << 20, odd);
+    expect(encoded).toMatchObject({ shared: false, value: input });
+    expect(encoded.unencodable).toMatch(/decode of codec "Odd" threw \(no\)/);
+    expect(decodeResult(encoded.envelope, odd)).toEqual({ kind: 'skip', token: TOKEN });
+  });
+
   it("keeps an HttpException's status, response and errorCode", () => {
     // `errorCode` is an option of Nest 12's HttpException only (Nest 11's types refuse it inline).
     const withCode = { cause: undefined, errorCode: 'E_GONE_1' };
