@@ -193,6 +193,6 @@ describe('a CacheModule that is not global', () => {
     await flights.invalidate(Prices, 'price', 'a');
     expect(await prices.price('a')).toEqual({ sku: 'a', run: 2 });
     const appCache = app.get<Cache>(CACHE_MANAGER);
-    await expect(appCache.get('Prices.price:a')).resolves.toEqual({ sku: 'a', run: 2 });
+    await expect(appCache.get('Prices.price:a#sf1')).resolves.toEqual({ sku: 'a', run: 2 });
   });
 });
