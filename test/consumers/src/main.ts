@@ -45,7 +45,7 @@ async function main(): Promise<boolean> {
     );
 
     // The value went to the app's CACHE_MANAGER, from a CacheModule.register() that is not global.
-    const stored = await app.get<Cache>(CACHE_MANAGER).get('TokenService.token:eu');
+    const stored = await app.get<Cache>(CACHE_MANAGER).get('TokenService.token:eu#sf1');
     const cacheOk = JSON.stringify(stored) === bodies[0];
     console.log(
       `${label}: non-global CacheModule.register(): the app's CACHE_MANAGER holds the value: ` +
