@@ -1,5 +1,6 @@
 import type { RedisScript } from '../coordinator/coordinator.interface.js';
 import type { CoordinationLink, CoordinationLog } from '../shared/coordination-link.js';
+import type { DistributedWriteGroupStats } from './distributed-write-group.interfaces.js';
 import type { WriteSettings } from './write.options.js';
 import type { RunStart } from './write.replies.js';
 import type { AnyRun, Caller } from './write-callers.js';
@@ -12,20 +13,11 @@ import type { Carried } from './write-version.js';
 // each part (events, pushes, outage, sweep) is written against this file alone, so the parts call
 // one another through it and never import one another.
 
-/** The counters of one instance (DistributedWriteGroupStats without the live figures). */
-export interface WriteCounts {
-  calls: number;
-  events: number;
-  coalesced: number;
-  runs: number;
-  followUps: number;
-  recovered: number;
-  failures: number;
-  leaseLost: number;
-  timeouts: number;
-  localFallbacks: number;
-  sweeps: number;
-}
+/** The counters of one instance: its stats without the live figures (the link, the keys). */
+export type WriteCounts = Omit<
+  DistributedWriteGroupStats,
+  'coordinationErrors' | 'breakerOpen' | 'waiting' | 'size'
+>;
 
 /** A lease this instance took: its token, and when the script that took it was sent. */
 export interface Taken {
