@@ -80,9 +80,7 @@ export class RedisCoordination implements OnApplicationBootstrap, BeforeApplicat
     this.#urlClient = urlClient;
     this.#client = client;
     this.#ownsCoordinator = options.coordinator === undefined;
-    this.#coordinator =
-      options.coordinator ??
-      adapterFor({ ...options, client: urlClient?.client ?? options.client }, where);
+    this.#coordinator = options.coordinator ?? adapterFor({ ...options, client }, where);
     const under = (
       name: string,
       engine: { namespace?: string } | false | undefined,
@@ -118,8 +116,7 @@ export class RedisCoordination implements OnApplicationBootstrap, BeforeApplicat
   async onApplicationBootstrap(): Promise<void> {
     // Each resolves when Redis is down too: the app starts, and its calls run in-process.
     await this.#urlClient?.connect();
-    const client = this.#urlClient?.client ?? this.#client;
-    this.#openedAtBootstrap = client !== undefined && !closedByOwner(client);
+    this.#openedAtBootstrap = this.#client !== undefined && !closedByOwner(this.#client);
     await Promise.all([this.flights?.init(), this.writes?.init()]);
   }
 

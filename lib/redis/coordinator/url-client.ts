@@ -28,17 +28,15 @@ const ignore = () => undefined;
  */
 export async function urlClient(url: string, where: string): Promise<UrlClient> {
   const causes: unknown[] = [];
-  try {
-    const { createClient } = await import('redis');
-    return nodeRedis(createClient({ url, disableOfflineQueue: true }));
-  } catch (error) {
-    causes.push(error);
+  const load = <T>(library: Promise<T>) =>
+    library.catch((error: unknown) => void causes.push(error));
+  const nodeRedisLibrary = await load(import('redis'));
+  if (nodeRedisLibrary) {
+    return nodeRedis(nodeRedisLibrary.createClient({ url, disableOfflineQueue: true }));
   }
-  try {
-    const { Redis } = await import('ioredis');
-    return ioredis(new Redis(url, { enableOfflineQueue: false, lazyConnect: true }));
-  } catch (error) {
-    causes.push(error);
+  const ioredisLibrary = await load(import('ioredis'));
+  if (ioredisLibrary) {
+    return ioredis(new ioredisLibrary.Redis(url, { enableOfflineQueue: false, lazyConnect: true }));
   }
   throw new SingleflightOptionsError(messages.REDIS_URL_NEEDS_CLIENT(where), {
     cause: new AggregateError(causes, 'neither redis nor ioredis could be loaded'),
