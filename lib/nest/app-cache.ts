@@ -25,7 +25,7 @@ import {
 export type CacheChoice =
   | { kind: 'off' }
   | { kind: 'stores'; count: number }
-  | { kind: 'app'; cache: () => Cache }
+  | { kind: 'app'; cache: () => Cache; injected: boolean }
   | { kind: 'embedded'; hidden?: 'several' | 'scoped' };
 
 /**
@@ -42,7 +42,7 @@ export function chooseCache(
   const settings = options.cache;
   if (settings === false) return { kind: 'off' };
   if (settings?.stores !== undefined) return { kind: 'stores', count: settings.stores.length };
-  if (visible !== undefined) return { kind: 'app', cache: () => visible };
+  if (visible !== undefined) return { kind: 'app', cache: () => visible, injected: true };
   let scope: Scope | undefined;
   try {
     scope = moduleRef.introspect(CACHE_MANAGER).scope;
@@ -59,6 +59,7 @@ export function chooseCache(
   if (found.length > 1) return { kind: 'embedded', hidden: 'several' };
   return {
     kind: 'app',
+    injected: false,
     cache: () => {
       const cache = moduleRef.get<Cache | undefined>(CACHE_MANAGER, { strict: false });
       if (cache === undefined) throw new SingleflightOptionsError(messages.APP_CACHE_NOT_READY);
@@ -128,7 +129,10 @@ export const cacheProviders: Provider[] = [
         case 'stores':
           return new FlightCache(createCache({ stores: options.cache!.stores }), settings);
         case 'app':
-          return lateFlightCache(() => new FlightCache(choice.cache(), settings));
+          // A CACHE_MANAGER this module could inject exists already; one of another module may not.
+          return choice.injected
+            ? new FlightCache(choice.cache(), settings)
+            : lateFlightCache(() => new FlightCache(choice.cache(), settings));
         case 'embedded':
           // No one else writes it, so a local mirror may answer hits.
           return new FlightCache(createCache(), { ...settings, local: true });

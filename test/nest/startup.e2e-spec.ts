@@ -1,3 +1,4 @@
+import { isProxy } from 'node:util/types';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { CACHE_MANAGER, CacheModule } from '@nestjs/cache-manager';
 import { Injectable, type INestApplication, Module, Scope } from '@nestjs/common';
@@ -76,6 +77,13 @@ describe('the start-up line', () => {
   it("names the app's global CACHE_MANAGER", async () => {
     const { logged } = await boot({}, [CacheModule.register({ isGlobal: true })]);
     expect(startupLine(logged)).toMatch(/^Cache: the app's CACHE_MANAGER\. Redis: off/);
+  });
+
+  it("injects a global CACHE_MANAGER's FlightCache itself, not a stand-in made on first use", async () => {
+    const { app } = await boot({}, [CacheModule.register({ isGlobal: true })]);
+    const flightCache = app.get(FlightCache);
+    expect(isProxy(flightCache)).toBe(false);
+    expect(flightCache.cache).toBe(app.get(CACHE_MANAGER));
   });
 
   it('counts the Keyv stores given, and says when caching is off', async () => {
