@@ -1,4 +1,10 @@
-import { bounded } from './bounded-command.js';
+import {
+  SingleflightArgumentError,
+  SingleflightOptionsError,
+} from '../../core/singleflight.errors.js';
+import { POSITIVE_DURATION, forTimer, validateOptions } from '../../core/options.validator.js';
+import * as messages from '../redis.messages.js';
+import { bounded, DEFAULT_OP_TIMEOUT_MS } from './bounded-command.js';
 import { SingleflightCoordinationError } from '../shared/coordination.error.js';
 import { callIsolated, ConnectionHealth } from '../shared/connection-health.js';
 import { escapeGlob, type RedisCoordinator, type RedisScript } from './coordinator.interface.js';
@@ -160,4 +166,39 @@ export class AdapterCoordinator implements RedisCoordinator {
     }
     this.#health.up(connection);
   }
+}
+
+/** A Redis library an adapter is made for: its factory's name, and how to tell its clients. */
+export interface AdapterLibrary<C> {
+  where: string;
+  name: string;
+  /** How an option's error names a client of it, e.g. `an ioredis client`. */
+  aClient: string;
+  isClient: (value: unknown) => value is C;
+}
+
+/**
+ * What `nodeRedisAdapter()` and `ioredisAdapter()` both do: refuse what is not a client of the
+ * library, bad options and a subscriber that is the client itself, then make the coordinator over
+ * the library's driver.
+ */
+export function makeAdapter<C>(
+  library: AdapterLibrary<C>,
+  client: C,
+  options: { subscriber?: C; opTimeoutMs?: number },
+  driver: (events: DriverEvents, opTimeoutMs: number) => CoordinatorDriver,
+): RedisCoordinator {
+  const { where } = library;
+  if (!library.isClient(client)) {
+    throw new SingleflightArgumentError(messages.NOT_A_REDIS_CLIENT(where, library.name, client));
+  }
+  validateOptions(where, options, {
+    subscriber: [library.aClient, library.isClient],
+    opTimeoutMs: forTimer(POSITIVE_DURATION),
+  });
+  if (options.subscriber !== undefined && (options.subscriber as unknown) === client) {
+    throw new SingleflightOptionsError(messages.SUBSCRIBER_IS_CLIENT(where));
+  }
+  const opTimeoutMs = options.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS;
+  return new AdapterCoordinator((events) => driver(events, opTimeoutMs), opTimeoutMs);
 }

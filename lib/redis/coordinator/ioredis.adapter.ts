@@ -1,21 +1,12 @@
+import { isPlainObject } from '../../core/options.validator.js';
 import {
-  SingleflightArgumentError,
-  SingleflightOptionsError,
-} from '../../core/singleflight.errors.js';
-import * as messages from '../redis.messages.js';
-import {
-  isPlainObject,
-  POSITIVE_DURATION,
-  forTimer,
-  validateOptions,
-} from '../../core/options.validator.js';
-import {
-  AdapterCoordinator,
+  type AdapterLibrary,
+  makeAdapter,
   type ConnectionName,
   type CoordinatorDriver,
   type DriverEvents,
 } from './adapter-coordinator.js';
-import { bounded, DEFAULT_OP_TIMEOUT_MS } from './bounded-command.js';
+import { bounded } from './bounded-command.js';
 import type { RedisCoordinator } from './coordinator.interface.js';
 
 /**
@@ -67,7 +58,12 @@ export interface IoredisAdapterOptions {
   opTimeoutMs?: number;
 }
 
-const WHERE = 'ioredisAdapter()';
+const LIBRARY: AdapterLibrary<IoredisClient> = {
+  where: 'ioredisAdapter()',
+  name: 'ioredis',
+  aClient: 'an ioredis client',
+  isClient: isIoredisClient,
+};
 
 /**
  * A {@link RedisCoordinator} over an ioredis client, for the distributed flights.
@@ -90,20 +86,11 @@ export function ioredisAdapter(
   client: IoredisClient,
   options: IoredisAdapterOptions = {},
 ): RedisCoordinator {
-  if (!isIoredisClient(client)) {
-    throw new SingleflightArgumentError(messages.NOT_A_REDIS_CLIENT(WHERE, 'ioredis', client));
-  }
-  validateOptions(WHERE, options, {
-    subscriber: ['an ioredis client', isIoredisClient],
-    opTimeoutMs: forTimer(POSITIVE_DURATION),
-  });
-  if (options.subscriber !== undefined && (options.subscriber as unknown) === client) {
-    throw new SingleflightOptionsError(messages.SUBSCRIBER_IS_CLIENT(WHERE));
-  }
-  const opTimeoutMs = options.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS;
-  return new AdapterCoordinator(
-    (events) => new IoredisDriver(client, options.subscriber, events, opTimeoutMs),
-    opTimeoutMs,
+  return makeAdapter(
+    LIBRARY,
+    client,
+    options,
+    (events, opTimeoutMs) => new IoredisDriver(client, options.subscriber, events, opTimeoutMs),
   );
 }
 

@@ -1,21 +1,12 @@
+import { isPlainObject } from '../../core/options.validator.js';
 import {
-  SingleflightArgumentError,
-  SingleflightOptionsError,
-} from '../../core/singleflight.errors.js';
-import * as messages from '../redis.messages.js';
-import {
-  isPlainObject,
-  POSITIVE_DURATION,
-  forTimer,
-  validateOptions,
-} from '../../core/options.validator.js';
-import {
-  AdapterCoordinator,
+  type AdapterLibrary,
+  makeAdapter,
   type ConnectionName,
   type CoordinatorDriver,
   type DriverEvents,
 } from './adapter-coordinator.js';
-import { bounded, DEFAULT_OP_TIMEOUT_MS } from './bounded-command.js';
+import { bounded } from './bounded-command.js';
 import type { RedisCoordinator } from './coordinator.interface.js';
 
 type MessageListener = (message: string, channel: string) => void;
@@ -71,7 +62,12 @@ export interface NodeRedisAdapterOptions {
   opTimeoutMs?: number;
 }
 
-const WHERE = 'nodeRedisAdapter()';
+const LIBRARY: AdapterLibrary<NodeRedisClient> = {
+  where: 'nodeRedisAdapter()',
+  name: 'node-redis',
+  aClient: 'a node-redis client',
+  isClient: isNodeRedisClient,
+};
 
 /**
  * A {@link RedisCoordinator} over a node-redis client, for the distributed flights.
@@ -96,20 +92,11 @@ export function nodeRedisAdapter(
   client: NodeRedisClient,
   options: NodeRedisAdapterOptions = {},
 ): RedisCoordinator {
-  if (!isNodeRedisClient(client)) {
-    throw new SingleflightArgumentError(messages.NOT_A_REDIS_CLIENT(WHERE, 'node-redis', client));
-  }
-  validateOptions(WHERE, options, {
-    subscriber: ['a node-redis client', isNodeRedisClient],
-    opTimeoutMs: forTimer(POSITIVE_DURATION),
-  });
-  if (options.subscriber !== undefined && (options.subscriber as unknown) === client) {
-    throw new SingleflightOptionsError(messages.SUBSCRIBER_IS_CLIENT(WHERE));
-  }
-  const opTimeoutMs = options.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS;
-  return new AdapterCoordinator(
-    (events) => new NodeRedisDriver(client, options.subscriber, events, opTimeoutMs),
-    opTimeoutMs,
+  return makeAdapter(
+    LIBRARY,
+    client,
+    options,
+    (events, opTimeoutMs) => new NodeRedisDriver(client, options.subscriber, events, opTimeoutMs),
   );
 }
 
