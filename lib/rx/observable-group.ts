@@ -51,13 +51,22 @@ export interface ObservableGroupStats {
   size: number;
 }
 
+/** Set by ObservableGroup's static block: `methodShare$` reaches its private parts through it. */
+let methodShare$Of: <T>(
+  group: ObservableGroup,
+  key: string,
+  source: () => Observable<T>,
+  options: ObservableGroupOptions | undefined,
+) => Observable<T>;
+
 /**
  * Keyed flights for Observable sources that emit many values (an HttpService call, a stream).
  * Subscribers that arrive while a key's source runs share ONE upstream subscription: each gets the
  * last `replay` values emitted before it joined (default 1), then every later value. Errors and
  * completion reach all; the upstream is torn down when the last subscriber leaves, and the key is
  * then free. Nothing is kept after that: a later subscriber starts a new upstream.
- * `@SingleFlight()` uses the app's ObservableGroup for methods that return an Observable.
+ * `@SingleFlight()` uses the app's ObservableGroup for methods that return an Observable; their
+ * flights count in its stats, but a `share$` call never joins one, whatever its key.
  *
  * ```ts
  * const observables = new ObservableGroup();
@@ -70,6 +79,11 @@ export interface ObservableGroupStats {
  */
 export class ObservableGroup {
   readonly #flights = new Map<string, Observable<unknown>>();
+  /**
+   * Decorated methods' flights, by whole key (`Class.method:<key>`): apart from `share$` keys, so
+   * a direct caller never joins a method's upstream by naming its key, nor the other way round.
+   */
+  readonly #methods = new Map<string, Observable<unknown>>();
   readonly #counts = { calls: 0, flights: 0, joins: 0 };
   readonly #replay: number;
 
@@ -87,32 +101,51 @@ export class ObservableGroup {
     source: () => Observable<T>,
     options?: ObservableGroupOptions,
   ): Observable<T> {
+    return this.#share$(this.#flights, key, source, options);
+  }
+
+  /** Counters since the group was made, and the number of keys with a running upstream. */
+  stats(): ObservableGroupStats {
+    return { ...this.#counts, size: this.#flights.size + this.#methods.size };
+  }
+
+  static {
+    methodShare$Of = (group, key, source, options) =>
+      group.#share$(group.#methods, key, source, options);
+  }
+
+  #share$<T>(
+    flights: Map<string, Observable<unknown>>,
+    key: string,
+    source: () => Observable<T>,
+    options: ObservableGroupOptions | undefined,
+  ): Observable<T> {
     assertKey(key);
     assertFn(key, source);
     if (options !== undefined) validateOptions(`share$("${key}") options`, options, RULES);
     const replay = options?.replay ?? this.#replay;
     return defer(() => {
       this.#counts.calls++;
-      const running = this.#flights.get(key) as Observable<T> | undefined;
+      const running = flights.get(key) as Observable<T> | undefined;
       if (running !== undefined) {
         this.#counts.joins++;
         return running;
       }
-      return this.#start(key, source, replay);
+      return this.#start(flights, key, source, replay);
     });
   }
 
-  /** Counters since the group was made, and the number of keys with a running upstream. */
-  stats(): ObservableGroupStats {
-    return { ...this.#counts, size: this.#flights.size };
-  }
-
-  #start<T>(key: string, source: () => Observable<T>, replay: number): Observable<T> {
+  #start<T>(
+    flights: Map<string, Observable<unknown>>,
+    key: string,
+    source: () => Observable<T>,
+    replay: number,
+  ): Observable<T> {
     this.#counts.flights++;
     // Free the key before subscribers hear the end (a resubscribe starts a new flight), and on
     // teardown when the last subscriber leaves; never free a newer flight of the same key.
     const release = () => {
-      if (this.#flights.get(key) === flight) this.#flights.delete(key);
+      if (flights.get(key) === flight) flights.delete(key);
     };
     const flight: Observable<T> = defer(source).pipe(
       tap({ complete: release, error: release, finalize: release }),
@@ -124,7 +157,21 @@ export class ObservableGroup {
         resetOnRefCountZero: true,
       }),
     );
-    this.#flights.set(key, flight);
+    flights.set(key, flight);
     return flight;
   }
+}
+
+/**
+ * `group.share$(key, source, options)` for a decorated method's whole key (`Class.method:<key>`):
+ * its flights are the group's (its stats), apart from those of direct `share$` calls.
+ * Internal: the package does not export it.
+ */
+export function methodShare$<T>(
+  group: ObservableGroup,
+  key: string,
+  source: () => Observable<T>,
+  options: ObservableGroupOptions | undefined,
+): Observable<T> {
+  return methodShare$Of(group, key, source, options);
 }

@@ -1,5 +1,9 @@
 import { type Observable, throwError } from 'rxjs';
-import type { ObservableGroup, ObservableGroupOptions } from '../../rx/observable-group.js';
+import {
+  type ObservableGroup,
+  type ObservableGroupOptions,
+  methodShare$,
+} from '../../rx/observable-group.js';
 import type { FlightObserver } from '../observe/flight-observer.js';
 import { SharedProbe } from '../observe/flight-probe.js';
 import type { Method, CallKeys, MethodStrategy } from './method-strategy.js';
@@ -32,9 +36,9 @@ export class ObservableFlight implements MethodStrategy {
   /** The shared Observable of `key`, whose first subscription subscribes `source()`. */
   share$(key: string, source: () => Observable<unknown>): Observable<unknown> {
     const { observables, replay, observer } = this;
-    if (observer === undefined) return observables.share$(key, source, replay);
+    if (observer === undefined) return methodShare$(observables, key, source, replay);
     const probe = new SharedProbe(observer, this.keys.meta.scope, key);
-    return probe.calls(observables.share$(key, probe.source(source), replay));
+    return probe.calls(methodShare$(observables, key, probe.source(source), replay));
   }
 
   /**
@@ -42,6 +46,6 @@ export class ObservableFlight implements MethodStrategy {
    * reported as a Promise flight's, so its subscriptions are not reported again.
    */
   shareReturned(key: string, returned: Observable<unknown>): Observable<unknown> {
-    return this.observables.share$(key, () => returned, this.replay);
+    return methodShare$(this.observables, key, () => returned, this.replay);
   }
 }
