@@ -2,6 +2,15 @@ import { Observable } from 'rxjs';
 import type { Group } from '../core/group.js';
 import type { CallOptions, FlightResult, Work } from '../core/group.interfaces.js';
 import { isPlainObject } from '../core/options.validator.js';
+import { SignalListeners } from '../core/signal-listeners.js';
+
+/**
+ * The subscriptions waiting on each caller's signal, with one listener per signal: a long-lived
+ * signal (a server's shutdown signal) is given to many calls, and must hold nothing of a
+ * subscription once it ended. (AbortSignal.any() would not do: Node 20 keeps a reference to each
+ * signal it derives on the signals it derives it from, until they abort.)
+ */
+const callerSignals = new SignalListeners();
 
 /**
  * Go's `DoChan` as an Observable: `group.doResult(key, fn, options)` as one `{ value, error,
@@ -21,20 +30,28 @@ export function doChan$<T>(
 ): Observable<FlightResult<T>> {
   return new Observable<FlightResult<T>>((subscriber) => {
     const leave = new AbortController();
-    // Bad options (not an object, or a bad signal) are passed on as they are, so doResult
-    // reports them as { error } like any bad input.
+    // The caller's own signal makes this subscription leave, as unsubscribing does. One already
+    // aborted, or bad options (not an object, or a bad signal), are passed on as they are, so
+    // doResult reports them as { error } like any bad input.
     const given: unknown = isPlainObject(options) ? options.signal : undefined;
-    const signal =
-      given === undefined
-        ? leave.signal
-        : given instanceof AbortSignal
-          ? AbortSignal.any([given, leave.signal])
-          : given;
-    const own = isPlainObject(options) ? { ...options, signal } : options;
+    const follows = given instanceof AbortSignal && !given.aborted ? given : undefined;
+    const onAbort = () => leave.abort(follows!.reason);
+    const stop = () => {
+      if (follows !== undefined) callerSignals.remove(follows, onAbort);
+    };
+    if (follows !== undefined) callerSignals.add(follows, onAbort);
+    const own =
+      isPlainObject(options) && (given === undefined || follows !== undefined)
+        ? { ...options, signal: leave.signal }
+        : options;
     void group.doResult(key, fn, own as CallOptions).then((result) => {
+      stop();
       subscriber.next(result);
       subscriber.complete();
     });
-    return () => leave.abort();
+    return () => {
+      stop();
+      leave.abort();
+    };
   });
 }
