@@ -84,6 +84,13 @@ export const SCOPE_TAKEN = (scope: string, first: string, second: string) =>
   "of the same name cause this. Give one of them its own: @SingleFlight({ scope: 'prices.get' }) " +
   'or rename its class.';
 
+export const SCOPE_TAKEN_LATER = (scope: string) =>
+  `Two decorated methods have the scope "${scope}": one the app checked at start-up, and one of ` +
+  'a class it did not register then (made by ModuleRef.create(), or provided by a lazy-loaded ' +
+  'module). They would share flights, cached values and Redis keys, so its calls are refused. ' +
+  'Classes of the same name cause this. Give one of them its own: @SingleFlight({ scope: ' +
+  "'prices.get' }) or rename its class.";
+
 export const SCOPE_INHERITED = (scope: string, first: string, second: string) =>
   `The decorated method of scope "${scope}" is called on two classes (${first}, and ${second}), ` +
   'one inheriting it from the other or both from a base: each runs it on its own `this`, but ' +

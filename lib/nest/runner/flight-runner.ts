@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { throwError } from 'rxjs';
 import { FlightCache } from '../../cache/flight-cache.js';
+import { SingleflightOptionsError } from '../../core/singleflight.errors.js';
 import { Group } from '../../core/group.js';
 import { WriteGroup } from '../../core/write-group.js';
 import { ObservableGroup } from '../../rx/observable-group.js';
@@ -21,6 +23,8 @@ import type { Method, MethodStrategy } from './method-strategy.js';
 @Injectable()
 export class FlightRunner implements AppEngines {
   readonly #strategies = new Map<FlightMetadata, MethodStrategy>();
+  /** The method of each scope, the first one prepared: no other method may take its flights. */
+  readonly #scopes = new Map<string, FlightMetadata>();
   readonly observer: FlightObserver | undefined;
 
   constructor(
@@ -53,6 +57,8 @@ export class FlightRunner implements AppEngines {
     if (strategy === undefined) {
       strategy = chooseStrategy(meta, this);
       this.#strategies.set(meta, strategy);
+      // The explorer names both methods of a scope taken twice at start-up; a later one is refused.
+      if (!this.#scopes.has(meta.scope)) this.#scopes.set(meta.scope, meta);
     }
     return strategy;
   }
@@ -67,9 +73,28 @@ export class FlightRunner implements AppEngines {
   }
 
   #strategyOf(meta: FlightMetadata): MethodStrategy {
-    const strategy = this.prepare(meta);
+    const owner = this.#scopes.get(meta.scope);
+    const strategy =
+      owner === undefined || owner === meta ? this.prepare(meta) : this.#refused(meta);
     meta.runner = this;
     meta.strategy = strategy;
+    return strategy;
+  }
+
+  /**
+   * A method of a class the explorer did not see (ModuleRef.create(), a lazy-loaded module) whose
+   * scope another method holds: every call fails, so neither gets the other's results.
+   */
+  #refused(meta: FlightMetadata): MethodStrategy {
+    let strategy = this.#strategies.get(meta);
+    if (strategy === undefined) {
+      const error = new SingleflightOptionsError(messages.SCOPE_TAKEN_LATER(meta.scope));
+      strategy = {
+        call: () =>
+          meta.returns === 'observable' ? throwError(() => error) : Promise.reject(error),
+      };
+      this.#strategies.set(meta, strategy);
+    }
     return strategy;
   }
 }
