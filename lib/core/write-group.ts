@@ -16,12 +16,26 @@ import {
 import { SingleflightReentryError, toError } from './singleflight.errors.js';
 import * as messages from './singleflight.messages.js';
 import { RETRY, retryWait } from './retry.js';
-import { type WaitNode, cycleTo, runAs, waitFor, waitingNode } from './wait-for.js';
+import { cycleTo, runAs, waitFor, waitingNode } from './wait-for.js';
+import { type Frame, KeyState, Pending, type Run, isWithin } from './write-run.js';
 
 // The distributed write group shares the retry rule and its waits.
 export { RETRY, backoffDelay } from './retry.js';
 
-type Run<A extends unknown[], T> = (...args: A) => T | PromiseLike<T>;
+/**
+ * How a call entered the runs of its key: its run started at once (the key was idle), it became
+ * the follow-up run that waits for the current one, or it merged into that follow-up.
+ */
+export type WriteEntry = 'ran' | 'queued' | 'merged';
+
+/** Set by WriteGroup's static block: `doEntered` reaches its private `#do` through it. */
+let doEnteredOf: <T, A extends unknown[]>(
+  writes: WriteGroup,
+  key: string,
+  fn: Run<A, T>,
+  options: WriteCallOptions<A> | undefined,
+  entered: (entry: WriteEntry) => void,
+) => Promise<T>;
 
 const GROUP_RULES = { retry: RETRY, detectAsyncReentry: BOOLEAN } as const;
 const CALL_RULES = {
@@ -29,52 +43,6 @@ const CALL_RULES = {
   merge: FUNCTION,
   retry: RETRY,
 } as const satisfies Record<string, OptionRule>;
-
-/**
- * One run, as re-entry detection sees it. A key's first run is its KeyState, each later run its
- * Pending: no object is made for it. With detectAsyncReentry it is a node of the wait-for graph
- * too: a pending run waits for its key's current run, a run for the runs its work's calls wait for.
- */
-interface Frame extends WaitNode {
-  /**
-   * The run whose work made the call this run is for, if any. Cleared when this run settles: a
-   * settled run waits for nothing, and keeps no chain of runs alive.
-   */
-  parent: Frame | undefined;
-}
-
-/** The one run that waits for the current one to settle, shared by every call made meanwhile. */
-class Pending implements Frame {
-  readonly promise: Promise<unknown>;
-  resolve!: (value: unknown) => void;
-  reject!: (error: unknown) => void;
-  waitsOn: Map<WaitNode, number> | undefined = undefined;
-  constructor(
-    readonly key: string,
-    public fn: Run<unknown[], unknown>,
-    public args: unknown[] | undefined,
-    public retry: RetryOptions | undefined,
-    /** The run the newest of its calls made from inside a run came from. */
-    public parent: Frame | undefined,
-  ) {
-    this.promise = new Promise((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-  }
-}
-
-/** A key with a run in progress; also the frame of that key's first run. */
-class KeyState implements Frame {
-  pending: Pending | undefined = undefined;
-  /** The run in progress: this state for the first run, then each Pending as it starts. */
-  current: Frame = this;
-  waitsOn: Map<WaitNode, number> | undefined = undefined;
-  constructor(
-    readonly key: string,
-    public parent: Frame | undefined,
-  ) {}
-}
 
 /**
  * The write side: per key at most one run in flight, and the calls made during a run merged into
@@ -117,6 +85,25 @@ export class WriteGroup {
     fn: Run<A, T>,
     options?: WriteCallOptions<A>,
   ): Promise<T> {
+    return this.#do(key, fn, options, undefined);
+  }
+
+  /** Counters since the group was made, and the number of keys with a run in progress. */
+  stats(): WriteGroupStats {
+    return { ...this.#counts, size: this.#keys.size };
+  }
+
+  static {
+    doEnteredOf = (writes, key, fn, options, entered) => writes.#do(key, fn, options, entered);
+  }
+
+  /** Every call: starts the run of `key`, becomes its follow-up or merges into that follow-up. */
+  #do<T, A extends unknown[]>(
+    key: string,
+    fn: Run<A, T>,
+    options: WriteCallOptions<A> | undefined,
+    entered: ((entry: WriteEntry) => void) | undefined,
+  ): Promise<T> {
     try {
       assertKey(key);
       assertFn(key, fn);
@@ -132,9 +119,10 @@ export class WriteGroup {
     const caller = this.#context?.getStore() ?? this.#running;
     const state = this.#keys.get(key);
     if (state === undefined) {
-      const idle = new KeyState(key, caller);
+      const idle = new KeyState(key, run, args, retry, caller);
       this.#keys.set(key, idle);
-      return this.#waited(idle, this.#run(key, idle, idle, run, args, retry)) as Promise<T>;
+      entered?.('ran');
+      return this.#waited(idle, this.#run(idle, idle)) as Promise<T>;
     }
     // The next run of `key` waits for the current one: if this call comes from inside it (or
     // from a run it started), the current run would wait for itself.
@@ -150,6 +138,7 @@ export class WriteGroup {
     if (pending === undefined) {
       const next = (state.pending = new Pending(key, run, args, retry, caller));
       if (this.#context !== undefined) next.waitsOn = new Map([[state.current, 1]]);
+      entered?.('queued');
       return this.#waited(next, next.promise) as Promise<T>;
     }
     const merge = options?.merge as ((a: unknown[], b: unknown[]) => unknown[]) | undefined;
@@ -169,49 +158,32 @@ export class WriteGroup {
     pending.args = merged;
     pending.retry = retry;
     if (caller !== undefined) pending.parent = caller;
+    entered?.('merged');
     return this.#waited(pending, pending.promise) as Promise<T>;
   }
 
-  /** Counters since the group was made, and the number of keys with a run in progress. */
-  stats(): WriteGroupStats {
-    return { ...this.#counts, size: this.#keys.size };
-  }
-
-  #run(
-    key: string,
-    state: KeyState,
-    frame: Frame,
-    fn: Run<unknown[], unknown>,
-    args: unknown[] | undefined,
-    retry: RetryOptions | undefined,
-  ): Promise<unknown> {
+  /** Runs `frame` (tried again as its retry says), then starts the follow-up run of its key. */
+  #run(state: KeyState, frame: Frame): Promise<unknown> {
     this.#counts.runs++;
     // The next run starts in these handlers, before this run's callers hear the outcome.
-    return this.#attempt(key, frame, fn, args, retry).then(
+    return this.#attempt(frame).then(
       (value) => {
-        frame.parent = undefined;
-        this.#next(key, state);
+        this.#settled(state, frame);
         return value;
       },
       (error: unknown) => {
-        frame.parent = undefined;
         this.#counts.failures++;
-        this.#next(key, state);
+        this.#settled(state, frame);
         throw error;
       },
     );
   }
 
-  async #attempt(
-    key: string,
-    frame: Frame,
-    fn: Run<unknown[], unknown>,
-    args: unknown[] | undefined,
-    retry: RetryOptions | undefined,
-  ): Promise<unknown> {
+  async #attempt(frame: Frame): Promise<unknown> {
+    const { key, retry } = frame;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#invoke(frame, fn, args);
+        return await this.#invoke(frame);
       } catch (thrown) {
         const error = toError(key, thrown);
         if (retry === undefined || attempt >= retry.attempts) throw error;
@@ -226,12 +198,13 @@ export class WriteGroup {
    * Calls the work as `frame`, for every try of every run: a retry and the follow-up run are
    * called from a microtask or a timer, where nothing else says which run they belong to.
    */
-  #invoke(frame: Frame, fn: Run<unknown[], unknown>, args: unknown[] | undefined): unknown {
+  #invoke(frame: Frame): unknown {
     // Restore what ran before, not the parent: from a microtask that is nothing, and a stale
     // #running would make outside callers look like re-entries.
     const previous = this.#running;
     this.#running = frame;
     try {
+      const { fn, args } = frame;
       const context = this.#context;
       if (context !== undefined) {
         return context.run(frame, runAs, frame, fn, args ?? []);
@@ -250,27 +223,38 @@ export class WriteGroup {
     return promise;
   }
 
-  #next(key: string, state: KeyState): void {
+  /**
+   * A run settled: it waits for nothing and keeps neither a chain of runs nor its arguments
+   * alive. The follow-up run of its key, if any, starts now; else the key is idle.
+   */
+  #settled(state: KeyState, frame: Frame): void {
+    frame.parent = undefined;
+    frame.args = undefined;
     const pending = state.pending;
     if (pending === undefined) {
-      this.#keys.delete(key);
+      this.#keys.delete(state.key);
       return;
     }
     state.pending = undefined;
     state.current = pending;
     // It runs now: it waits only for what its work's calls will wait for.
     pending.waitsOn = undefined;
-    this.#run(key, state, pending, pending.fn, pending.args, pending.retry).then(
-      pending.resolve,
-      pending.reject,
-    );
+    this.#run(state, pending).then(pending.resolve, pending.reject);
   }
 }
 
-/** Whether `run` is `frame` or one of the runs it was called from. */
-function isWithin(frame: Frame, run: Frame): boolean {
-  for (let f: Frame | undefined = frame; f !== undefined; f = f.parent) {
-    if (f === run) return true;
-  }
-  return false;
+/**
+ * `writes.do(key, fn, options)`, telling `entered` as the call enters whether its run started at
+ * once ('ran'), it became the follow-up run ('queued') or it merged into that follow-up
+ * ('merged'). A call refused before either (bad input, a re-entry, a throwing merge) is not told.
+ * Internal: the package does not export it.
+ */
+export function doEntered<T, A extends unknown[] = []>(
+  writes: WriteGroup,
+  key: string,
+  fn: Run<A, T>,
+  options: WriteCallOptions<A> | undefined,
+  entered: (entry: WriteEntry) => void,
+): Promise<T> {
+  return doEnteredOf(writes, key, fn, options, entered);
 }

@@ -51,12 +51,16 @@ export interface ObservableGroupStats {
   size: number;
 }
 
+/** Told as each subscription enters whether it joined the running upstream (true) or starts it. */
+type Entered = (joined: boolean) => void;
+
 /** Set by ObservableGroup's static block: `methodShare$` reaches its private parts through it. */
 let methodShare$Of: <T>(
   group: ObservableGroup,
   key: string,
   source: () => Observable<T>,
   options: ObservableGroupOptions | undefined,
+  entered: Entered | undefined,
 ) => Observable<T>;
 
 /**
@@ -101,7 +105,7 @@ export class ObservableGroup {
     source: () => Observable<T>,
     options?: ObservableGroupOptions,
   ): Observable<T> {
-    return this.#share$(this.#flights, key, source, options);
+    return this.#share$(this.#flights, key, source, options, undefined);
   }
 
   /** Counters since the group was made, and the number of keys with a running upstream. */
@@ -110,15 +114,17 @@ export class ObservableGroup {
   }
 
   static {
-    methodShare$Of = (group, key, source, options) =>
-      group.#share$(group.#methods, key, source, options);
+    methodShare$Of = (group, key, source, options, entered) =>
+      group.#share$(group.#methods, key, source, options, entered);
   }
 
+  /** Each subscription joins the running upstream of `key` or starts one, telling `entered` which. */
   #share$<T>(
     flights: Map<string, Observable<unknown>>,
     key: string,
     source: () => Observable<T>,
     options: ObservableGroupOptions | undefined,
+    entered: Entered | undefined,
   ): Observable<T> {
     assertKey(key);
     assertFn(key, source);
@@ -129,8 +135,10 @@ export class ObservableGroup {
       const running = flights.get(key) as Observable<T> | undefined;
       if (running !== undefined) {
         this.#counts.joins++;
+        entered?.(true);
         return running;
       }
+      entered?.(false);
       return this.#start(flights, key, source, replay);
     });
   }
@@ -164,14 +172,16 @@ export class ObservableGroup {
 
 /**
  * `group.share$(key, source, options)` for a decorated method's whole key (`Class.method:<key>`):
- * its flights are the group's (its stats), apart from those of direct `share$` calls.
- * Internal: the package does not export it.
+ * its flights are the group's (its stats), apart from those of direct `share$` calls. With
+ * `entered`, each subscription is told as it enters whether it joined the running upstream or
+ * starts it. Internal: the package does not export it.
  */
 export function methodShare$<T>(
   group: ObservableGroup,
   key: string,
   source: () => Observable<T>,
   options: ObservableGroupOptions | undefined,
+  entered?: Entered,
 ): Observable<T> {
-  return methodShare$Of(group, key, source, options);
+  return methodShare$Of(group, key, source, options, entered);
 }
