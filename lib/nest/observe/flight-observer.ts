@@ -3,12 +3,14 @@
  * - `led`: it started a flight (or a `@MergeWrites()` run) whose work runs now;
  * - `joined`: it joined the flight of its key in progress;
  * - `cached`: this process's cache answered it, without a flight;
- * - `queued`: a `@MergeWrites()` call that waits for the run in progress of its key;
+ * - `queued`: a `@MergeWrites()` call that became the run that waits for the one in progress of
+ *   its key (in the fleet, every call: Redis decides after the call returned);
+ * - `merged`: a `@MergeWrites()` call that merged into that waiting run;
  * - `rejected`: it failed before reaching a flight or run (its key could not be built, the Group
- *   refused it as a re-entry of its own key, or its `@MergeWrites()` `merge` threw); reported
- *   when its error is known.
+ *   or WriteGroup refused it as a re-entry of its own key, or its `@MergeWrites()` `merge`
+ *   threw); reported when its error is known.
  */
-export type CallKind = 'led' | 'joined' | 'cached' | 'queued' | 'rejected';
+export type CallKind = 'led' | 'joined' | 'cached' | 'queued' | 'merged' | 'rejected';
 
 /**
  * Hears what the calls of decorated methods do, for metrics and debug logs. FlightRunner holds one

@@ -1,5 +1,6 @@
-import { Observable, finalize, tap } from 'rxjs';
+import { type Observable, finalize, tap } from 'rxjs';
 import type { CallOptions } from '../../core/group.interfaces.js';
+import type { WriteEntry } from '../../core/write-group.js';
 import {
   SingleflightAbortError,
   SingleflightTimeoutError,
@@ -97,22 +98,25 @@ export class FlightProbe {
 
 /**
  * Watches one call of a `@SingleFlight()` method that returns an Observable. Subscribing is
- * calling: each subscription led (it started the shared upstream) or joined.
+ * calling: ObservableGroup tells each subscription, as it enters, whether it started the shared
+ * upstream (led) or joined it.
  */
 export class SharedProbe {
-  #led = false;
-
   constructor(
     private readonly observer: FlightObserver,
     private readonly method: string,
     private readonly key: string,
   ) {}
 
+  /** Reports a subscription as a call, with what ObservableGroup told it. */
+  readonly entered = (joined: boolean): void => {
+    this.observer.called(this.method, this.key, joined ? 'joined' : 'led');
+  };
+
   /** The upstream, which ObservableGroup subscribes only for the subscription that leads. */
   source(source: () => Observable<unknown>): () => Observable<unknown> {
     return () => {
       const { observer, method, key } = this;
-      this.#led = true;
       observer.flightStarted(method, key);
       const started = performance.now();
       let failed = false;
@@ -138,33 +142,30 @@ export class SharedProbe {
       );
     };
   }
-
-  /** The Observable the caller gets: each subscription is reported as a call. */
-  calls(shared: Observable<unknown>): Observable<unknown> {
-    return new Observable((subscriber) => {
-      this.#led = false;
-      const subscription = shared.subscribe(subscriber);
-      this.observer.called(this.method, this.key, this.#led ? 'led' : 'joined');
-      return subscription;
-    });
-  }
 }
 
 /**
- * Watches one call of a `@MergeWrites()` method. WriteGroup runs the newest waiting call's function
- * (once per try), so a call whose function never ran was served by a newer call's run: coalesced.
+ * Watches one call of a `@MergeWrites()` method. WriteGroup tells the call, as it enters, whether
+ * its run started at once (led), it became the follow-up run (queued) or it merged into that
+ * follow-up (merged); a call it told none of these was refused. WriteGroup runs the newest waiting
+ * call's function (once per try), so a call whose function never ran was served by a newer call's
+ * run: coalesced.
  */
 export class WriteProbe {
+  #kind: 'led' | 'queued' | 'merged' | undefined = undefined;
   #tries = 0;
   #started = 0;
-  #mergeFailed = false;
-  #mergeError: unknown = undefined;
 
   constructor(
     private readonly observer: FlightObserver,
     private readonly method: string,
     private readonly key: string,
   ) {}
+
+  /** What WriteGroup tells the call as it enters. */
+  readonly entered = (entry: WriteEntry): void => {
+    this.#kind = entry === 'ran' ? 'led' : entry;
+  };
 
   /** This call's run: its first try starts a run; later ones are retries. */
   run(run: Run): Run {
@@ -180,31 +181,15 @@ export class WriteProbe {
     };
   }
 
-  /** The user's merge, noting a throw: that call fails alone and is not coalesced. */
-  merge<M extends (pending: unknown[], next: unknown[]) => unknown[]>(
-    merge: M | undefined,
-  ): M | undefined {
-    if (merge === undefined) return undefined;
-    return ((pending: unknown[], next: unknown[]) => {
-      try {
-        return merge(pending, next);
-      } catch (error) {
-        this.#mergeFailed = true;
-        this.#mergeError = error;
-        throw error;
-      }
-    }) as M;
-  }
-
   /** Reports the call once `do()` returned; a run's outcome and coalesced calls once settled. */
   called(outcome: Promise<unknown>): Promise<unknown> {
     const { observer, method, key } = this;
-    if (this.#mergeFailed) {
-      observer.called(method, key, 'rejected', this.#mergeError);
+    const kind = this.#kind;
+    if (kind === undefined) {
+      outcome.then(undefined, (error: unknown) => observer.called(method, key, 'rejected', error));
       return outcome;
     }
-    // WriteGroup starts an idle key's run synchronously inside do().
-    observer.called(method, key, this.#tries > 0 ? 'led' : 'queued');
+    observer.called(method, key, kind);
     outcome.then(
       () => this.#settled(false, undefined),
       (error: unknown) => this.#settled(true, error),

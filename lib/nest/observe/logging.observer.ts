@@ -13,6 +13,7 @@ export class LoggingObserver implements FlightObserver {
     if (kind === 'joined') this.#log(method, `joined the flight in progress, key "${key}"`);
     else if (kind === 'cached') this.#log(method, `answered from the cache, key "${key}"`);
     else if (kind === 'queued') this.#log(method, `waits for the run in progress, key "${key}"`);
+    else if (kind === 'merged') this.#log(method, `merged into the waiting run, key "${key}"`);
     else if (kind === 'rejected')
       this.#log(method, `call failed before its flight: ${show(error)}`);
   }

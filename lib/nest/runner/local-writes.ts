@@ -1,4 +1,4 @@
-import type { WriteGroup } from '../../core/write-group.js';
+import { type WriteGroup, doEntered } from '../../core/write-group.js';
 import type { RetryOptions } from '../../core/write-group.interfaces.js';
 import { localRunContext } from '../../redis/writes/local-run-context.js';
 import { versionOf } from '../../redis/writes/write-version.js';
@@ -29,10 +29,11 @@ export class LocalWrites extends MergedWrites {
     run: Method,
     probe: WriteProbe | undefined,
   ): Promise<unknown> {
-    let merge = this.version === undefined ? this.merge : newestByVersion(key, this.version);
-    if (probe !== undefined) merge = probe.merge(merge);
+    const merge = this.version === undefined ? this.merge : newestByVersion(key, this.version);
     const fn = this.withContext ? withLocalContext(key, run) : run;
-    return this.writes.do(key, fn, { args, merge, retry: this.retry });
+    const options = { args, merge, retry: this.retry };
+    if (probe === undefined) return this.writes.do(key, fn, options);
+    return doEntered(this.writes, key, fn, options, probe.entered);
   }
 }
 

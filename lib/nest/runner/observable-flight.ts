@@ -38,7 +38,7 @@ export class ObservableFlight implements MethodStrategy {
     const { observables, replay, observer } = this;
     if (observer === undefined) return methodShare$(observables, key, source, replay);
     const probe = new SharedProbe(observer, this.keys.meta.scope, key);
-    return probe.calls(methodShare$(observables, key, probe.source(source), replay));
+    return methodShare$(observables, key, probe.source(source), replay, probe.entered);
   }
 
   /**

@@ -15,6 +15,7 @@ import {
   SingleflightTimeoutError,
 } from '../../../lib/index.js';
 import { deferred, flushMicrotasks, rejectionOf } from '../../support/deferred.js';
+import { CapturingLogger, expectCounts, read } from '../../support/observe.js';
 import { until } from '../../support/until.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -96,18 +97,6 @@ class PushService {
   }
 }
 
-/** Keeps the debug lines of the library's logger context. */
-class CapturingLogger implements LoggerService {
-  readonly lines: string[] = [];
-  log() {}
-  error() {}
-  warn() {}
-  verbose() {}
-  debug(message: unknown, context?: string) {
-    if (context === 'Singleflight') this.lines.push(String(message));
-  }
-}
-
 let app: INestApplication | undefined;
 afterEach(async () => {
   // No wait for flights callers left: what they report after their app closed is dropped.
@@ -123,23 +112,6 @@ async function boot(options: SingleflightModuleOptions, logger: LoggerService | 
   app = moduleRef.createNestApplication({ logger });
   await app.init();
   return { catalog: app.get(CatalogService), pushes: app.get(PushService) };
-}
-
-/** A sample's value in the text exposition (0 when the series does not exist yet). */
-async function read(registry: Registry, name: string, method: string): Promise<number> {
-  const text = await registry.metrics();
-  const escaped = method.replaceAll('.', '\\.');
-  const line = new RegExp(`^singleflight_${name}\\{method="${escaped}"\\} (\\S+)$`, 'm');
-  const match = line.exec(text);
-  return match === null ? 0 : Number(match[1]);
-}
-
-/** Expects exactly these sample values for `method`: the names are the expected object's keys. */
-async function expectCounts(registry: Registry, method: string, expected: Record<string, number>) {
-  const entries = await Promise.all(
-    Object.keys(expected).map(async (name) => [name, await read(registry, name, method)] as const),
-  );
-  expect(Object.fromEntries(entries)).toEqual(expected);
 }
 
 const burst = <T>(n: number, call: () => Promise<T>) =>

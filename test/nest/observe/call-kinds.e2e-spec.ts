@@ -1,0 +1,155 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { Injectable, type INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { Registry } from 'prom-client';
+// A value import: the return type's metadata must name Observable.
+import { BehaviorSubject, Observable } from 'rxjs';
+import {
+  MergeWrites,
+  SingleFlight,
+  type SingleflightModuleOptions,
+  SingleflightModule,
+} from '../../../lib/index.js';
+import { deferred } from '../../support/deferred.js';
+import { CapturingLogger, expectCounts } from '../../support/observe.js';
+
+// What a call of a decorated method was (led, joined, queued, merged, rejected) is what its
+// engine told it as it entered: these are the cases a guess from the timing of the work got wrong.
+
+@Injectable()
+class WriteService {
+  gate = deferred<void>();
+  pushed: number[] = [];
+  inner: unknown;
+
+  @MergeWrites((key: string) => key)
+  async push(key: string, version: number): Promise<number> {
+    void key;
+    await this.gate.promise;
+    this.pushed.push(version);
+    return version;
+  }
+
+  /** Writes its own key from inside its run, before its first await: WriteGroup refuses that. */
+  @MergeWrites('self')
+  async writesItself(): Promise<string> {
+    const inner = this.writesItself();
+    await inner.catch((error: unknown) => (this.inner = error));
+    return 'outer';
+  }
+
+  /** The same, after an await: refused with detectAsyncReentry. */
+  @MergeWrites('late-self')
+  async writesItselfLate(): Promise<string> {
+    await Promise.resolve();
+    await this.writesItselfLate().catch((error: unknown) => (this.inner = error));
+    return 'outer';
+  }
+}
+
+@Injectable()
+class FeedService {
+  upstreams = 0;
+  readonly feed$ = new BehaviorSubject(1);
+
+  /** A source that emits at once when subscribed, and goes on until the test completes it. */
+  @SingleFlight('feed')
+  feed(): Observable<number> {
+    this.upstreams++;
+    return this.feed$;
+  }
+}
+
+let app: INestApplication | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+async function boot(options: SingleflightModuleOptions, logger = new CapturingLogger()) {
+  const moduleRef = await Test.createTestingModule({
+    imports: [SingleflightModule.forRoot(options)],
+    providers: [WriteService, FeedService],
+  }).compile();
+  app = moduleRef.createNestApplication({ logger });
+  await app.init();
+  return { writes: app.get(WriteService), feeds: app.get(FeedService), logger };
+}
+
+describe('@MergeWrites() calls, as WriteGroup tells them', () => {
+  it('counts a write of its own key from inside its run as an error, not a coalesced call', async () => {
+    const registry = new Registry();
+    const { writes, logger } = await boot({ metrics: { registry }, debug: true });
+    await expect(writes.writesItself()).resolves.toBe('outer');
+    expect(writes.inner).toMatchObject({ name: 'SingleflightReentryError' });
+    await expectCounts(registry, 'WriteService.writesItself', {
+      calls_total: 2,
+      write_runs_total: 1,
+      write_coalesced_total: 0,
+      errors_total: 1,
+      write_duration_seconds_count: 1,
+    });
+    expect(logger.lines).toEqual([
+      'WriteService.writesItself: run started, key "WriteService.writesItself:self"',
+      expect.stringMatching(
+        /^WriteService\.writesItself: call failed before its flight: SingleflightReentryError: /,
+      ),
+      expect.stringMatching(/^WriteService\.writesItself: run settled in \d+\.\d ms, key /),
+    ]);
+  });
+
+  it('counts a write of its own key after an await (detectAsyncReentry) as an error', async () => {
+    const registry = new Registry();
+    const { writes } = await boot({ metrics: { registry }, detectAsyncReentry: true });
+    await expect(writes.writesItselfLate()).resolves.toBe('outer');
+    expect(writes.inner).toMatchObject({ name: 'SingleflightReentryError' });
+    await expectCounts(registry, 'WriteService.writesItselfLate', {
+      calls_total: 2,
+      write_runs_total: 1,
+      write_coalesced_total: 0,
+      errors_total: 1,
+    });
+  });
+
+  it('logs the call that becomes the waiting run apart from the calls merged into it', async () => {
+    const { writes, logger } = await boot({ debug: true });
+    const calls = [1, 2, 3, 4].map((version) => writes.push('k', version));
+    const key = 'key "WriteService.push:k"';
+    expect(logger.lines).toEqual([
+      `WriteService.push: run started, ${key}`,
+      `WriteService.push: waits for the run in progress, ${key}`,
+      `WriteService.push: merged into the waiting run, ${key}`,
+      `WriteService.push: merged into the waiting run, ${key}`,
+    ]);
+    writes.gate.resolve();
+    expect(await Promise.all(calls)).toEqual([1, 4, 4, 4]);
+    expect(writes.pushed).toEqual([1, 4]);
+  });
+});
+
+describe('Observable @SingleFlight() subscriptions, as ObservableGroup tells them', () => {
+  it('counts a subscription made while the upstream emits its first value as a join', async () => {
+    const registry = new Registry();
+    const { feeds } = await boot({ metrics: { registry } });
+    const feed$ = feeds.feed();
+    const outer: number[] = [];
+    const inner: number[] = [];
+    // The first value arrives while the first subscription is still being made; the second
+    // subscription, of the same Observable, joins the upstream that the first one started.
+    feed$.subscribe((value) => {
+      outer.push(value);
+      if (outer.length === 1) feed$.subscribe((next) => inner.push(next));
+    });
+    feeds.feed$.next(2);
+    feeds.feed$.complete();
+    expect(outer).toEqual([1, 2]);
+    expect(inner).toEqual([1, 2]);
+    expect(feeds.upstreams).toBe(1);
+    await expectCounts(registry, 'FeedService.feed', {
+      calls_total: 2,
+      flights_total: 1,
+      joins_total: 1,
+      flight_duration_seconds_count: 1,
+    });
+  });
+});
