@@ -16,7 +16,6 @@ import type {
 import { KeyStates, type KeyState } from './key-states.js';
 import { PolicyCheck } from './policy-check.js';
 import { LocalMirror } from './local-mirror.js';
-import { storeKey } from './store-key.js';
 import {
   CALL_KEY,
   type CachedMethodName,
@@ -24,6 +23,7 @@ import {
   type ClassOf,
   type MethodArgs,
 } from './method-call.js';
+import { StoreOperations } from './store-operations.js';
 import { StoreValues, type Stored } from './store-values.js';
 import { ValueCodec } from './value-codec.js';
 
@@ -54,14 +54,14 @@ export class FlightCache {
   readonly #local: LocalMirror | undefined;
   /** What runs for each key; a key has an entry only while something does. */
   readonly #states = new KeyStates();
-  readonly #counts = { hits: 0, misses: 0, errors: 0 };
-  readonly #timeout: number;
+  readonly #counts = { hits: 0, misses: 0 };
   readonly #logger: CacheErrorLogger | undefined;
   readonly #group: Group | undefined;
   readonly #policies: PolicyCheck;
   /** How `invalidate(Class, method, ...args)` builds a key; set by SingleflightModule. */
   [CALL_KEY]: CallKey | undefined;
   readonly #values: StoreValues;
+  readonly #store: StoreOperations;
 
   /** Usually made by SingleflightModule. Bad options throw a SingleflightOptionsError here. */
   constructor(
@@ -73,15 +73,17 @@ export class FlightCache {
       throw new SingleflightOptionsError(messages.NOT_A_CACHE('FlightCache', cache));
     validateOptions('FlightCache options', options, FLIGHT_CACHE_RULES);
     this.#local = options.local ? new LocalMirror() : undefined;
-    this.#timeout = options.timeout ?? DEFAULT_TIMEOUT;
     this.#logger = options.logger;
     this.#policies = new PolicyCheck(options.logger);
     const codec = new ValueCodec(options.codecs, 'FlightCache options');
     this.#values = new StoreValues(codec, options.logger);
+    const timeout = options.timeout ?? DEFAULT_TIMEOUT;
+    this.#store = new StoreOperations(cache, this.#values, timeout, options.logger);
     this.#group = options.group;
     if (this.#group !== undefined) onForget(this.#group, (key) => this.#drop(key));
     // Keyv keeps a store's failures to itself and emits them; cache-manager never sees them.
-    for (const store of cache.stores) store.on('error', (error) => this.#report(undefined, error));
+    for (const store of cache.stores)
+      store.on('error', (error) => this.#store.report(undefined, error));
   }
 
   /**
@@ -113,7 +115,7 @@ export class FlightCache {
     try {
       // A delete of invalidate() still under way: read after it, not the value it removes.
       if (state.deleting !== undefined) await state.deleting;
-      const found = await this.#read(key);
+      const found = await this.#store.read(key);
       if (found !== undefined) {
         this.#counts.hits++;
         if (state.generation === generation) await this.#hit(key, state, found, work, policy);
@@ -130,7 +132,7 @@ export class FlightCache {
 
   /** What the store holds for `key` (undefined: nothing), read within the store timeout. */
   async stored(key: string): Promise<unknown> {
-    return (await this.#timed(this.#values.read(this.cache.stores, key)))?.value;
+    return (await this.#store.stored(key))?.value;
   }
 
   /**
@@ -164,7 +166,7 @@ export class FlightCache {
 
   /** Hits (a `peek` that answered counts as one), misses and store errors since the app started. */
   stats(): FlightCacheStats {
-    return { ...this.#counts };
+    return { ...this.#counts, errors: this.#store.errors };
   }
 
   /** The number of keys with a load, a refresh or a delete under way (0 when idle). */
@@ -182,22 +184,12 @@ export class FlightCache {
     this.#local?.delete(key);
     // A write under way may land after this delete (stores do not keep the order of calls): it is
     // taken back when it ends, and reads wait for that too.
-    const deleted = this.#quietly(key, () => this.cache.del(storeKey(key)));
+    const deleted = this.#store.delete(key);
     const done: Promise<void> = Promise.all([state.deleting, deleted, ...state.writes]).then(() => {
       if (state.deleting === done) state.deleting = undefined;
       this.#states.exit(key, state);
     });
     state.deleting = done;
-  }
-
-  /** The entry of `key` in the first store that has it, or undefined; a failed read is a miss. */
-  async #read(key: string): Promise<Stored | undefined> {
-    try {
-      return await this.#timed(this.#values.read(this.cache.stores, key));
-    } catch (error) {
-      this.#report(key, error);
-      return undefined;
-    }
   }
 
   /**
@@ -220,7 +212,8 @@ export class FlightCache {
       const before = this.cache.stores.slice(0, found.tier);
       const values = this.#values.encode(before, found.value);
       const copy = () => this.#values.write(before, key, values!, ttl);
-      if (values !== undefined) await this.#write(key, state, generation, copy, () => undefined);
+      if (values !== undefined)
+        await this.#store.write(key, state, generation, copy, () => undefined);
       // Dropped while the copy was written: the value found is gone, keep nothing of it.
       if (state.generation !== generation) return;
     }
@@ -257,76 +250,8 @@ export class FlightCache {
     );
     if (values === undefined) return;
     const set = () => this.#values.write(stores, key, values, ttl);
-    await this.#write(key, state, generation, set, () =>
+    await this.#store.write(key, state, generation, set, () =>
       this.#local?.set(key, value, ttl - (policy.refreshThreshold ?? 0)),
     );
-  }
-
-  /**
-   * Runs the store write `set` unless the key was dropped since `generation`, and takes it back
-   * when the key is dropped while the store writes (the drop's delete may land first); `stands`
-   * runs when the write succeeded and still holds, at once, before any drop can come between.
-   */
-  async #write(
-    key: string,
-    state: KeyState,
-    generation: number,
-    set: () => Promise<unknown>,
-    stands: () => void,
-  ): Promise<void> {
-    if (state.generation !== generation) return;
-    // A write that answers after the timeout may land after a later delete: it is taken back.
-    const late = () => void this.#quietly(key, () => this.cache.del(storeKey(key)));
-    const write = this.#quietly(key, set, late).then(async (written) => {
-      if (state.generation !== generation)
-        await this.#quietly(key, () => this.cache.del(storeKey(key)));
-      else if (written) stands();
-    });
-    state.writes.add(write);
-    await write;
-    state.writes.delete(write);
-  }
-
-  #report(key: string | undefined, error: unknown): void {
-    this.#counts.errors++;
-    this.#logger?.warn(messages.STORE_FAILED(key), error);
-  }
-
-  /**
-   * Runs a store operation within the timeout; a failure is reported, never thrown. `late` runs
-   * when an operation that timed out settles after all.
-   */
-  async #quietly(
-    key: string,
-    operation: () => Promise<unknown>,
-    late?: () => void,
-  ): Promise<boolean> {
-    try {
-      await this.#timed(operation(), late);
-      return true;
-    } catch (error) {
-      this.#report(key, error);
-      return false;
-    }
-  }
-
-  /** `operation`, or a rejection once the store has taken longer than the timeout. */
-  #timed<T>(operation: Promise<T>, late?: () => void): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new Error(messages.STORE_TIMEOUT(this.#timeout)));
-        if (late !== undefined) operation.then(late, late);
-      }, this.#timeout);
-      operation.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
   }
 }

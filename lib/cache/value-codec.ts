@@ -1,14 +1,8 @@
 import { Buffer } from 'node:buffer';
 import { isArrayBuffer, isMap, isProxy, isSet, isTypedArray } from 'node:util/types';
-import { SingleflightOptionsError } from '../core/singleflight.errors.js';
 import { Refusal, classNameOf, formOf, isIntrinsic } from '../core/plain-data.js';
-import * as messages from './cache.messages.js';
-import {
-  type TypeCodec,
-  UndecodableValueError,
-  UnencodableValueError,
-  malformed,
-} from './type-codec.js';
+import { ClassCodecs } from './class-codecs.js';
+import { type TypeCodec, UndecodableValueError, UnencodableValueError } from './type-codec.js';
 
 /**
  * The one codec of values kept outside the process: to JSON-safe data and back, keeping what JSON
@@ -25,24 +19,11 @@ import {
  * reads as a tag.
  */
 export class ValueCodec {
-  readonly #byPrototype = new Map<object, Required<TypeCodec>>();
-  readonly #byName = new Map<string, Required<TypeCodec>>();
+  readonly #classes: ClassCodecs;
 
   /** `where`: what got the codecs, for the message when one is malformed. */
   constructor(codecs: readonly TypeCodec[] = [], where = 'codecs') {
-    for (const codec of codecs) {
-      const problem = malformed(codec);
-      if (problem !== undefined) {
-        throw new SingleflightOptionsError(messages.BAD_CODEC(where, codec, problem));
-      }
-      const named = { ...codec, name: codec.name ?? codec.type.name };
-      const proto = codec.type.prototype as object;
-      if (this.#byName.has(named.name) || this.#byPrototype.has(proto)) {
-        throw new SingleflightOptionsError(messages.DUPLICATE_CODEC(where, named.name));
-      }
-      this.#byName.set(named.name, named);
-      this.#byPrototype.set(proto, named);
-    }
+    this.#classes = new ClassCodecs(codecs, where);
   }
 
   /** `value` as JSON text; throws an UnencodableValueError. */
@@ -93,14 +74,9 @@ export class ValueCodec {
 
   #object(value: object, open: Set<object>): unknown {
     const proto = Object.getPrototypeOf(value) as object | null;
-    const codec = proto === null ? undefined : this.#byPrototype.get(proto);
+    const codec = this.#classes.of(proto);
     if (codec !== undefined) {
-      let data: unknown;
-      try {
-        data = codec.encode(value);
-      } catch (error) {
-        throw new UnencodableValueError(messages.CODEC_THREW(codec.name, 'encode', error));
-      }
+      const data = this.#classes.encode(codec, value);
       return tag('class', codec.name, this.#within(`(${codec.name} data)`, data, open));
     }
     const form = formOf(proto);
@@ -225,14 +201,8 @@ export class ValueCodec {
         }
         break;
       case 'class': {
-        const codec = typeof a === 'string' ? this.#byName.get(a) : undefined;
-        if (codec === undefined) throw new UndecodableValueError(`no codec named ${String(a)}`);
-        const data = this.fromData(b);
-        try {
-          return codec.decode(data);
-        } catch (error) {
-          throw new UndecodableValueError(messages.CODEC_THREW(codec.name, 'decode', error));
-        }
+        const codec = this.#classes.named(a); // before its data: an unknown codec is the error
+        return this.#classes.decode(codec, this.fromData(b));
       }
       default:
         if (Object.hasOwn(TYPED_ARRAYS, name) && typeof a === 'string') {
