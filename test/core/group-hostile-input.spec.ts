@@ -1,0 +1,122 @@
+import { describe, expect, it } from '@jest/globals';
+import { Group, SingleflightAbortError, SingleflightOptionsError } from '../../lib/core/index.js';
+import { deferred } from '../support/deferred.js';
+
+async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('Group: call options that change or throw as they are read', () => {
+  it('a getter that throws rejects only that call; the flight in progress goes on', async () => {
+    const group = new Group();
+    const gate = deferred<string>();
+    const leader = group.do('k', () => gate.promise);
+    const hostile = {
+      get timeout(): number {
+        throw new Error('hostile getter');
+      },
+    };
+    expect(((await rejectionOf(group.do('k', () => 'x', hostile))) as Error).message).toBe(
+      'hostile getter',
+    );
+    expect(group.stats()).toMatchObject({ size: 1, joins: 0 });
+    gate.resolve('v');
+    await expect(leader).resolves.toBe('v');
+    expect(group.stats().size).toBe(0);
+  });
+
+  it('a Proxy whose ownKeys trap throws rejects that call and takes no key', async () => {
+    const group = new Group();
+    const hostile = new Proxy(
+      {},
+      {
+        ownKeys: () => {
+          throw new Error('hostile trap');
+        },
+      },
+    );
+    let runs = 0;
+    expect(((await rejectionOf(group.do('k', () => ++runs, hostile))) as Error).message).toBe(
+      'hostile trap',
+    );
+    expect(runs).toBe(0);
+    await expect(group.do('k', async () => 'next')).resolves.toBe('next');
+  });
+});
+
+describe('Group: a caller whose own signal aborts while the work starts', () => {
+  it('the work aborting its only caller synchronously: that caller is rejected, the work told, the key freed', async () => {
+    const group = new Group();
+    const controller = new AbortController();
+    let workSignal: AbortSignal | undefined;
+    const call = group.do(
+      'k',
+      (signal) => {
+        workSignal = signal;
+        controller.abort('during start');
+        return new Promise<string>(() => undefined);
+      },
+      { signal: controller.signal },
+    );
+    const error = await rejectionOf(call);
+    expect(error).toBeInstanceOf(SingleflightAbortError);
+    expect((error as Error).cause).toBe('during start');
+    expect(workSignal!.aborted).toBe(true);
+    expect(group.stats().size).toBe(0);
+    await expect(group.do('k', async () => 'next')).resolves.toBe('next');
+  });
+});
+
+describe("Group: keys named like Object's properties", () => {
+  it.each([
+    '__proto__',
+    'constructor',
+    'toString',
+    'hasOwnProperty',
+    '__proto__:x',
+    'Object.prototype:__proto__',
+  ])('keeps %s a key like any other: its own flight, forget() and stats', async (key) => {
+    const group = new Group();
+    const gate = deferred<string>();
+    const first = group.do(key, () => gate.promise);
+    const joined = group.do(key, () => 'never');
+    const other = group.do(`${key}!`, async () => 'other');
+    expect(group.stats()).toMatchObject({ flights: 2, joins: 1 });
+    group.forget(key);
+    const after = group.do(key, async () => 'after forget');
+    gate.resolve('first');
+    expect(await Promise.all([first, joined, other, after])).toEqual([
+      'first',
+      'first',
+      'other',
+      'after forget',
+    ]);
+    expect(group.stats().size).toBe(0);
+  });
+});
+
+describe('Group: a bad option never takes a key', () => {
+  it.each([
+    ['Infinity', Infinity],
+    ['NaN', Number.NaN],
+    ['2^31', 2 ** 31],
+    ['-1', -1],
+    ['"10"', '10'],
+  ])(
+    'a call timeout of %s is refused with a named error before any work runs',
+    async (_, timeout) => {
+      const group = new Group();
+      let runs = 0;
+      const error = await rejectionOf(group.do('k', () => ++runs, { timeout: timeout as number }));
+      expect(error).toBeInstanceOf(SingleflightOptionsError);
+      expect((error as Error).message).toContain('"timeout"');
+      expect(runs).toBe(0);
+      expect(group.stats().size).toBe(0);
+    },
+  );
+});
