@@ -78,6 +78,13 @@ export const SYMBOL_METHOD = (decorator: string, where: string) =>
   `${where} is named by a symbol, which has no name that is the same in every process and ` +
   `unique in the app, so its keys would have no safe scope. Name one: @${decorator}({ scope: 'orders.get' }).`;
 
+export const IMPORTED_TWICE = (count: number, importers: string) =>
+  `SingleflightModule is imported ${count} times (by ${importers || 'the app'}): each ` +
+  'import has engines and a cache of its own, so a method would not share flights with the ' +
+  "other import's methods, and FlightCache.invalidate() or Group.forget() through one would miss " +
+  "the other's cached values. Import it once, in the root module, and give per-method options " +
+  'to @SingleFlight() and @MergeWrites().';
+
 export const SCOPE_TAKEN = (scope: string, first: string, second: string) =>
   `Two decorated methods have the scope "${scope}" (${first}, and ${second}): they would share ` +
   'flights, cached values and Redis keys, and invalidate() of one would miss the other. Classes ' +

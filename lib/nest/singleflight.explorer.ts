@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleInit, Scope } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { DiscoveryService, MetadataScanner, ModulesContainer } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { SingleflightOptionsError } from '../core/singleflight.errors.js';
 import * as messages from './nest.messages.js';
@@ -11,6 +11,7 @@ import { FlightCache } from '../cache/flight-cache.js';
 import { CALL_KEY } from '../cache/method-call.js';
 import type { SingleflightModuleOptions } from './interfaces/singleflight-module-options.interface.js';
 import { MethodKeys } from './method-keys.js';
+import { MODULE_CALL } from './module-call.js';
 
 /**
  * Checks every decorated method of the app's providers and controllers at start-up, so misuse
@@ -28,9 +29,11 @@ export class SingleflightExplorer implements OnModuleInit {
     private readonly runner: FlightRunner,
     @Inject(FlightCache) private readonly cache: FlightCache | null,
     @Inject(OPTIONS) private readonly options: SingleflightModuleOptions,
+    private readonly modules: ModulesContainer,
   ) {}
 
   onModuleInit(): void {
+    this.#checkImportedOnce();
     const decorated = new Map<object, [name: string, meta: FlightMetadata][]>();
     const scopes: [string, ScopeUse][] = [];
     /** The first registration of each class with one instance for the app (a singleton). */
@@ -64,6 +67,20 @@ export class SingleflightExplorer implements OnModuleInit {
     if (this.cache !== null) this.cache[CALL_KEY] = keys.keyOf;
   }
 
+  /**
+   * One SingleflightModule per app: each forRoot() or forRootAsync() call is a module of its own,
+   * so a second import gives a second set of engines and caches, and which one a provider gets
+   * depends on where it is declared (a FlightCache could then not drop what a method cached).
+   */
+  #checkImportedOnce(): void {
+    const count = this.discovery.getProviders().filter((w) => w.token === FlightRunner).length;
+    if (count < 2) return;
+    const importers = [...this.modules.values()]
+      .filter((module) => importsThisModule(module.metatype))
+      .map((module) => module.metatype.name);
+    throw new SingleflightOptionsError(messages.IMPORTED_TWICE(count, importers.join(', ')));
+  }
+
   #decoratedMethods(prototype: object): [string, FlightMetadata][] {
     const methods: [string, FlightMetadata][] = [];
     for (const name of this.scanner.getAllMethodNames(prototype)) {
@@ -74,6 +91,21 @@ export class SingleflightExplorer implements OnModuleInit {
     }
     return methods;
   }
+}
+
+/** Whether a module's `@Module()` imports hold a SingleflightModule.forRoot() or forRootAsync(). */
+function importsThisModule(metatype: unknown): boolean {
+  const imports: unknown = metatype && Reflect.getMetadata('imports', metatype);
+  return Array.isArray(imports) && imports.some(isThisModule);
+}
+
+/** A DynamicModule made by forRoot() or forRootAsync(): the one that names its call. */
+function isThisModule(entry: unknown): boolean {
+  const providers = (entry as { providers?: unknown } | null)?.providers;
+  return (
+    Array.isArray(providers) &&
+    providers.some((p: unknown) => (p as { provide?: unknown } | null)?.provide === MODULE_CALL)
+  );
 }
 
 /** Which registration of a class, for messages: its token when that is not the class, and module. */
