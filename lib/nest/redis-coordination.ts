@@ -95,7 +95,7 @@ export class RedisCoordination implements OnApplicationBootstrap, BeforeApplicat
         ? undefined
         : new DistributedFlight(
             this.#coordinator,
-            { namespace: `${namespace}:sf`, secret, ...flights, codecs },
+            { namespace: `${namespace}:sf`, secret, ...given(flights), codecs },
             log,
           );
     this.writes =
@@ -103,7 +103,7 @@ export class RedisCoordination implements OnApplicationBootstrap, BeforeApplicat
         ? undefined
         : new DistributedWriteGroup(
             this.#coordinator,
-            { namespace: `${namespace}:mw`, detectAsyncReentry, ...writes },
+            { namespace: `${namespace}:mw`, detectAsyncReentry, ...given(writes) },
             log,
           );
   }
@@ -157,6 +157,18 @@ function check(options: SingleflightRedisOptions, where: string): void {
  */
 function closedByOwner(client: NodeRedisClient | IoredisClient): boolean {
   return isNodeRedisClient(client) ? !client.isOpen : client.status === 'end';
+}
+
+/**
+ * The options an engine was given: one given as `undefined` (a setting left unset in spread
+ * configuration) is left out, so it takes the module's value (its namespace, its secret) rather
+ * than the engine's own default.
+ */
+function given<T extends object>(options: T | undefined): Partial<T> | undefined {
+  if (options === undefined) return undefined;
+  return Object.fromEntries(
+    Object.entries(options).filter(([, value]) => value !== undefined),
+  ) as Partial<T>;
 }
 
 /** An engine that is on and has no namespace of its own takes the app's. */
