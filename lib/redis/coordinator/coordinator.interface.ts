@@ -118,3 +118,13 @@ export const SECRET: OptionRule = [
   'a string of at least 16 characters (e.g. 32 random bytes in hex)',
   (v) => typeof v === 'string' && v.length >= 16,
 ];
+
+/**
+ * The option rule of a TTL an engine sets on its Redis keys (PX): an integer the engine can write
+ * exactly (at most 2^53 - 1, which Redis, keeping expiries as 64-bit ms, takes); a larger number
+ * is sent as `1e+19` and Redis refuses every command that carries it.
+ */
+export const REDIS_TTL_MS: OptionRule = [
+  `an integer number of milliseconds from 1 to ${Number.MAX_SAFE_INTEGER} (2^53 - 1)`,
+  (v) => Number.isSafeInteger(v) && (v as number) >= 1,
+];

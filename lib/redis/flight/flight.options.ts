@@ -9,14 +9,14 @@ import {
 } from '../../core/options.validator.js';
 import { CODECS } from '../../cache/cache-options.js';
 import { ValueCodec } from '../../cache/value-codec.js';
-import { NAMESPACE, SECRET } from '../coordinator/coordinator.interface.js';
+import { NAMESPACE, REDIS_TTL_MS, SECRET } from '../coordinator/coordinator.interface.js';
 import { withDefaults } from '../shared/engine-options.js';
 import type { DistributedFlightOptions } from './distributed-flight.interfaces.js';
 
 const RULES = {
   namespace: NAMESPACE,
   leaseMs: forTimer(POSITIVE_MS),
-  resultTtlMs: POSITIVE_MS,
+  resultTtlMs: REDIS_TTL_MS,
   reuseRecentResult: BOOLEAN,
   waitTimeoutMs: DURATION,
   breakerMs: DURATION,

@@ -3,13 +3,12 @@ import {
   DURATION,
   FUNCTION,
   POSITIVE_DURATION,
-  POSITIVE_MS,
   type OptionRule,
   forTimer,
   validateOptions,
 } from '../../core/options.validator.js';
 import { RETRY } from '../../core/retry.js';
-import { NAMESPACE } from '../coordinator/coordinator.interface.js';
+import { NAMESPACE, REDIS_TTL_MS } from '../coordinator/coordinator.interface.js';
 import { withDefaults } from '../shared/engine-options.js';
 import type { DistributedWriteOptions } from './distributed-write-group.interfaces.js';
 import { isLedger } from './write-ledger.js';
@@ -24,7 +23,7 @@ const RULES = {
   waitTimeoutMs: forTimer(POSITIVE_DURATION),
   breakerMs: forTimer(DURATION),
   recoverSlackMs: forTimer(DURATION),
-  stateTtlMs: POSITIVE_MS,
+  stateTtlMs: REDIS_TTL_MS,
   retry: RETRY,
   ledger: ['an object with started, finished and pending functions', isLedger],
   detectAsyncReentry: BOOLEAN,
