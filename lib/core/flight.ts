@@ -19,6 +19,8 @@ export class Flight<T = unknown> {
    * no joiner and holds no key, and leaving it changes nothing.
    */
   settled = false;
+  /** Whether its Keyspace maps its key to it; only the Keyspace writes it (see Keyspace). */
+  holdsKey = true;
   /** What only some flights need; undefined for most, made by `extraOf` when first needed. */
   extra: FlightExtra<T> | undefined = undefined;
 }
@@ -45,26 +47,7 @@ export function extraOf<T>(flight: Flight<T>): FlightExtra<T> {
   return (flight.extra ??= new FlightExtra<T>());
 }
 
-/** Whether `flight` is `context` or one of the flights whose work started it. */
-export function isWithin(context: Flight | undefined, flight: Flight): boolean {
-  for (let f: Flight | undefined = context; f !== undefined; f = f.extra?.parent) {
-    if (f === flight) return true;
-  }
-  return false;
-}
-
-/**
- * Flights whose keys share a prefix: the group's own keys (no prefix), or a decorated method's,
- * `Class.method:`. A method's flights live in a Map of their own, keyed by the part after the
- * prefix, so its calls never build the whole key unless an error or `forget` needs it.
- */
-export class Keyspace {
-  /** A key's flight from its start until it settles, is forgotten, or expires and is replaced. */
-  readonly flights = new Map<string, Flight>();
-  constructor(readonly prefix: string) {}
-
-  /** The key as users see it, in errors and in `forget()`. */
-  whole(key: string): string {
-    return this.prefix === '' ? key : this.prefix + key;
-  }
+/** The flight whose work started `flight`, as far as detectAsyncReentry knows. */
+export function parentOf(flight: Flight): Flight | undefined {
+  return flight.extra?.parent;
 }

@@ -9,7 +9,11 @@ import type {
 import { type CallRules, callRules, groupRules } from './call-rules.js';
 import { type LeaveReason, waitOrLeave } from './caller-wait.js';
 import { rerunOnError } from './rerun.js';
-import { Flight, Keyspace, extraOf, isWithin } from './flight.js';
+import { Flight, extraOf, parentOf } from './flight.js';
+import { isWithin } from './nesting.js';
+import { type Keyspace, Keyspaces } from './keyspace.js';
+import { leave, settle } from './leave.js';
+import type { MethodFlights } from './method-flights.js';
 import { assertFn, assertKey } from './options.validator.js';
 import { GroupCounters } from './group-counters.js';
 import {
@@ -26,24 +30,6 @@ import * as messages from './singleflight.messages.js';
 /** Hears which flight a call entered, and whether it waits for a retry if that flight fails. */
 type Entered<T> = (flight: Flight<T>, retrier: boolean) => void;
 
-/**
- * The flights of one decorated method in a Group: `do(part)` is `group.do(`${scope}:${part}`)`
- * without building that key.
- */
-export interface MethodFlights {
-  do<T>(part: string, fn: Work<T>, options?: CallOptions): Promise<T>;
-  /**
-   * `do`, telling `entered` before it returns whether the call joined a flight in progress
-   * (true) or started one (false). A call refused before either (a re-entry) is not told.
-   */
-  doEntered<T>(
-    part: string,
-    fn: Work<T>,
-    options: CallOptions | undefined,
-    entered: (joined: boolean) => void,
-  ): Promise<T>;
-}
-
 /** Set by Group's static block: `methodFlights` and `onForget` reach its private parts through them. */
 let methodFlightsOf: (group: Group, scope: string) => MethodFlights;
 let onForgetOf: (group: Group, listener: (key: string) => void) => void;
@@ -59,9 +45,7 @@ let onForgetOf: (group: Group, listener: (key: string) => void) => void;
  * @publicApi
  */
 export class Group {
-  readonly #own = new Keyspace('');
-  /** Decorated methods' keyspaces by scope (`Class.method`, never with a ':' in it). */
-  readonly #scopes = new Map<string, Keyspace>();
+  readonly #spaces = new Keyspaces();
   /** The rules of a call without options: the group's. */
   readonly #defaults: CallRules;
   /** The rules of the one flight the joiners of a failed flight run again, any of whom may leave. */
@@ -89,14 +73,14 @@ export class Group {
    * A caller that arrives once the flight has settled starts a new one.
    */
   do<T>(key: string, fn: Work<T>, options?: CallOptions): Promise<T> {
-    return this.#call(this.#own, key, fn, options, undefined);
+    return this.#call(this.#spaces.own, key, fn, options, undefined);
   }
 
   /** Like `do`, but never rejects: resolves to Go's `{ value, error, shared }`. */
   doResult<T>(key: string, fn: Work<T>, options?: CallOptions): Promise<FlightResult<T>> {
     let flight: Flight<T> | undefined;
     let retrier = false;
-    const outcome = this.#call(this.#own, key, fn, options, (entered, retries) => {
+    const outcome = this.#call(this.#spaces.own, key, fn, options, (entered, retries) => {
       flight = entered;
       retrier = retries;
     });
@@ -115,26 +99,18 @@ export class Group {
    * forgotten by its whole key, `Class.method:<key>`.
    */
   forget(key: string): void {
-    this.#forget(this.#own, key);
-    // A decorated method's key, `Class.method:<key>`: its scope has no ':'.
-    const colon = key.indexOf(':');
-    const space = colon < 0 ? undefined : this.#scopes.get(key.slice(0, colon));
-    if (space !== undefined) this.#forget(space, key.slice(colon + 1));
+    this.#count.forgets += this.#spaces.release(key);
     for (const listener of this.#forgotten) listener(key);
   }
 
   /** Counters since the group was made, and the number of keys in flight. */
   stats(): GroupStats {
-    let size = this.#own.flights.size;
-    for (const space of this.#scopes.values()) size += space.flights.size;
-    return this.#count.stats(size);
+    return this.#count.stats(this.#spaces.size);
   }
 
   static {
     methodFlightsOf = (group, scope) => {
-      let space = group.#scopes.get(scope);
-      if (space === undefined) group.#scopes.set(scope, (space = new Keyspace(`${scope}:`)));
-      const within = space;
+      const within = group.#spaces.of(scope);
       return {
         do: (part, fn, options) => group.#call(within, part, fn, options, undefined),
         // As a call enters, a flight it started has no joiners yet (a call from inside its work
@@ -144,10 +120,6 @@ export class Group {
       };
     };
     onForgetOf = (group, listener) => group.#forgotten.push(listener);
-  }
-
-  #forget(space: Keyspace, key: string): void {
-    if (space.flights.delete(key)) this.#count.forgets++;
   }
 
   /** Every call: joins the flight of `key` or starts one, and waits for it as its options say. */
@@ -196,21 +168,31 @@ export class Group {
    * inside that flight's work, which would wait for itself.
    */
   #joinable<T>(space: Keyspace, key: string): Flight<T> | undefined {
-    const flight = space.flights.get(key) as Flight<T> | undefined;
+    const flight = space.get(key) as Flight<T> | undefined;
     if (flight === undefined) return undefined;
     const expires = flight.extra?.expires;
-    if (expires !== undefined && performance.now() >= expires) return undefined;
-    // No promise yet: its work is running now, and this call comes from inside it.
-    if (flight.promise === undefined || isWithin(this.#context?.getStore(), flight)) {
-      this.#count.refused++;
-      throw new SingleflightReentryError(space.whole(key));
+    if (expires !== undefined && performance.now() >= expires) {
+      // Expired: it goes on for its callers, and the call that found it takes the key.
+      space.release(key, flight);
+      return undefined;
     }
-    const cycle = this.#context === undefined ? undefined : cycleTo(flight.extra!.node!);
-    if (cycle !== undefined) {
-      this.#count.refused++;
-      throw new SingleflightReentryError(space.whole(key), messages.REENTRY_CYCLE(cycle));
+    // No promise yet: its work is running now, and this call comes from inside it.
+    if (flight.promise === undefined) this.#refuse(space, key, undefined);
+    const context = this.#context;
+    if (context !== undefined) {
+      // From inside its work after an await, or from a flight that work started; or through a
+      // wait on flights of other keys that would come back to this call.
+      if (isWithin(context.getStore(), flight, parentOf)) this.#refuse(space, key, undefined);
+      const cycle = cycleTo(flight.extra!.node!);
+      if (cycle !== undefined) this.#refuse(space, key, messages.REENTRY_CYCLE(cycle));
     }
     return flight;
+  }
+
+  /** A call that would wait for itself: refused with a SingleflightReentryError. */
+  #refuse(space: Keyspace, key: string, message: string | undefined): never {
+    this.#count.refused++;
+    throw new SingleflightReentryError(space.whole(key), message);
   }
 
   #join(flight: Flight): void {
@@ -220,7 +202,7 @@ export class Group {
   }
 
   /**
-   * A new flight of `key`, which takes the key (from an expired flight too). Its work runs now:
+   * A new flight of the free `key`, which takes it. Its work runs now:
    * calls it makes before its first `await` find the flight without a promise.
    */
   #start<T>(space: Keyspace, key: string, fn: Work<T>, rules: CallRules): Flight<T> {
@@ -238,7 +220,7 @@ export class Group {
     if (rules.forgetAfter !== undefined) {
       extraOf(flight).expires = performance.now() + rules.forgetAfter;
     }
-    space.flights.set(key, flight);
+    space.take(key, flight);
     this.#count.flights++;
     try {
       // In the try, as everything after the key is taken: `fn.length` of a Proxy can throw.
@@ -250,28 +232,22 @@ export class Group {
       // that retries at once starts a new flight. A promise whose `then` throws lands in the catch.
       flight.promise = Promise.resolve(result).then(
         (value) => {
-          this.#settle(flight, space, key);
+          settle(flight, space, key);
           return value;
         },
         (thrown: unknown) => {
           if (!flight.settled) this.#count.errors++;
-          this.#settle(flight, space, key);
+          settle(flight, space, key);
           throw toError(space.whole(key), thrown);
         },
       );
     } catch (thrown) {
       // Freed at once: a synchronous throw must never leave the key taken.
-      this.#settle(flight, space, key);
+      settle(flight, space, key);
       this.#count.errors++;
       flight.promise = Promise.reject(toError(space.whole(key), thrown));
     }
     return flight;
-  }
-
-  /** Marks the flight settled and frees its key, unless forget() or an expiry gave it to another. */
-  #settle(flight: Flight, space: Keyspace, key: string): void {
-    flight.settled = true;
-    if (space.flights.get(key) === flight) space.flights.delete(key);
   }
 
   /** The one new flight the joiners of a failed flight run, entered as one caller. */
@@ -304,27 +280,11 @@ export class Group {
       const timedOut = reason === 'timeout';
       if (timedOut) this.#count.timeouts++;
       else this.#count.aborts++;
-      this.#leave(flight, space, key, retrier);
+      leave(flight, space, key, retrier);
       return timedOut
         ? new SingleflightTimeoutError(space.whole(key), timeout!)
         : new SingleflightAbortError(space.whole(key), signal!.reason);
     });
-  }
-
-  /** A caller left early. When it was the last, abort the work and free the key for new callers. */
-  #leave(flight: Flight, space: Keyspace, key: string, retrier: boolean): void {
-    if (retrier) {
-      // The joiner waits on the retry flight once it began, and is no longer a retrier either way.
-      const extra = extraOf(flight);
-      if (extra.next !== undefined) return this.#leave(extra.next, space, key, false);
-      extra.retriers--;
-    }
-    if (flight.settled || --flight.waiting > 0) return;
-    this.#settle(flight, space, key);
-    const whole = space.whole(key);
-    flight.extra?.controller?.abort(
-      new SingleflightAbortError(whole, undefined, messages.ABANDONED(whole)),
-    );
   }
 }
 

@@ -13,11 +13,12 @@ import {
   assertKey,
   validateOptions,
 } from './options.validator.js';
+import { isWithin } from './nesting.js';
 import { SingleflightReentryError, toError } from './singleflight.errors.js';
 import * as messages from './singleflight.messages.js';
 import { RETRY, retryWait } from './retry.js';
 import { cycleTo, runAs, waitFor, waitingNode } from './wait-for.js';
-import { type Frame, KeyState, Pending, type Run, isWithin } from './write-run.js';
+import { type Frame, KeyState, Pending, type Run, parentOf } from './write-run.js';
 
 // The distributed write group shares the retry rule and its waits.
 export { RETRY, backoffDelay } from './retry.js';
@@ -126,7 +127,7 @@ export class WriteGroup {
     }
     // The next run of `key` waits for the current one: if this call comes from inside it (or
     // from a run it started), the current run would wait for itself.
-    if (caller !== undefined && isWithin(caller, state.current)) {
+    if (caller !== undefined && isWithin(caller, state.current, parentOf)) {
       return Promise.reject(new SingleflightReentryError(key, messages.WRITE_REENTRY(key)));
     }
     // With detectAsyncReentry: the current run may wait for this caller through runs of other keys.

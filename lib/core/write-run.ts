@@ -58,10 +58,7 @@ export class KeyState implements Frame {
   ) {}
 }
 
-/** Whether `run` is `frame` or one of the runs it was called from. */
-export function isWithin(frame: Frame, run: Frame): boolean {
-  for (let f: Frame | undefined = frame; f !== undefined; f = f.parent) {
-    if (f === run) return true;
-  }
-  return false;
+/** The run `frame` was called from, if any. */
+export function parentOf(frame: Frame): Frame | undefined {
+  return frame.parent;
 }

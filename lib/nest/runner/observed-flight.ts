@@ -2,7 +2,7 @@ import type { CallOptions } from '../../core/group.interfaces.js';
 import type { FlightObserver } from '../observe/flight-observer.js';
 import { FlightProbe } from '../observe/flight-probe.js';
 import type { CachedWork, FleetWork } from './flight-work.js';
-import type { MethodFlights } from '../../core/group.js';
+import type { MethodFlights } from '../../core/method-flights.js';
 import type { CallKeys } from './method-strategy.js';
 import { type Peek, PromiseFlight } from './promise-flight.js';
 

@@ -1,6 +1,6 @@
 import type { CallOptions } from '../../core/group.interfaces.js';
 import type { FlightWork } from './flight-work.js';
-import type { MethodFlights } from '../../core/group.js';
+import type { MethodFlights } from '../../core/method-flights.js';
 import type { Method, CallKeys, MethodStrategy } from './method-strategy.js';
 
 /**

@@ -1,0 +1,29 @@
+import { type Flight, extraOf } from './flight.js';
+import type { Keyspace } from './keyspace.js';
+import { SingleflightAbortError } from './singleflight.errors.js';
+import * as messages from './singleflight.messages.js';
+
+/** Marks the flight settled and frees its key, unless forget() or an expiry freed it already. */
+export function settle(flight: Flight, space: Keyspace, key: string): void {
+  flight.settled = true;
+  space.release(key, flight);
+}
+
+/**
+ * A caller left `flight` early (its timeout or signal). When it was the last caller waiting, the
+ * flight settles: its work's signal aborts and the key is free for new callers. A retrier (a joiner
+ * that waits for the retry of a failed flight) leaves the retry flight once it began.
+ */
+export function leave(flight: Flight, space: Keyspace, key: string, retrier: boolean): void {
+  if (retrier) {
+    const extra = extraOf(flight);
+    if (extra.next !== undefined) return leave(extra.next, space, key, false);
+    extra.retriers--;
+  }
+  if (flight.settled || --flight.waiting > 0) return;
+  settle(flight, space, key);
+  const whole = space.whole(key);
+  flight.extra?.controller?.abort(
+    new SingleflightAbortError(whole, undefined, messages.ABANDONED(whole)),
+  );
+}
