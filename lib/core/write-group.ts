@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import type {
   RetryOptions,
   WriteCallOptions,
@@ -156,6 +156,7 @@ export class WriteGroup {
     }
     this.#counts.coalesced++;
     pending.fn = run;
+    pending.scope = new AsyncResource('MergeWrites');
     pending.args = merged;
     pending.retry = retry;
     if (caller !== undefined) pending.parent = caller;
@@ -240,7 +241,9 @@ export class WriteGroup {
     state.current = pending;
     // It runs now: it waits only for what its work's calls will wait for.
     pending.waitsOn = undefined;
-    this.#run(state, pending).then(pending.resolve, pending.reject);
+    pending.scope
+      .runInAsyncScope(() => this.#run(state, pending))
+      .then(pending.resolve, pending.reject);
   }
 }
 

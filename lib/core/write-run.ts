@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import type { RetryOptions } from './write-group.interfaces.js';
 import type { WaitNode } from './wait-for.js';
 
@@ -27,6 +28,12 @@ export class Pending implements Frame {
   resolve!: (value: unknown) => void;
   reject!: (error: unknown) => void;
   waitsOn: Map<WaitNode, number> | undefined = undefined;
+  /**
+   * The async context of the call whose `fn` it runs (the newest): its work runs there, as that
+   * call's own run would, and not in the context of the run before it (another caller's request,
+   * user or trace).
+   */
+  scope = new AsyncResource('MergeWrites');
   constructor(
     readonly key: string,
     public fn: Run<unknown[], unknown>,
