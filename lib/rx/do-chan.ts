@@ -31,9 +31,9 @@ export function doChan$<T>(
   return new Observable<FlightResult<T>>((subscriber) => {
     const leave = new AbortController();
     // The caller's own signal makes this subscription leave, as unsubscribing does. One already
-    // aborted, or bad options (not an object, or a bad signal), are passed on as they are, so
-    // doResult reports them as { error } like any bad input.
-    const given: unknown = isPlainObject(options) ? options.signal : undefined;
+    // aborted, or bad options (not an object, a bad signal, a getter that throws), are passed on
+    // as they are, so doResult reports them as { error } like any bad input.
+    const given = isPlainObject(options) ? signalOf(options) : undefined;
     const follows = given instanceof AbortSignal && !given.aborted ? given : undefined;
     const onAbort = () => leave.abort(follows!.reason);
     const stop = () => {
@@ -41,9 +41,7 @@ export function doChan$<T>(
     };
     if (follows !== undefined) callerSignals.add(follows, onAbort);
     const own =
-      isPlainObject(options) && (given === undefined || follows !== undefined)
-        ? { ...options, signal: leave.signal }
-        : options;
+      given === undefined || follows !== undefined ? withSignal(options, leave.signal) : options;
     void group.doResult(key, fn, own as CallOptions).then((result) => {
       stop();
       subscriber.next(result);
@@ -54,4 +52,25 @@ export function doChan$<T>(
       leave.abort();
     };
   });
+}
+
+/** Stands for a `signal` option whose getter threw. */
+const UNREADABLE = Symbol('unreadable');
+
+function signalOf(options: Record<string, unknown>): unknown {
+  try {
+    return options.signal;
+  } catch {
+    return UNREADABLE;
+  }
+}
+
+/** A copy of `options` with `signal`; options that are no object or cannot be read, as they are. */
+function withSignal(options: unknown, signal: AbortSignal): unknown {
+  if (!isPlainObject(options)) return options;
+  try {
+    return { ...options, signal };
+  } catch {
+    return options;
+  }
 }

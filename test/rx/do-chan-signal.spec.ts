@@ -57,3 +57,23 @@ describe('doChan$ with a long-lived caller signal', () => {
     await expect(stays).resolves.toMatchObject({ value: 'v', shared: true });
   });
 });
+
+describe('doChan$ with options whose signal cannot be read', () => {
+  it.each(['signal', 'timeout'])(
+    'emits the error of a %s getter as { error }, like doResult, without running',
+    async (name) => {
+      const group = new Group();
+      let runs = 0;
+      const hostile = Object.defineProperty({}, name, {
+        enumerable: true,
+        get: () => {
+          throw new Error('hostile getter');
+        },
+      });
+      const result = await firstValueFrom(doChan$(group, 'k', () => ++runs, hostile));
+      expect((result.error as Error).message).toBe('hostile getter');
+      expect(runs).toBe(0);
+      expect(group.stats().size).toBe(0);
+    },
+  );
+});
