@@ -22,6 +22,11 @@ export const REFRESH_FAILED = (key: string) =>
   `The background refresh (refreshThreshold) of key "${key}" failed; the cached value is ` +
   'answered until its ttl ends, and the next call after that runs the work.';
 
+export const REFRESH_GIVEN_UP = (key: string, ms: number) =>
+  `The background refresh (refreshThreshold) of key "${key}" has not settled within ${ms} ms, ` +
+  "its refreshThreshold, and is given up: the key may be refreshed again, and this refresh's " +
+  'value, if it comes, is not stored. Check what the work waits on (a call without a timeout?).';
+
 export const NOT_A_CACHE = (where: string, value: unknown) =>
   `${where} needs a cache-manager Cache (createCache() of cache-manager 7, or the app's ` +
   `CACHE_MANAGER), got ${typeof value} (${show(value)}).`;

@@ -19,7 +19,8 @@ export interface CachePolicy<T = unknown> {
   /**
    * Refresh-ahead: once less than this (ms) is left of a value's ttl, callers still get the cached
    * value and one run of the work per key refreshes it in the background. A refresh that fails is
-   * logged; the cached value then lasts until its ttl ends.
+   * logged; the cached value then lasts until its ttl ends. A refresh that has not settled within
+   * this many ms is given up (logged): the key may be refreshed again, its value is not stored.
    * @default undefined (no refresh-ahead)
    */
   refreshThreshold?: number;

@@ -8,13 +8,13 @@ import {
 import * as messages from './cache.messages.js';
 import { FLIGHT_CACHE_RULES, isCache } from './cache-options.js';
 import type {
-  CacheErrorLogger,
   CachePolicy,
   FlightCacheOptions,
   FlightCacheStats,
 } from './flight-cache.interfaces.js';
-import { KeyStates, type KeyState } from './key-states.js';
+import { KeyStates, type KeyState, type Stamp, begin, isCurrent } from './key-states.js';
 import { PolicyCheck } from './policy-check.js';
+import { Refreshes } from './refreshes.js';
 import { LocalMirror } from './local-mirror.js';
 import {
   CALL_KEY,
@@ -54,8 +54,8 @@ export class FlightCache {
   readonly #local: LocalMirror | undefined;
   /** What runs for each key; a key has an entry only while something does. */
   readonly #states = new KeyStates();
+  readonly #refreshes: Refreshes;
   readonly #counts = { hits: 0, misses: 0 };
-  readonly #logger: CacheErrorLogger | undefined;
   readonly #group: Group | undefined;
   readonly #policies: PolicyCheck;
   /** How `invalidate(Class, method, ...args)` builds a key; set by SingleflightModule. */
@@ -73,7 +73,7 @@ export class FlightCache {
       throw new SingleflightOptionsError(messages.NOT_A_CACHE('FlightCache', cache));
     validateOptions('FlightCache options', options, FLIGHT_CACHE_RULES);
     this.#local = options.local ? new LocalMirror() : undefined;
-    this.#logger = options.logger;
+    this.#refreshes = new Refreshes(this.#states, options.logger);
     this.#policies = new PolicyCheck(options.logger);
     const codec = new ValueCodec(options.codecs, 'FlightCache options');
     this.#values = new StoreValues(codec, options.logger);
@@ -111,19 +111,19 @@ export class FlightCache {
   async load<T>(key: string, work: () => T | PromiseLike<T>, policy: CachePolicy<T>): Promise<T> {
     assertKey(key);
     const state = this.#states.enter(key);
-    const generation = state.generation;
+    const stamp = begin(state);
     try {
       // A delete of invalidate() still under way: read after it, not the value it removes.
       if (state.deleting !== undefined) await state.deleting;
       const found = await this.#store.read(key);
       if (found !== undefined) {
         this.#counts.hits++;
-        if (state.generation === generation) await this.#hit(key, state, found, work, policy);
+        await this.#hit(key, state, stamp, found, work, policy);
         return found.value as T;
       }
       this.#counts.misses++;
       const value = await work();
-      await this.#keep(key, state, generation, value, policy);
+      await this.#keep(key, state, stamp, value, policy);
       return value;
     } finally {
       this.#states.exit(key, state);
@@ -193,55 +193,48 @@ export class FlightCache {
   }
 
   /**
-   * A value found in the store: the stores before the one that had it get a copy until the same
-   * expiry, the mirror keeps it until the refresh threshold, and past the threshold one refresh
-   * runs in the background while callers still get this value.
+   * A value found in the store, unless the key was dropped since the read began: the stores before
+   * the one that had it get a copy until the same expiry, the mirror keeps it until the refresh
+   * threshold, and past it one refresh runs in the background (`Refreshes`) while callers get it.
    */
   async #hit<T>(
     key: string,
     state: KeyState,
+    stamp: Stamp,
     found: Stored,
     work: () => T | PromiseLike<T>,
     policy: CachePolicy<T>,
   ): Promise<void> {
     const left = typeof found.expires === 'number' ? found.expires - Date.now() : Infinity;
     const threshold = policy.refreshThreshold ?? 0;
-    const generation = state.generation;
+    // Dropped since the read began: the value found is gone, keep nothing of it.
+    if (state.generation !== stamp.generation) return;
     if (found.tier > 0 && left > 0) {
       const ttl = left === Infinity ? undefined : left;
       const before = this.cache.stores.slice(0, found.tier);
       const values = this.#values.encode(before, found.value);
       const copy = () => this.#values.write(before, key, values!, ttl);
-      if (values !== undefined)
-        await this.#store.write(key, state, generation, copy, () => undefined);
-      // Dropped while the copy was written: the value found is gone, keep nothing of it.
-      if (state.generation !== generation) return;
+      if (values !== undefined) await this.#store.write(key, state, stamp.generation, copy, noop);
+      if (state.generation !== stamp.generation) return;
     }
     if (left >= threshold) return this.#local?.set(key, found.value, left - threshold);
-    if (state.refreshing) return;
-    state.refreshing = true;
-    // The refresh is a user of the key's state, which therefore stays this same object.
-    this.#states.enter(key);
-    void (async () => {
-      try {
-        await this.#keep(key, state, generation, await work(), policy);
-      } catch (error) {
-        this.#logger?.warn(messages.REFRESH_FAILED(key), error);
-      } finally {
-        state.refreshing = false;
-        this.#states.exit(key, state);
-      }
-    })();
+    this.#refreshes.start(key, state, threshold, work, (run, value: T) =>
+      this.#keep(key, state, run, value, policy),
+    );
   }
 
-  /** Stores `value` per `policy`, unless the key was dropped since `generation`. */
+  /**
+   * Stores `value` per `policy`, unless the key was dropped since the run began or a run that
+   * began later has stored its own value.
+   */
   async #keep<T>(
     key: string,
     state: KeyState,
-    generation: number,
+    stamp: Stamp,
     value: T,
     policy: CachePolicy<T>,
   ): Promise<void> {
+    if (!isCurrent(state, stamp)) return;
     const ttl = this.#policies.ttlOf(key, value, policy);
     if (ttl === undefined) return;
     const { stores } = this.cache;
@@ -250,8 +243,12 @@ export class FlightCache {
     );
     if (values === undefined) return;
     const set = () => this.#values.write(stores, key, values, ttl);
-    await this.#store.write(key, state, generation, set, () =>
+    // From here, a run that began before this one starts no write: its value is older.
+    state.stored = stamp.run;
+    await this.#store.write(key, state, stamp.generation, set, () =>
       this.#local?.set(key, value, ttl - (policy.refreshThreshold ?? 0)),
     );
   }
 }
+
+const noop = () => undefined;

@@ -2,6 +2,13 @@
 export interface KeyState {
   /** Bumped by each invalidate or forget: a run that began under an older one stores nothing. */
   generation: number;
+  /** The runs (loads and refreshes) begun for the key, numbered in order by `begin`. */
+  runs: number;
+  /**
+   * The number of the newest run whose value a write was started for: a run that began before it
+   * starts no write after it (a late refresh never stores over a later load's value).
+   */
+  stored: number;
   /** Loads, refreshes and deletes under way; the entry is removed when the last one ends. */
   users: number;
   /** The store deletes of invalidate and forget, until they land; a read waits for them. */
@@ -10,6 +17,27 @@ export interface KeyState {
   readonly writes: Set<Promise<void>>;
   /** Whether a refresh-ahead runs: one at a time per key. */
   refreshing: boolean;
+}
+
+/** Where a run began among the others of its key: what it compares against before it stores. */
+export interface Stamp {
+  /** The key's generation when the run began. */
+  readonly generation: number;
+  /** The run's number: later runs have greater ones. */
+  readonly run: number;
+}
+
+/** A run of the key beginning now, later than every run begun before it. */
+export function begin(state: KeyState): Stamp {
+  return { generation: state.generation, run: ++state.runs };
+}
+
+/**
+ * Whether a run's own value may still be stored: the key was not dropped since it began, and no
+ * run that began after it has stored its value.
+ */
+export function isCurrent(state: KeyState, stamp: Stamp): boolean {
+  return state.generation === stamp.generation && state.stored < stamp.run;
 }
 
 /**
@@ -34,6 +62,8 @@ export class KeyStates {
     if (state === undefined) {
       state = {
         generation: 0,
+        runs: 0,
+        stored: 0,
         users: 0,
         deleting: undefined,
         writes: new Set(),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { KeyStates, type KeyState } from '../../lib/cache/key-states.js';
+import { KeyStates, type KeyState, begin, isCurrent } from '../../lib/cache/key-states.js';
 
 describe('KeyStates', () => {
   it('gives the users of a key one state, and drops it when the last one exits', () => {
@@ -40,5 +40,20 @@ describe('KeyStates', () => {
       }),
       { seed: 1616, numRuns: 500 },
     );
+  });
+
+  it("lets a run store its value unless the key was dropped or a later run's value was stored", () => {
+    const state = new KeyStates().enter('k');
+    const older = begin(state);
+    const newer = begin(state);
+    expect(newer.run).toBeGreaterThan(older.run);
+    expect(isCurrent(state, older) && isCurrent(state, newer)).toBe(true);
+    state.stored = newer.run; // the newer run's write started
+    expect(isCurrent(state, older)).toBe(false);
+    const later = begin(state);
+    expect(isCurrent(state, later)).toBe(true);
+    state.generation++; // a drop
+    expect(isCurrent(state, later)).toBe(false);
+    expect(isCurrent(state, begin(state))).toBe(true);
   });
 });

@@ -68,7 +68,8 @@ export interface SingleFlightOptions<T = unknown> extends FlightKeyOptions {
   ttl?: number | ((value: T) => number);
   /**
    * Refresh-ahead: answer the cached value and refresh it when less than this (ms) is left. Must
-   * be below `ttl`; on a method that is not cached it fails at start-up.
+   * be below `ttl`; on a method that is not cached it fails at start-up. A refresh that has not
+   * settled within this many ms is given up (logged), and its value is not stored.
    * @default the module's `refreshThreshold` (none)
    */
   refreshThreshold?: number;
