@@ -1,5 +1,5 @@
 import type { OnModuleDestroy } from '@nestjs/common';
-import type { CallKind, FlightObserver } from './flight-observer.js';
+import type { CallKind, FlightObserver, FlightSettled, Settled } from './flight-observer.js';
 
 /** Several observers as one (metrics and debug logs at once), so the runner holds a single one. */
 export class FanOutObserver implements FlightObserver, OnModuleDestroy {
@@ -13,17 +13,8 @@ export class FanOutObserver implements FlightObserver, OnModuleDestroy {
     for (const observer of this.observers) observer.flightStarted(method, key);
   }
 
-  flightSettled(
-    method: string,
-    key: string,
-    seconds: number,
-    failed: boolean,
-    error: unknown,
-    fromCache: boolean | undefined,
-  ): void {
-    for (const observer of this.observers) {
-      observer.flightSettled(method, key, seconds, failed, error, fromCache);
-    }
+  flightSettled(method: string, key: string, settled: FlightSettled): void {
+    for (const observer of this.observers) observer.flightSettled(method, key, settled);
   }
 
   callLeft(method: string, key: string, error: Error): void {
@@ -38,16 +29,8 @@ export class FanOutObserver implements FlightObserver, OnModuleDestroy {
     for (const observer of this.observers) observer.writeRetried(method, key, attempt);
   }
 
-  writeSettled(
-    method: string,
-    key: string,
-    seconds: number,
-    failed: boolean,
-    error: unknown,
-  ): void {
-    for (const observer of this.observers) {
-      observer.writeSettled(method, key, seconds, failed, error);
-    }
+  writeSettled(method: string, key: string, settled: Settled): void {
+    for (const observer of this.observers) observer.writeSettled(method, key, settled);
   }
 
   writeCoalesced(method: string, key: string): void {

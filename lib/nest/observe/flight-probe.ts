@@ -6,26 +6,72 @@ import {
   SingleflightTimeoutError,
 } from '../../core/singleflight.errors.js';
 import { isThenable } from '../decorators/flight-metadata.js';
-import type { FlightObserver } from './flight-observer.js';
+import type { CallKind, FlightObserver } from './flight-observer.js';
 
 type Run = (...args: unknown[]) => unknown;
 
 /**
- * Watches one call of a `@SingleFlight()` method that returns a Promise, for a FlightObserver.
- * Made only when an observer is on. The Group tells whether the call led or joined (`entered`);
- * a call it told neither was refused (a re-entry of its own key).
+ * One call of a decorated method, watched for a FlightObserver; made only when one is on. What
+ * the call was (led, joined, queued...) is what its engine told it as it entered, never a guess.
  */
-export class FlightProbe {
+abstract class CallProbe {
+  constructor(
+    protected readonly observer: FlightObserver,
+    /** The decorated `Class.method`. */
+    protected readonly method: string,
+    /** The call's whole key, `Class.method:<key>`. */
+    protected readonly key: string,
+  ) {}
+
+  /**
+   * Reports the call as its engine told it entered (`kind`). A call told nothing was refused
+   * before it entered (a re-entry of its own key, a throwing merge): it is reported with its
+   * error once that is known. Returns whether the call entered.
+   */
+  protected reported(kind: CallKind | undefined, outcome: Promise<unknown>): boolean {
+    const { observer, method, key } = this;
+    if (kind === undefined) {
+      outcome.then(undefined, (error: unknown) => observer.called(method, key, 'rejected', error));
+      return false;
+    }
+    observer.called(method, key, kind);
+    return true;
+  }
+
+  /** Reports that the flight's work starts; returns when, for `flightSettled`. */
+  protected flightStarted(): number {
+    this.observer.flightStarted(this.method, this.key);
+    return performance.now();
+  }
+
+  protected flightSettled(
+    started: number,
+    failed: boolean,
+    error: unknown,
+    fromCache: boolean | undefined,
+  ): void {
+    const seconds = secondsSince(started);
+    this.observer.flightSettled(this.method, this.key, { seconds, failed, error, fromCache });
+  }
+}
+
+/**
+ * Watches one call of a `@SingleFlight()` method that returns a Promise. The Group tells whether
+ * the call led or joined (`entered`).
+ */
+export class FlightProbe extends CallProbe {
   #kind: 'led' | 'joined' | undefined = undefined;
   #ran = false;
 
   constructor(
-    private readonly observer: FlightObserver,
-    private readonly method: string,
-    private readonly key: string,
+    observer: FlightObserver,
+    method: string,
+    key: string,
     /** Whether the flight goes through the cache, so a flight without the method's run is a hit. */
     private readonly cached: boolean,
-  ) {}
+  ) {
+    super(observer, method, key);
+  }
 
   /** What the Group tells the call as it enters: it joined a flight in progress, or led one. */
   readonly entered = (joined: boolean): void => {
@@ -43,8 +89,7 @@ export class FlightProbe {
   /** The flight's work, which Group runs only for the call that leads. */
   flight(fn: () => unknown): () => unknown {
     return () => {
-      this.observer.flightStarted(this.method, this.key);
-      const started = performance.now();
+      const started = this.flightStarted();
       let result: unknown;
       try {
         result = fn();
@@ -67,15 +112,9 @@ export class FlightProbe {
 
   /** Reports the call once `do()` returned its outcome, and a timeout or abort of this caller. */
   called(outcome: Promise<unknown>, call: CallOptions | undefined): Promise<unknown> {
-    const { observer, method, key } = this;
-    const kind = this.#kind;
-    if (kind === undefined) {
-      outcome.then(undefined, (error: unknown) => observer.called(method, key, 'rejected', error));
-      return outcome;
-    }
-    observer.called(method, key, kind);
     // Group rejects a caller on its own only through its call options (timeout, signal).
-    if (call !== undefined) {
+    if (this.reported(this.#kind, outcome) && call !== undefined) {
+      const { observer, method, key } = this;
       outcome.then(undefined, (error: unknown) => {
         if (isOwnLeave(error, key)) observer.callLeft(method, key, error);
       });
@@ -84,31 +123,17 @@ export class FlightProbe {
   }
 
   #settled(started: number, failed: boolean, error: unknown): void {
-    const fromCache = this.cached ? !this.#ran : undefined;
-    this.observer.flightSettled(
-      this.method,
-      this.key,
-      secondsSince(started),
-      failed,
-      error,
-      fromCache,
-    );
+    this.flightSettled(started, failed, error, this.cached ? !this.#ran : undefined);
   }
 }
 
 /**
  * Watches one call of a `@SingleFlight()` method that returns an Observable. Subscribing is
  * calling: ObservableGroup tells each subscription, as it enters, whether it started the shared
- * upstream (led) or joined it.
+ * upstream (led) or joined it, and it is reported then.
  */
-export class SharedProbe {
-  constructor(
-    private readonly observer: FlightObserver,
-    private readonly method: string,
-    private readonly key: string,
-  ) {}
-
-  /** Reports a subscription as a call, with what ObservableGroup told it. */
+export class SharedProbe extends CallProbe {
+  /** What ObservableGroup tells each subscription as it enters. */
   readonly entered = (joined: boolean): void => {
     this.observer.called(this.method, this.key, joined ? 'joined' : 'led');
   };
@@ -116,16 +141,14 @@ export class SharedProbe {
   /** The upstream, which ObservableGroup subscribes only for the subscription that leads. */
   source(source: () => Observable<unknown>): () => Observable<unknown> {
     return () => {
-      const { observer, method, key } = this;
-      observer.flightStarted(method, key);
-      const started = performance.now();
+      const started = this.flightStarted();
       let failed = false;
       let error: unknown;
       let upstream: Observable<unknown>;
       try {
         upstream = source();
       } catch (thrown) {
-        observer.flightSettled(method, key, secondsSince(started), true, thrown, undefined);
+        this.flightSettled(started, true, thrown, undefined);
         throw thrown;
       }
       // finalize runs on completion, error, and teardown when the last subscriber leaves.
@@ -136,9 +159,7 @@ export class SharedProbe {
             error = thrown;
           },
         }),
-        finalize(() =>
-          observer.flightSettled(method, key, secondsSince(started), failed, error, undefined),
-        ),
+        finalize(() => this.flightSettled(started, failed, error, undefined)),
       );
     };
   }
@@ -147,20 +168,13 @@ export class SharedProbe {
 /**
  * Watches one call of a `@MergeWrites()` method. WriteGroup tells the call, as it enters, whether
  * its run started at once (led), it became the follow-up run (queued) or it merged into that
- * follow-up (merged); a call it told none of these was refused. WriteGroup runs the newest waiting
- * call's function (once per try), so a call whose function never ran was served by a newer call's
- * run: coalesced.
+ * follow-up (merged). WriteGroup runs the newest waiting call's function (once per try), so a call
+ * whose function never ran was served by a newer call's run: coalesced.
  */
-export class WriteProbe {
+export class WriteProbe extends CallProbe {
   #kind: 'led' | 'queued' | 'merged' | undefined = undefined;
   #tries = 0;
   #started = 0;
-
-  constructor(
-    private readonly observer: FlightObserver,
-    private readonly method: string,
-    private readonly key: string,
-  ) {}
 
   /** What WriteGroup tells the call as it enters. */
   readonly entered = (entry: WriteEntry): void => {
@@ -183,24 +197,19 @@ export class WriteProbe {
 
   /** Reports the call once `do()` returned; a run's outcome and coalesced calls once settled. */
   called(outcome: Promise<unknown>): Promise<unknown> {
-    const { observer, method, key } = this;
-    const kind = this.#kind;
-    if (kind === undefined) {
-      outcome.then(undefined, (error: unknown) => observer.called(method, key, 'rejected', error));
-      return outcome;
+    if (this.reported(this.#kind, outcome)) {
+      outcome.then(
+        () => this.#settled(false, undefined),
+        (error: unknown) => this.#settled(true, error),
+      );
     }
-    observer.called(method, key, kind);
-    outcome.then(
-      () => this.#settled(false, undefined),
-      (error: unknown) => this.#settled(true, error),
-    );
     return outcome;
   }
 
   #settled(failed: boolean, error: unknown): void {
-    if (this.#tries === 0) this.observer.writeCoalesced(this.method, this.key);
-    else
-      this.observer.writeSettled(this.method, this.key, secondsSince(this.#started), failed, error);
+    const { observer, method, key } = this;
+    if (this.#tries === 0) return observer.writeCoalesced(method, key);
+    observer.writeSettled(method, key, { seconds: secondsSince(this.#started), failed, error });
   }
 }
 

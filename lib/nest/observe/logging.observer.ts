@@ -1,4 +1,4 @@
-import type { CallKind, FlightObserver } from './flight-observer.js';
+import type { CallKind, FlightObserver, FlightSettled, Settled } from './flight-observer.js';
 
 /**
  * Logs a debug line for each step of a flight or `@MergeWrites()` run: start, join, cache hit,
@@ -22,21 +22,9 @@ export class LoggingObserver implements FlightObserver {
     this.#log(method, `flight started, key "${key}"`);
   }
 
-  flightSettled(
-    method: string,
-    key: string,
-    seconds: number,
-    failed: boolean,
-    error: unknown,
-    fromCache: boolean | undefined,
-  ): void {
-    const source = fromCache === true ? ' from the cache store' : '';
-    this.#log(
-      method,
-      failed
-        ? `flight failed in ${ms(seconds)}, key "${key}": ${show(error)}`
-        : `flight settled in ${ms(seconds)}${source}, key "${key}"`,
-    );
+  flightSettled(method: string, key: string, settled: FlightSettled): void {
+    const source = settled.fromCache === true ? ' from the cache store' : '';
+    this.#settled(method, key, 'flight', settled, source);
   }
 
   callLeft(method: string, key: string, error: Error): void {
@@ -51,23 +39,28 @@ export class LoggingObserver implements FlightObserver {
     this.#log(method, `run failed, try ${attempt} starts, key "${key}"`);
   }
 
-  writeSettled(
-    method: string,
-    key: string,
-    seconds: number,
-    failed: boolean,
-    error: unknown,
-  ): void {
-    this.#log(
-      method,
-      failed
-        ? `run failed in ${ms(seconds)}, key "${key}": ${show(error)}`
-        : `run settled in ${ms(seconds)}, key "${key}"`,
-    );
+  writeSettled(method: string, key: string, settled: Settled): void {
+    this.#settled(method, key, 'run', settled, '');
   }
 
   writeCoalesced(method: string, key: string): void {
     this.#log(method, `call served by a newer call's run, key "${key}"`);
+  }
+
+  /** A flight or run settled: its duration, and its error if it failed. */
+  #settled(
+    method: string,
+    key: string,
+    what: 'flight' | 'run',
+    { seconds, failed, error }: Settled,
+    source: string,
+  ): void {
+    this.#log(
+      method,
+      failed
+        ? `${what} failed in ${ms(seconds)}, key "${key}": ${show(error)}`
+        : `${what} settled in ${ms(seconds)}${source}, key "${key}"`,
+    );
   }
 
   #log(method: string, message: string): void {

@@ -6,7 +6,7 @@ import {
   SingleflightOptionsError,
 } from '../../core/singleflight.errors.js';
 import * as messages from '../nest.messages.js';
-import type { CallKind, FlightObserver } from './flight-observer.js';
+import type { CallKind, FlightObserver, FlightSettled, Settled } from './flight-observer.js';
 import type { SingleflightMetricsOptions } from '../interfaces/singleflight-metrics-options.interface.js';
 
 export const DEFAULT_METRICS_PREFIX = 'singleflight_';
@@ -148,14 +148,7 @@ export class PrometheusObserver implements FlightObserver, OnModuleDestroy {
     this.#of(method).flights++;
   }
 
-  flightSettled(
-    method: string,
-    _key: string,
-    seconds: number,
-    failed: boolean,
-    _error: unknown,
-    fromCache: boolean | undefined,
-  ): void {
+  flightSettled(method: string, _key: string, { seconds, failed, fromCache }: FlightSettled): void {
     const counts = this.#of(method);
     counts.flightDuration.observe(seconds);
     if (failed) counts.errors++;
@@ -177,7 +170,7 @@ export class PrometheusObserver implements FlightObserver, OnModuleDestroy {
     this.#of(method).writeRetries++;
   }
 
-  writeSettled(method: string, _key: string, seconds: number, failed: boolean): void {
+  writeSettled(method: string, _key: string, { seconds, failed }: Settled): void {
     const counts = this.#of(method);
     counts.writeDuration.observe(seconds);
     if (failed) counts.errors++;

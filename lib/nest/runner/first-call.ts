@@ -1,6 +1,6 @@
 import { isObservable } from 'rxjs';
 import { isThenable } from '../decorators/flight-metadata.js';
-import type { Method, CallKeys, MethodStrategy } from './method-strategy.js';
+import { type Method, type CallKeys, type MethodStrategy, Refused } from './method-strategy.js';
 import type { ObservableFlight } from './observable-flight.js';
 import type { PromiseFlight } from './promise-flight.js';
 
@@ -30,13 +30,8 @@ export class FirstCall implements MethodStrategy {
   ) {}
 
   call(self: object, method: Method, args: unknown[]): unknown {
-    let part: string;
-    try {
-      part = this.keys.part(self, args);
-    } catch (error) {
-      this.keys.refused(error);
-      return Promise.reject(error);
-    }
+    const part = this.keys.part(self, args);
+    if (part instanceof Refused) return Promise.reject(part.error);
     let result: unknown;
     let ran = false;
     let thrown: { error: unknown } | undefined;

@@ -1,8 +1,7 @@
 import type { DistributedWriteGroup } from '../../redis/writes/distributed-write-group.js';
 import type { WriteRunContext } from '../../redis/writes/distributed-write-group.interfaces.js';
 import type { FlightObserver } from '../observe/flight-observer.js';
-import type { WriteProbe } from '../observe/flight-probe.js';
-import { MergedWrites, type VersionOf } from './merged-writes.js';
+import { type Entered, MergedWrites, type VersionOf } from './merged-writes.js';
 import type { Method, CallKeys } from './method-strategy.js';
 
 /** A `@MergeWrites()` method whose runs are coordinated across the fleet through Redis. */
@@ -33,14 +32,9 @@ export class FleetWrites extends MergedWrites {
     return super.call(self, method, args);
   }
 
-  protected push(
-    key: string,
-    args: unknown[],
-    run: Method,
-    probe: WriteProbe | undefined,
-  ): Promise<unknown> {
+  protected push(key: string, args: unknown[], run: Method, entered?: Entered): Promise<unknown> {
     // Redis decides whether this call runs or waits after it returned: it is told as waiting.
-    probe?.entered('queued');
+    entered?.('queued');
     const version = this.version;
     return this.fleet.do(key, this.#fleetRun(run), { args, version });
   }

@@ -3,8 +3,7 @@ import type { RetryOptions } from '../../core/write-group.interfaces.js';
 import { localRunContext } from '../../redis/writes/local-run-context.js';
 import { versionOf } from '../../redis/writes/write-version.js';
 import type { FlightObserver } from '../observe/flight-observer.js';
-import type { WriteProbe } from '../observe/flight-probe.js';
-import { MergedWrites, type VersionOf } from './merged-writes.js';
+import { type Entered, MergedWrites, type VersionOf } from './merged-writes.js';
 import type { Method, CallKeys } from './method-strategy.js';
 
 type Merge = (pending: unknown[], next: unknown[]) => unknown[];
@@ -23,17 +22,12 @@ export class LocalWrites extends MergedWrites {
     super(keys, version, withContext, observer);
   }
 
-  protected push(
-    key: string,
-    args: unknown[],
-    run: Method,
-    probe: WriteProbe | undefined,
-  ): Promise<unknown> {
+  protected push(key: string, args: unknown[], run: Method, entered?: Entered): Promise<unknown> {
     const merge = this.version === undefined ? this.merge : newestByVersion(key, this.version);
     const fn = this.withContext ? withLocalContext(key, run) : run;
     const options = { args, merge, retry: this.retry };
-    if (probe === undefined) return this.writes.do(key, fn, options);
-    return doEntered(this.writes, key, fn, options, probe.entered);
+    if (entered === undefined) return this.writes.do(key, fn, options);
+    return doEntered(this.writes, key, fn, options, entered);
   }
 }
 

@@ -1,7 +1,11 @@
+import type { WriteEntry } from '../../core/write-group.js';
 import { versionOf } from '../../redis/writes/write-version.js';
 import type { FlightObserver } from '../observe/flight-observer.js';
 import { WriteProbe } from '../observe/flight-probe.js';
-import type { Method, CallKeys, MethodStrategy } from './method-strategy.js';
+import { type Method, type CallKeys, type MethodStrategy, Refused } from './method-strategy.js';
+
+/** Told how a call entered the runs of its key (with an observer). */
+export type Entered = (entry: WriteEntry) => void;
 
 /** A `@MergeWrites()` method's `version`, as the engines take it: of an argument list. */
 export type VersionOf = (args: unknown[]) => number;
@@ -21,9 +25,10 @@ export abstract class MergedWrites implements MethodStrategy {
   ) {}
 
   call(self: object, method: Method, args: unknown[]): Promise<unknown> {
-    let key: string;
+    const part = this.keys.part(self, args);
+    if (part instanceof Refused) return Promise.reject(part.error);
+    const key = this.keys.whole(part);
     try {
-      key = this.keys.whole(this.keys.part(self, args));
       // A call whose version is no finite number is refused before it joins a run.
       if (this.version !== undefined) versionOf(key, this.version, args);
     } catch (error) {
@@ -31,19 +36,19 @@ export abstract class MergedWrites implements MethodStrategy {
       return Promise.reject(error);
     }
     const run: Method = (...latest) => method.apply(self, latest);
-    if (this.observer === undefined) return this.push(key, args, run, undefined);
+    if (this.observer === undefined) return this.push(key, args, run);
     const probe = new WriteProbe(this.observer, this.keys.meta.scope, key);
-    return probe.called(this.push(key, args, probe.run(run), probe));
+    return probe.called(this.push(key, args, probe.run(run), probe.entered));
   }
 
   /**
    * Merges this call into the runs of `key`; the run that serves it calls `run` with the newest
-   * arguments. `probe`, with an observer, watches the call.
+   * arguments. With an observer, `entered` is told how the call entered the runs.
    */
   protected abstract push(
     key: string,
     args: unknown[],
     run: Method,
-    probe: WriteProbe | undefined,
+    entered?: Entered,
   ): Promise<unknown>;
 }

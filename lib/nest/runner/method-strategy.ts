@@ -17,6 +17,11 @@ export interface MethodStrategy {
   call(self: object, method: Method, args: unknown[]): unknown;
 }
 
+/** A call refused before it reached an engine, with the error its caller gets. */
+export class Refused {
+  constructor(readonly error: unknown) {}
+}
+
 /**
  * How a method's calls get their keys, the same for every strategy: `${scope}:${part}`, where
  * the part comes from the method's key (see keyPartOf) under the module's keyContext, unless the
@@ -35,10 +40,18 @@ export class CallKeys {
     private readonly observer: FlightObserver | undefined,
   ) {}
 
-  /** The key part of a call; throws a SingleflightKeyError naming the method and the fix. */
-  part(self: object, args: unknown[]): string {
-    if (this.only !== undefined) checkInstance(this.meta, this.only, self);
-    return keyPartOf(this.meta, self, args, this.context);
+  /**
+   * The key part of a call, or its refusal (a SingleflightKeyError naming the method and the fix),
+   * which is reported as a rejected call.
+   */
+  part(self: object, args: unknown[]): string | Refused {
+    try {
+      if (this.only !== undefined) checkInstance(this.meta, this.only, self);
+      return keyPartOf(this.meta, self, args, this.context);
+    } catch (error) {
+      this.refused(error);
+      return new Refused(error);
+    }
   }
 
   /** The whole key of a part, as errors, the cache, Redis and observers see it. */
@@ -46,7 +59,7 @@ export class CallKeys {
     return `${this.meta.scope}:${part}`;
   }
 
-  /** A call that failed before reaching an engine (its key could not be built). */
+  /** A call that failed before reaching an engine (its key could not be built, a bad version). */
   refused(error: unknown): void {
     this.observer?.called(this.meta.scope, undefined, 'rejected', error);
   }

@@ -6,7 +6,7 @@ import {
 } from '../../rx/observable-group.js';
 import type { FlightObserver } from '../observe/flight-observer.js';
 import { SharedProbe } from '../observe/flight-probe.js';
-import type { Method, CallKeys, MethodStrategy } from './method-strategy.js';
+import { type Method, type CallKeys, type MethodStrategy, Refused } from './method-strategy.js';
 
 /**
  * A method that returns an Observable: subscribers with one key share one upstream subscription
@@ -23,13 +23,9 @@ export class ObservableFlight implements MethodStrategy {
   ) {}
 
   call(self: object, method: Method, args: unknown[]): Observable<unknown> {
-    let key: string;
-    try {
-      key = this.keys.whole(this.keys.part(self, args));
-    } catch (error) {
-      this.keys.refused(error);
-      return throwError(() => error);
-    }
+    const part = this.keys.part(self, args);
+    if (part instanceof Refused) return throwError(() => part.error);
+    const key = this.keys.whole(part);
     return this.share$(key, () => method.apply(self, args) as Observable<unknown>);
   }
 

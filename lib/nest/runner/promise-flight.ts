@@ -1,7 +1,7 @@
 import type { CallOptions } from '../../core/group.interfaces.js';
 import type { FlightWork } from './flight-work.js';
 import type { MethodFlights } from '../../core/method-flights.js';
-import type { Method, CallKeys, MethodStrategy } from './method-strategy.js';
+import { type Method, type CallKeys, type MethodStrategy, Refused } from './method-strategy.js';
 
 /**
  * A method that returns a Promise: concurrent calls with one key share a flight in the app's
@@ -16,13 +16,8 @@ export class PromiseFlight implements MethodStrategy {
   ) {}
 
   call(self: object, method: Method, args: unknown[]): Promise<unknown> {
-    let part: string;
-    try {
-      part = this.keys.part(self, args);
-    } catch (error) {
-      this.keys.refused(error);
-      return Promise.reject(error);
-    }
+    const part = this.keys.part(self, args);
+    if (part instanceof Refused) return Promise.reject(part.error);
     return this.flight(part, () => method.apply(self, args));
   }
 
