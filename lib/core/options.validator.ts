@@ -47,7 +47,8 @@ export const SIGNAL: OptionRule = ['an AbortSignal', isSignal];
 
 /**
  * Throws a SingleflightOptionsError for an unknown option name or a bad value. `undefined` values
- * count as not given, so spreading defaults stays simple.
+ * count as not given, so spreading defaults stays simple. An option an object inherits (a getter
+ * of its class) is read as the engines read it, so it is checked too.
  */
 export function validateOptions(where: string, options: unknown, rules: OptionRules): void {
   if (options === undefined) return;
@@ -60,13 +61,22 @@ export function validateOptions(where: string, options: unknown, rules: OptionRu
     if (rule === undefined) {
       throw new SingleflightOptionsError(messages.UNKNOWN_OPTION(where, name, Object.keys(rules)));
     }
-    const value = options[name];
-    if (value === undefined) continue;
-    if (!rule[1](value)) {
-      throw new SingleflightOptionsError(messages.BAD_OPTION(where, name, rule[0], value));
-    }
-    if (rule[2] !== undefined) validateOptions(`"${name}" of ${where}`, value, rule[2]);
+    checkOption(where, name, options[name], rule);
   }
+  if (Object.getPrototypeOf(options) === Object.prototype) return;
+  for (const name of Object.keys(rules)) {
+    if (!Object.hasOwn(options, name) && name in options) {
+      checkOption(where, name, options[name], rules[name]!);
+    }
+  }
+}
+
+function checkOption(where: string, name: string, value: unknown, rule: OptionRule): void {
+  if (value === undefined) return;
+  if (!rule[1](value)) {
+    throw new SingleflightOptionsError(messages.BAD_OPTION(where, name, rule[0], value));
+  }
+  if (rule[2] !== undefined) validateOptions(`"${name}" of ${where}`, value, rule[2]);
 }
 
 export function assertKey(key: unknown): asserts key is string {

@@ -120,3 +120,39 @@ describe('Group: a bad option never takes a key', () => {
     },
   );
 });
+
+/** Options as a class makes them: the values come from getters on its prototype. */
+class Settings {
+  constructor(private readonly values: Record<string, unknown>) {}
+  get timeout(): unknown {
+    return this.values.timeout;
+  }
+  get forgetAfter(): unknown {
+    return this.values.forgetAfter;
+  }
+}
+
+describe('Group: options whose values come from getters on their prototype', () => {
+  it.each([
+    ['a timeout of 2^40', { timeout: 2 ** 40 }, '"timeout"'],
+    ['a timeout of NaN', { timeout: Number.NaN }, '"timeout"'],
+    ['a forgetAfter that is a string', { forgetAfter: '10' }, '"forgetAfter"'],
+  ])('are checked like own ones: %s is refused before any work runs', async (_, values, name) => {
+    const group = new Group();
+    let runs = 0;
+    const options = Object.assign(new Settings(values), {});
+    // Only what the getters give: the class's own field is not an option.
+    Object.defineProperty(options, 'values', { enumerable: false });
+    const error = await rejectionOf(group.do('k', () => ++runs, options as never));
+    expect(error).toBeInstanceOf(SingleflightOptionsError);
+    expect((error as Error).message).toContain(name);
+    expect(runs).toBe(0);
+  });
+
+  it('a getter that gives a good value works as the option', async () => {
+    const group = new Group();
+    const options = new Settings({ timeout: 60_000 });
+    Object.defineProperty(options, 'values', { enumerable: false });
+    await expect(group.do('k', async () => 'v', options as never)).resolves.toBe('v');
+  });
+});
