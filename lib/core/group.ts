@@ -12,7 +12,7 @@ import { rerunOnError } from './rerun.js';
 import { Flight, extraOf, parentOf } from './flight.js';
 import { isWithin } from './nesting.js';
 import { type Keyspace, Keyspaces } from './keyspace.js';
-import { leave, settle } from './leave.js';
+import { leave, ownSignal, settle } from './leave.js';
 import type { MethodFlights } from './method-flights.js';
 import { assertFn, assertKey } from './options.validator.js';
 import { GroupCounters } from './group-counters.js';
@@ -286,11 +286,6 @@ export class Group {
         : new SingleflightAbortError(space.whole(key), signal!.reason);
     });
   }
-}
-
-/** A signal that fires when the flight is abandoned; only for work that takes one. */
-function ownSignal(flight: Flight, fn: Work<unknown>): AbortSignal | undefined {
-  return fn.length > 0 ? (extraOf(flight).controller = new AbortController()).signal : undefined;
 }
 
 /**

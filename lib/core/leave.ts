@@ -1,4 +1,5 @@
 import { type Flight, extraOf } from './flight.js';
+import type { Work } from './group.interfaces.js';
 import type { Keyspace } from './keyspace.js';
 import { SingleflightAbortError } from './singleflight.errors.js';
 import * as messages from './singleflight.messages.js';
@@ -26,4 +27,12 @@ export function leave(flight: Flight, space: Keyspace, key: string, retrier: boo
   flight.extra?.controller?.abort(
     new SingleflightAbortError(whole, undefined, messages.ABANDONED(whole)),
   );
+}
+
+/**
+ * The signal of a flight whose callers may all leave: it aborts when the last one does. Only for
+ * work that declares the parameter; other work gets none.
+ */
+export function ownSignal(flight: Flight, fn: Work<unknown>): AbortSignal | undefined {
+  return fn.length > 0 ? (extraOf(flight).controller = new AbortController()).signal : undefined;
 }
