@@ -53,12 +53,22 @@ export class FirstCall implements MethodStrategy {
       throw thrown.error;
     }
     const { decided } = this;
-    if (isObservable(result)) {
+    let observable: boolean;
+    let thenable: boolean;
+    try {
+      observable = isObservable(result);
+      thenable = !observable && isThenable(result);
+    } catch {
+      // A result whose `lift` or `then` throws when read (a Proxy) cannot be told apart, so it
+      // decides nothing; the flight read its `then` too, and its outcome is this caller's.
+      return outcome;
+    }
+    if (observable) {
       decided.replace(decided.observable);
       void outcome.catch(ignore);
       return decided.observable.shareReturned(this.keys.whole(part), result);
     }
-    if (isThenable(result)) {
+    if (thenable) {
       // This call was not cached; the calls after it are, when a ttl applies.
       decided.replace(decided.promise);
       return outcome;
