@@ -1,12 +1,13 @@
 import { afterEach } from '@jest/globals';
-import type { INestApplication, Provider, Type } from '@nestjs/common';
+import type { INestApplication, LoggerService, Provider, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { SingleflightModule, type SingleflightModuleOptions } from '../../lib/index.js';
 
-/** What else an app of `nestApps()` gets: module options, other modules. */
+/** What else an app of `nestApps()` gets: module options, other modules, a logger (none). */
 export interface AppSetup {
   options?: SingleflightModuleOptions;
   imports?: unknown[];
+  logger?: LoggerService | false;
 }
 
 /**
@@ -23,13 +24,13 @@ export function nestApps(): (
   afterEach(async () => {
     await Promise.all(apps.splice(0).map((app) => app.close()));
   });
-  return async (providers, controllers = [], { options, imports = [] } = {}) => {
+  return async (providers, controllers = [], { options, imports = [], logger = false } = {}) => {
     const moduleRef = await Test.createTestingModule({
       imports: [...(imports as never[]), SingleflightModule.forRoot(options)],
       providers,
       controllers,
     }).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
+    const app = moduleRef.createNestApplication({ logger });
     apps.push(app);
     await app.init();
     return app;

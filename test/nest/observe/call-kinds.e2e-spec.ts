@@ -1,16 +1,11 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { Injectable, type INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import { Injectable } from '@nestjs/common';
 import { Registry } from 'prom-client';
 // A value import: the return type's metadata must name Observable.
 import { BehaviorSubject, Observable } from 'rxjs';
-import {
-  MergeWrites,
-  SingleFlight,
-  type SingleflightModuleOptions,
-  SingleflightModule,
-} from '../../../lib/index.js';
+import { MergeWrites, SingleFlight, type SingleflightModuleOptions } from '../../../lib/index.js';
 import { deferred } from '../../support/deferred.js';
+import { nestApps } from '../../support/nest-app.js';
 import { CapturingLogger, expectCounts } from '../../support/observe.js';
 
 // What a call of a decorated method was (led, joined, queued, merged, rejected) is what its
@@ -22,9 +17,8 @@ class WriteService {
   pushed: number[] = [];
   inner: unknown;
 
-  @MergeWrites((key: string) => key)
-  async push(key: string, version: number): Promise<number> {
-    void key;
+  @MergeWrites('k')
+  async push(version: number): Promise<number> {
     await this.gate.promise;
     this.pushed.push(version);
     return version;
@@ -60,60 +54,51 @@ class FeedService {
   }
 }
 
-let app: INestApplication | undefined;
-afterEach(async () => {
-  await app?.close();
-  app = undefined;
-});
+const apps = nestApps();
 
-async function boot(options: SingleflightModuleOptions, logger = new CapturingLogger()) {
-  const moduleRef = await Test.createTestingModule({
-    imports: [SingleflightModule.forRoot(options)],
-    providers: [WriteService, FeedService],
-  }).compile();
-  app = moduleRef.createNestApplication({ logger });
-  await app.init();
+async function boot(options: SingleflightModuleOptions) {
+  const logger = new CapturingLogger();
+  const app = await apps([WriteService, FeedService], [], { options, logger });
   return { writes: app.get(WriteService), feeds: app.get(FeedService), logger };
 }
 
 describe('@MergeWrites() calls, as WriteGroup tells them', () => {
-  it('counts a write of its own key from inside its run as an error, not a coalesced call', async () => {
-    const registry = new Registry();
-    const { writes, logger } = await boot({ metrics: { registry }, debug: true });
-    await expect(writes.writesItself()).resolves.toBe('outer');
-    expect(writes.inner).toMatchObject({ name: 'SingleflightReentryError' });
-    await expectCounts(registry, 'WriteService.writesItself', {
-      calls_total: 2,
-      write_runs_total: 1,
-      write_coalesced_total: 0,
-      errors_total: 1,
-      write_duration_seconds_count: 1,
-    });
-    expect(logger.lines).toEqual([
-      'WriteService.writesItself: run started, key "WriteService.writesItself:self"',
-      expect.stringMatching(
-        /^WriteService\.writesItself: call failed before its flight: SingleflightReentryError: /,
-      ),
-      expect.stringMatching(/^WriteService\.writesItself: run settled in \d+\.\d ms, key /),
-    ]);
-  });
-
-  it('counts a write of its own key after an await (detectAsyncReentry) as an error', async () => {
-    const registry = new Registry();
-    const { writes } = await boot({ metrics: { registry }, detectAsyncReentry: true });
-    await expect(writes.writesItselfLate()).resolves.toBe('outer');
-    expect(writes.inner).toMatchObject({ name: 'SingleflightReentryError' });
-    await expectCounts(registry, 'WriteService.writesItselfLate', {
-      calls_total: 2,
-      write_runs_total: 1,
-      write_coalesced_total: 0,
-      errors_total: 1,
-    });
-  });
+  it.each([
+    ['before its first await', 'writesItself', 'self', {}],
+    [
+      'after an await (detectAsyncReentry)',
+      'writesItselfLate',
+      'late-self',
+      { detectAsyncReentry: true },
+    ],
+  ] as const)(
+    'counts a write of its own key from inside its run, %s, as an error, not a coalesced call',
+    async (_when, name, key, options) => {
+      const registry = new Registry();
+      const { writes, logger } = await boot({ ...options, metrics: { registry }, debug: true });
+      await expect(writes[name]()).resolves.toBe('outer');
+      expect(writes.inner).toMatchObject({ name: 'SingleflightReentryError' });
+      const method = `WriteService.${name}`;
+      await expectCounts(registry, method, {
+        calls_total: 2,
+        write_runs_total: 1,
+        write_coalesced_total: 0,
+        errors_total: 1,
+        write_duration_seconds_count: 1,
+      });
+      expect(logger.lines).toEqual([
+        `${method}: run started, key "${method}:${key}"`,
+        expect.stringContaining(
+          `${method}: call failed before its flight: SingleflightReentryError: `,
+        ),
+        expect.stringMatching(/ run settled in \d+\.\d ms, key /),
+      ]);
+    },
+  );
 
   it('logs the call that becomes the waiting run apart from the calls merged into it', async () => {
     const { writes, logger } = await boot({ debug: true });
-    const calls = [1, 2, 3, 4].map((version) => writes.push('k', version));
+    const calls = [1, 2, 3, 4].map((version) => writes.push(version));
     const key = 'key "WriteService.push:k"';
     expect(logger.lines).toEqual([
       `WriteService.push: run started, ${key}`,
