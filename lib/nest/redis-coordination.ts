@@ -57,7 +57,7 @@ export class RedisCoordination implements OnApplicationBootstrap, BeforeApplicat
   /**
    * `detectAsyncReentry`: the module's, the default of `options.writes.detectAsyncReentry`;
    * `where`: the call that gave the options, for the messages; `codecs`: the module's, which the
-   * flights share with the cache.
+   * flights and writes share with the cache.
    */
   private constructor(
     options: SingleflightRedisOptions,
@@ -103,7 +103,7 @@ export class RedisCoordination implements OnApplicationBootstrap, BeforeApplicat
         ? undefined
         : new DistributedWriteGroup(
             this.#coordinator,
-            { namespace: `${namespace}:mw`, detectAsyncReentry, ...given(writes) },
+            { namespace: `${namespace}:mw`, secret, detectAsyncReentry, ...given(writes), codecs },
             log,
           );
   }

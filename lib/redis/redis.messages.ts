@@ -59,10 +59,22 @@ export const RECHECK_FAILED = (key: string) =>
 
 // Distributed MergeWrites (DistributedWriteGroup)
 
-export const WRITE_ARGS_NOT_JSON = (key: string, path: string, what: string) =>
-  `Distributed MergeWrites sends the arguments of key "${key}" through Redis as JSON, so they ` +
-  `must be JSON-safe, but ${path} is ${what}. Pass plain data (strings, numbers, booleans, null, ` +
-  'arrays, plain objects), e.g. an id instead of an entity, or use in-process MergeWrites.';
+export const WRITE_ARGS_NOT_ENCODABLE = (key: string, path: string, what: string) =>
+  `Distributed MergeWrites sends the arguments of key "${key}" through Redis, encoded by the ` +
+  `codec of the cache and the flights, but ${path} is ${what}. Give its class a codec ` +
+  '(`codecs`), or pass plain data, Dates, Maps, Sets or Buffers (e.g. an id instead of an ' +
+  'entity), or use in-process MergeWrites.';
+
+export const WRITE_ARGS_REFUSED = (namespace: string, key: string, why: 'forged' | 'unreadable') =>
+  `The arguments of key "${key}" read from Redis (MergeWrites namespace "${namespace}") were ` +
+  'refused, so they were not pushed: ' +
+  (why === 'forged'
+    ? "their HMAC does not verify with this instance's secret (forged or altered in Redis, " +
+      'copied from another key, or written with another secret).'
+    : 'they do not read as arguments of this release (written by an older release or by hand, ' +
+      'or with a codec this instance lacks).') +
+  ' The callers the push covered on this instance reject; the write stays pending, and the next ' +
+  'call of the key stores its own arguments. Counted in stats().rejectedArgs; logged once.';
 
 export const WRITE_BAD_VERSION = (key: string, got: unknown) =>
   `The version(args) of a MergeWrites call of key "${key}" returned ${String(got)}; it must ` +

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable, type Type } from '@nestjs/common';
 import { createClient } from 'redis';
-import { SingleFlight, SingleflightOptionsError } from '../../lib/index.js';
+import { MergeWrites, SingleFlight, SingleflightOptionsError } from '../../lib/index.js';
+import { Money, money } from '../support/money.js';
 import { type RedisApp, startRedisApp } from '../support/nest-redis-app.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
 
@@ -92,6 +93,35 @@ describe('several apps on one Redis', () => {
     await expect(catalog.get('7')).resolves.toBe('one:7');
     expect(calls).toEqual(['one', 'one']);
     expect(app.coordination.flights!.stats().rejectedEnvelopes).toBe(1);
+  });
+
+  it("passes the module's codecs and redis.secret to @MergeWrites(): typed, sealed arguments", async () => {
+    const pushed: unknown[][] = [];
+    @Injectable()
+    class Prices {
+      @MergeWrites((id: string) => id)
+      async set(id: string, at: Date, price: Money): Promise<void> {
+        pushed.push([id, at, price]);
+      }
+    }
+    const app = await startRedisApp(
+      server.url,
+      { namespace: 'typed', secret: 'a-secret-of-32-characters-000000' },
+      { providers: [Prices] },
+      { codecs: [money] },
+    );
+    open.push(app);
+    await app.app.get(Prices).set('p1', new Date(5), new Money(250n, 'EUR'));
+    expect(pushed).toEqual([['p1', new Date(5), new Money(250n, 'EUR')]]);
+    expect(pushed[0]![1]).toBeInstanceOf(Date);
+    expect(pushed[0]![2]).toBeInstanceOf(Money);
+    const raw = await createClient({ url: server.url }).connect();
+    try {
+      const [st] = await raw.keys('typed:mw:*:st');
+      expect(await raw.hGet(st!, 'args')).toMatch(/^[0-9a-f]{64}\.\{"f":2,/);
+    } finally {
+      raw.destroy();
+    }
   });
 
   it('takes the namespaces that flights and writes name themselves', async () => {

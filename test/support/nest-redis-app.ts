@@ -1,7 +1,11 @@
 import type { INestApplication, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { createClient } from 'redis';
-import { SingleflightModule, type SingleflightRedisOptions } from '../../lib/index.js';
+import {
+  SingleflightModule,
+  type SingleflightModuleOptions,
+  type SingleflightRedisOptions,
+} from '../../lib/index.js';
 import type { RedisCoordination } from '../../lib/nest/redis-coordination.js';
 import { REDIS_COORDINATION } from '../../lib/nest/singleflight.constants.js';
 
@@ -17,12 +21,14 @@ export async function startRedisApp(
   url: string,
   redis: Omit<SingleflightRedisOptions, 'client'>,
   { controllers = [], providers = [] }: { controllers?: Type[]; providers?: Type[] },
+  /** The module's other options (e.g. `codecs`). */
+  module: Omit<SingleflightModuleOptions, 'redis'> = {},
 ): Promise<RedisApp> {
   const client = createClient({ url, disableOfflineQueue: true });
   await client.connect();
   try {
     const moduleRef = await Test.createTestingModule({
-      imports: [SingleflightModule.forRoot({ redis: { client, ...redis } })],
+      imports: [SingleflightModule.forRoot({ ...module, redis: { client, ...redis } })],
       controllers,
       providers,
     }).compile();

@@ -12,6 +12,7 @@ import {
 import { DistributedWriteGroup } from '../../lib/redis/writes/distributed-write-group.js';
 import type { DistributedWriteOptions } from '../../lib/redis/writes/distributed-write-group.interfaces.js';
 import { EVENT } from '../../lib/redis/writes/write.scripts.js';
+import { ARGS_FORMAT } from '../../lib/redis/writes/write-args.js';
 import { type RedisServer, startRedis } from './redis-server.js';
 
 // Helpers for the distributed MergeWrites tests (in-process pods and pod processes alike).
@@ -25,7 +26,10 @@ export interface Connection {
   close(): Promise<void>;
 }
 
-/** An EVENT that reached Redis: the call's arguments (JSON) and the `ver` Redis gave it. */
+/**
+ * An EVENT that reached Redis: the call's arguments (their codec data as JSON; plain data reads as
+ * plain JSON) and the `ver` Redis gave it.
+ */
 export interface EventRecord {
   key: string;
   json: string;
@@ -72,7 +76,7 @@ export function recordEvents(
       if (script === EVENT && args[5] === '1') {
         onEvent({
           key: String(args[3]),
-          json: String(args[2]),
+          json: args[2] === '' ? '' : JSON.stringify(storedArgs(String(args[2]))),
           ver: Number((reply as unknown[])[1]),
         });
       }
@@ -86,6 +90,20 @@ export function recordEvents(
     onReady: (listener) => inner.onReady(listener),
     close: () => inner.close(),
   };
+}
+
+/**
+ * The codec data of the arguments as stored in Redis (`{"f":2,"a":[...]}`, behind `hmac.` with a
+ * secret); for plain data, the arguments themselves.
+ */
+export function storedArgs(stored: string): unknown {
+  const envelope = /^[0-9a-f]{64}\./.test(stored) ? stored.slice(65) : stored;
+  return (JSON.parse(envelope) as { a: unknown }).a;
+}
+
+/** Plain-data arguments as an instance without a secret stores them (for a raw client's EVENT). */
+export function storedForm(args: unknown[]): string {
+  return JSON.stringify({ f: ARGS_FORMAT, a: args });
 }
 
 /** The Redis keys of one user key, as the library names them. */
@@ -105,7 +123,7 @@ export async function redisState(client: RedisClient, namespace: string, key: st
     ver: Number(hash.ver ?? 0),
     done: Number(hash.done ?? 0),
     fence: Number(hash.fence ?? 0),
-    args: hash.args === undefined ? undefined : (JSON.parse(hash.args) as unknown),
+    args: hash.args === undefined ? undefined : storedArgs(hash.args),
     leased: (await client.exists(lease)) === 1,
   };
 }

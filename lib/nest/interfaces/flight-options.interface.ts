@@ -148,7 +148,7 @@ export interface MergeWritesOptions<A extends unknown[] = unknown[]> extends Fli
   retry?: RetryOptions;
   /**
    * With `forRoot({ redis })`: one push of a key at a time across the instances, with the newest
-   * call's arguments (JSON-safe) wherever it runs. `false` keeps this method's writes in-process.
+   * call's arguments (carried in the module's codec, see `codecs`) wherever it runs. `false` keeps this method's writes in-process.
    * @default true
    */
   distributed?: boolean;

@@ -122,10 +122,12 @@ export interface SingleflightModuleOptions {
   keyContext?: KeyContext;
   /**
    * How instances of your classes are kept where a value leaves the process: a cache store that
-   * serializes (Redis) and the results of flights shared through Redis. Plain data, Dates, Maps,
-   * Sets, BigInts, Buffers, typed arrays and `undefined` keep their type without one; a value that
-   * holds an instance of a class without a codec is not cached there nor shared (logged once),
-   * and the call still gets it. Give every instance of the app the same codecs.
+   * serializes (Redis), the results of flights shared through Redis, and the arguments of
+   * distributed `@MergeWrites()` methods. Plain data, Dates, Maps, Sets, BigInts, Buffers, typed
+   * arrays and `undefined` keep their type without one; a value that holds an instance of a class
+   * without a codec is not cached there nor shared (logged once), and the call still gets it; such
+   * an argument of a distributed `@MergeWrites()` method fails the call (SingleflightArgumentError).
+   * Give every instance of the app the same codecs.
    *
    * ```ts
    * SingleflightModule.forRoot({

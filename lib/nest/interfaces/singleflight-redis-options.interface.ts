@@ -29,10 +29,11 @@ export interface SingleflightRedisOptions {
    */
   namespace?: string;
   /**
-   * Authenticates the results shared through Redis (HMAC-SHA256 over each envelope and its key):
-   * a result forged or altered by anyone who can write to Redis without the secret is ignored,
-   * and the caller runs the work itself. The same on every instance; at least 16 characters.
-   * See "What Redis is trusted with" in the README. Passed to `flights` (its own `secret` wins).
+   * Authenticates what is shared through Redis (HMAC-SHA256 over each envelope and its key): a
+   * flight result forged or altered by anyone who can write to Redis without the secret is
+   * ignored, and the caller runs the work itself; `@MergeWrites()` arguments forged or altered
+   * there are never pushed. The same on every instance; at least 16 characters. See "What Redis
+   * is trusted with" in the README. Passed to `flights` and `writes` (their own `secret` wins).
    * @default none (results are trusted as Redis holds them)
    *
    * ```ts
@@ -80,9 +81,9 @@ export interface SingleflightRedisOptions {
   flights?: Omit<DistributedFlightOptions, 'codecs'> | false;
   /**
    * Options of the distributed MergeWrites; `false` keeps `@MergeWrites()` in-process. The
-   * arguments of a distributed `@MergeWrites()` method travel through Redis, so they must be
-   * JSON-safe, and it cannot take a `merge` function (the newest call's arguments win).
+   * arguments of a distributed `@MergeWrites()` method travel through Redis in the module's
+   * codec (see `codecs`), and it cannot take a `merge` function (the newest call's arguments win).
    * @default {} (on, with DistributedWriteGroup's defaults)
    */
-  writes?: DistributedWriteOptions | false;
+  writes?: Omit<DistributedWriteOptions, 'codecs'> | false;
 }

@@ -8,18 +8,19 @@ export type Refusal = 'oversized' | 'forged';
 const MAC_CHARS = 64;
 
 /**
- * What this instance trusts of the result envelopes it reads from Redis (README, "What Redis is
- * trusted with"). Any envelope larger than the limit is refused before anything parses it. With a
- * secret, every envelope is stored as `hmac.envelope`, the HMAC-SHA256 of the Redis key it is
- * stored under and the envelope: one forged by a Redis writer without the secret, altered, or
- * copied from another key is refused. Without a secret, envelopes are stored and read as they are.
+ * What this instance trusts of the envelopes it reads from Redis (flight results, MergeWrites
+ * arguments; README, "What Redis is trusted with"). Any envelope larger than the limit, if there
+ * is one, is refused before anything parses it. With a secret, every envelope is stored as
+ * `hmac.envelope`, the HMAC-SHA256 of the Redis key it is stored under and the envelope: one
+ * forged by a Redis writer without the secret, altered, or copied from another key is refused.
+ * Without a secret, envelopes are stored and read as they are.
  */
 export class EnvelopeSeal {
   readonly #secret: string | undefined;
   readonly #maxChars: number;
 
-  /** `maxBytes`: the largest envelope the leaders write (`maxResultBytes`). */
-  constructor(secret: string | undefined, maxBytes: number) {
+  /** `maxBytes`: the largest envelope this engine writes (`maxResultBytes`); none: no limit. */
+  constructor(secret: string | undefined, maxBytes = Number.POSITIVE_INFINITY) {
     this.#secret = secret;
     this.#maxChars = maxBytes + (secret === undefined ? 0 : MAC_CHARS + 1);
   }
@@ -31,7 +32,9 @@ export class EnvelopeSeal {
 
   /** The envelope inside `text`, read from the Redis key `where`, or why it is refused. */
   open(where: string, text: string): string | Refusal {
-    if (!fits(text, this.#maxChars)) return 'oversized';
+    if (this.#maxChars !== Number.POSITIVE_INFINITY && !fits(text, this.#maxChars)) {
+      return 'oversized';
+    }
     if (this.#secret === undefined) return text;
     if (text.charAt(MAC_CHARS) !== '.') return 'forged';
     const envelope = text.slice(MAC_CHARS + 1);

@@ -1,4 +1,5 @@
 import type { RetryOptions } from '../../core/write-group.interfaces.js';
+import type { TypeCodec } from '../../cache/type-codec.js';
 
 /**
  * What a push gets besides the newest arguments.
@@ -29,7 +30,8 @@ export interface WriteRunContext {
 }
 
 /**
- * The push of a key: gets the newest call's arguments (as JSON gives them back) and the context.
+ * The push of a key: gets the newest call's arguments (decoded by the codec they travel in, so
+ * Dates, Maps and instances of classes with a codec keep their type) and the context.
  * @publicApi
  */
 export type WriteRun<A extends unknown[] = unknown[], T = unknown> = (
@@ -78,7 +80,10 @@ export interface WriteLedger {
  */
 export interface DistributedWriteCallOptions<A extends unknown[]> {
   /**
-   * The arguments of this call (JSON-safe); the push gets the newest call's as its first argument.
+   * The arguments of this call; the push gets the newest call's as its first argument. They cross
+   * instances in the codec of the cache and the flights: plain data, Dates, Maps, Sets, Buffers,
+   * BigInts and instances of the classes in `codecs`; anything else (an instance of a class without
+   * a codec, a function, a cycle) fails the call with a SingleflightArgumentError.
    * @default [] (the push gets an empty list)
    * @example { args: [id, state] }
    */
@@ -164,6 +169,27 @@ export interface DistributedWriteOptions {
    * @default false
    */
   detectAsyncReentry?: boolean;
+  /**
+   * Authenticates the arguments stored in Redis: each carries an HMAC-SHA256 of itself and its
+   * key, and arguments that fail verification (forged or altered by a Redis writer without the
+   * secret, or copied from another key) are never pushed: the run is refused, counted in
+   * `rejectedArgs` and logged once, its callers on this instance reject with a
+   * SingleflightArgumentError, and the write stays pending until a call stores its own arguments.
+   * The same secret on every instance; at least 16 characters. The module passes `redis.secret`.
+   * @default none (arguments are trusted as Redis holds them)
+   *
+   * ```ts
+   * new DistributedWriteGroup(coordinator, { namespace: 'orders:mw', secret: process.env.SF_SECRET });
+   * ```
+   */
+  secret?: string;
+  /**
+   * How instances of your classes in the arguments cross instances (see TypeCodec); an argument
+   * holding an instance of a class without a codec fails the call. Give every instance the same
+   * codecs. The module passes its own `codecs`.
+   * @default [] (no class instances)
+   */
+  codecs?: readonly TypeCodec[];
 }
 
 /**
@@ -195,6 +221,11 @@ export interface DistributedWriteGroupStats {
   coordinationErrors: number;
   /** Whether Redis is being skipped right now (after an error, for `breakerMs`). */
   breakerOpen: boolean;
+  /**
+   * Runs refused because the arguments read from Redis failed verification with `secret`, or did
+   * not decode; none of them pushed.
+   */
+  rejectedArgs: number;
   /** Sweeps run. */
   sweeps: number;
   /** Callers now waiting for a push. */

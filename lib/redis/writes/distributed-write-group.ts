@@ -16,7 +16,7 @@ import type {
   WriteRun,
 } from './distributed-write-group.interfaces.js';
 import { type WriteSettings, checkCallOptions, writeSettings } from './write.options.js';
-import { encodeArgs } from './write-args.js';
+import { WriteArgs } from './write-args.js';
 import {
   type AnyRun,
   type Caller,
@@ -47,8 +47,9 @@ import { versionOf } from './write-version.js';
  * the call rejects with its error and the push is retried through Redis. A call never waits
  * longer than `waitTimeoutMs`.
  *
- * Arguments travel through Redis as JSON (they must be JSON-safe), and the push always gets them
- * decoded, on every instance alike. A push that this instance never called itself (taking over
+ * Arguments travel through Redis in the codec of the cache and the flights (Dates, Maps and
+ * instances of the classes in `codecs` keep their type; sealed with `secret`), and the push always
+ * gets them decoded, on every instance alike. A push that this instance never called itself (taking over
  * from a crashed instance, the sweep) needs a push registered with `handle()`.
  *
  * When Redis is down or hung, calls run through an in-process WriteGroup instead (callers do not
@@ -69,6 +70,7 @@ import { versionOf } from './write-version.js';
  */
 export class DistributedWriteGroup {
   readonly #settings: WriteSettings;
+  readonly #args: WriteArgs;
   readonly #link: CoordinationLink;
   readonly #keys: KeyTable;
   readonly #handlers = new WriteHandlers();
@@ -83,6 +85,7 @@ export class DistributedWriteGroup {
     leaseLost: 0,
     timeouts: 0,
     localFallbacks: 0,
+    rejectedArgs: 0,
     sweeps: 0,
   };
   readonly #channel: string;
@@ -116,10 +119,12 @@ export class DistributedWriteGroup {
       onFailed: () => this.#outage.onFailed(),
       onReady: () => void this.#outage.heal(),
     });
-    const local = new InProcessWrites(settings.detectAsyncReentry, settings.ledger, log);
+    const args = (this.#args = new WriteArgs(settings.codec, settings.secret));
+    const local = new InProcessWrites(settings.detectAsyncReentry, args, settings.ledger, log);
     // The parts are made right below; none of them calls another while it is being made.
     const engine: WriteEngine = {
       settings,
+      args,
       link: this.#link,
       log,
       counts: this.#counts,
@@ -162,7 +167,7 @@ export class DistributedWriteGroup {
   }
 
   /**
-   * Records an event for `key` with `options.args` (JSON-safe; default `[]`) and settles once a
+   * Records an event for `key` with `options.args` (default `[]`) and settles once a
    * push covering it has finished somewhere in the fleet. The instance that runs calls
    * `run(newestArgs, context)`. A call of `key` made by its own push rejects with a
    * SingleflightReentryError (it would wait for the follow-up push, which waits for this one):
@@ -183,7 +188,7 @@ export class DistributedWriteGroup {
       assertKey(key);
       assertFn(key, run);
       if (options !== undefined) checkCallOptions(options);
-      json = encodeArgs(key, args);
+      json = this.#args.encode(key, args);
       version = versionOf(key, versionFn, args);
     } catch (error) {
       return Promise.reject(error);

@@ -1,65 +1,109 @@
+import { isPlainObject } from '../../core/options.validator.js';
 import { SingleflightArgumentError } from '../../core/singleflight.errors.js';
+import { UnencodableValueError } from '../../cache/type-codec.js';
+import type { ValueCodec } from '../../cache/value-codec.js';
 import * as messages from '../redis.messages.js';
-
-/** Thrown inside the replacer; turned into the named error with the path it was found at. */
-class NotJson {
-  constructor(
-    readonly path: string,
-    readonly what: string,
-  ) {}
-}
+import { EnvelopeSeal } from '../shared/envelope-seal.js';
 
 /**
- * The arguments of a distributed MergeWrites call as JSON, the form they travel in through Redis.
- * Values JSON would drop or garble without a trace (functions, symbols, BigInt, Map, Set, cycles)
- * fail the call with a SingleflightArgumentError; Dates become ISO strings, as everywhere in JSON.
- * Trailing `undefined` arguments are left out, so an omitted optional parameter stays omitted.
+ * The format of the arguments stored in Redis: `{"f":2,"a":[...]}`, each argument as the cache's
+ * ValueCodec writes it (1: the plain JSON array of 0.1). Not an array, so an older release that
+ * reads it fails its push rather than run with tagged data.
  */
-export function encodeArgs(key: string, args: readonly unknown[]): string {
-  if (!Array.isArray(args)) {
-    throw new SingleflightArgumentError(
-      messages.WRITE_ARGS_NOT_JSON(key, 'the argument list', `${typeof args}, not an array`),
-    );
+export const ARGS_FORMAT = 2;
+
+/**
+ * Why arguments read from Redis were refused: their HMAC does not verify (`forged`: written
+ * without the secret, altered, or copied from another key), or they do not read as arguments of
+ * this release (`unreadable`: another format, a codec this instance lacks, or written by hand).
+ */
+export type ArgsRefusal = 'forged' | 'unreadable';
+
+/**
+ * The arguments of distributed MergeWrites calls as they travel through Redis: encoded by the
+ * same codec as the flights' results and the cache (a Date stays a Date, a Map a Map, an instance
+ * of a class with a codec an instance of its class), and sealed with the same HMAC when the engine
+ * has a `secret`. Arguments the codec cannot carry fail the call; arguments read from Redis that
+ * are forged or unreadable are refused, never pushed.
+ *
+ * The text the engine keeps (`Carried.json`) is the encoded form, unsealed: it is sealed for the
+ * Redis key it is stored under only when an EVENT sends it, and opened when a run reads it.
+ */
+export class WriteArgs {
+  readonly #codec: ValueCodec;
+  readonly #seal: EnvelopeSeal;
+
+  constructor(codec: ValueCodec, secret: string | undefined) {
+    this.#codec = codec;
+    this.#seal = new EnvelopeSeal(secret);
   }
-  let end = args.length;
-  while (end > 0 && args[end - 1] === undefined) end--;
-  const list = end === args.length ? args : args.slice(0, end);
-  try {
-    return JSON.stringify(list, function (this: unknown, name: string, value: unknown) {
-      const path = this === list ? `argument ${Number(name) + 1}` : `property "${name}"`;
-      const what = unsupported(value);
-      if (what !== undefined) throw new NotJson(path, what);
-      return value;
-    });
-  } catch (error) {
-    if (error instanceof NotJson) {
+
+  /**
+   * The arguments of a call of `key`, encoded; a SingleflightArgumentError names the part the
+   * codec refuses. Trailing `undefined` arguments are left out, so an omitted optional parameter
+   * stays omitted.
+   */
+  encode(key: string, args: readonly unknown[]): string {
+    if (!Array.isArray(args)) {
       throw new SingleflightArgumentError(
-        messages.WRITE_ARGS_NOT_JSON(key, error.path, error.what),
+        messages.WRITE_ARGS_NOT_ENCODABLE(key, 'the argument list', `${typeof args}, not an array`),
       );
     }
-    // JSON's own TypeError: a cycle, or a toJSON/getter that threw.
-    throw new SingleflightArgumentError(
-      messages.WRITE_ARGS_NOT_JSON(
-        key,
-        'the argument list',
-        `not encodable (${error instanceof Error ? error.message : String(error)})`,
-      ),
-      { cause: error },
-    );
+    let end = args.length;
+    while (end > 0 && args[end - 1] === undefined) end--;
+    const data: unknown[] = [];
+    for (let i = 0; i < end; i++) {
+      try {
+        data.push(this.#codec.toData(args[i]));
+      } catch (error) {
+        const path = `argument ${i + 1}`;
+        const what =
+          error instanceof UnencodableValueError
+            ? error.what
+            : `not encodable (${error instanceof Error ? error.message : String(error)})`;
+        const at = error instanceof UnencodableValueError ? error.path : '';
+        throw new SingleflightArgumentError(
+          messages.WRITE_ARGS_NOT_ENCODABLE(key, at === '' ? path : `${path} at ${at}`, what),
+          { cause: error },
+        );
+      }
+    }
+    return `{"f":${ARGS_FORMAT},"a":${JSON.stringify(data)}}`;
   }
-}
 
-function unsupported(value: unknown): string | undefined {
-  switch (typeof value) {
-    case 'function':
-    case 'symbol':
-    case 'bigint':
-      return `a ${typeof value}`;
-    case 'object':
-      if (value instanceof Map) return 'a Map';
-      if (value instanceof Set) return 'a Set';
+  /** The arguments of `text` from `encode`; throws an UndecodableValueError (a codec that throws). */
+  decode(text: string): unknown[] {
+    return this.#read(text)!;
+  }
+
+  /** What to store under the Redis key `st` for the encoded arguments `text`. */
+  seal(st: string, text: string): string {
+    return this.#seal.seal(st, text);
+  }
+
+  /** The arguments `stored` under the Redis key `st`, with their encoded text, or why refused. */
+  open(st: string, stored: string): { text: string; args: unknown[] } | ArgsRefusal {
+    const text = this.#seal.open(st, stored);
+    if (text === 'forged' || text === 'oversized') return 'forged';
+    try {
+      const args = this.#read(text);
+      return args === undefined ? 'unreadable' : { text, args };
+    } catch {
+      return 'unreadable';
+    }
+  }
+
+  /** The decoded arguments, undefined when `text` is not of this format. */
+  #read(text: string): unknown[] | undefined {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
       return undefined;
-    default:
+    }
+    if (!isPlainObject(parsed) || parsed.f !== ARGS_FORMAT || !Array.isArray(parsed.a)) {
       return undefined;
+    }
+    return parsed.a.map((data) => this.#codec.fromData(data));
   }
 }

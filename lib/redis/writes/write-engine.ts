@@ -3,6 +3,7 @@ import type { CoordinationLink, CoordinationLog } from '../shared/coordination-l
 import type { DistributedWriteGroupStats } from './distributed-write-group.interfaces.js';
 import type { WriteSettings } from './write.options.js';
 import type { RunStart } from './write.replies.js';
+import type { WriteArgs } from './write-args.js';
 import type { AnyRun, Caller } from './write-callers.js';
 import type { InProcessWrites } from './write-fallback.js';
 import type { WriteHandlers } from './write-handlers.js';
@@ -58,6 +59,8 @@ export interface Outage {
 
 export interface WriteEngine {
   readonly settings: WriteSettings;
+  /** The codec and seal of the arguments. */
+  readonly args: WriteArgs;
   readonly link: CoordinationLink;
   readonly log: CoordinationLog;
   readonly counts: WriteCounts;

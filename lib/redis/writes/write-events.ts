@@ -23,7 +23,9 @@ export class WriteEvents implements Events {
     const token = randomUUID();
     const sent = performance.now();
     const { leaseMs, stateTtlMs } = engine.settings;
-    const args = [token, leaseMs, carried.json, state.key, stateTtlMs, store ? '1' : '0'];
+    // Sealed for the key's state hash: only there do they verify.
+    const json = carried.json === '' ? '' : engine.args.seal(state.st, carried.json);
+    const args = [token, leaseMs, json, state.key, stateTtlMs, store ? '1' : '0'];
     let reply: EventReply;
     try {
       const raw = await engine.eval(

@@ -1,6 +1,7 @@
 import { WriteGroup } from '../../core/write-group.js';
 import type { CoordinationLog as Log } from '../shared/coordination-link.js';
 import type { WriteLedger, WriteRun } from './distributed-write-group.interfaces.js';
+import type { WriteArgs } from './write-args.js';
 import { localFence } from './write-fence.js';
 import { localRunContext } from './local-run-context.js';
 import { withLedger } from './write-ledger.js';
@@ -35,6 +36,7 @@ export class InProcessWrites {
 
   constructor(
     detectAsyncReentry: boolean,
+    private readonly args: WriteArgs,
     private readonly ledger: WriteLedger | undefined,
     private readonly log: Log,
   ) {
@@ -52,7 +54,7 @@ export class InProcessWrites {
       this.#group.do(
         key,
         (json: string, _version: number | undefined) =>
-          pushed(JSON.parse(json) as unknown[], localRunContext(key, localFence())),
+          pushed(this.args.decode(json), localRunContext(key, localFence())),
         { args: [carried.json, carried.version] as Merged, merge: mergeNewest },
       );
     const outcome = after === undefined ? push() : after.then(push);

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { backoffDelay } from '../../core/retry.js';
-import { toError } from '../../core/singleflight.errors.js';
+import { SingleflightArgumentError, toError } from '../../core/singleflight.errors.js';
 import * as messages from '../redis.messages.js';
 import { LeaseSignal } from '../shared/lease-signal.js';
 import { EXTEND, RELEASE } from '../shared/lease.scripts.js';
@@ -15,6 +15,7 @@ import {
   parseFinish,
   parseRecover,
 } from './write.replies.js';
+import type { ArgsRefusal } from './write-args.js';
 import { type AnyRun, leaseLostError } from './write-callers.js';
 import type { Pushes, Taken, WriteEngine } from './write-engine.js';
 import { observeFence } from './write-fence.js';
@@ -32,6 +33,8 @@ export class WritePushes implements Pushes {
   readonly #context: AsyncLocalStorage<KeyState> | undefined;
   /** The key whose push is running synchronously right now (a re-entry before its first await). */
   #pushing: KeyState | undefined = undefined;
+  /** Set once refused arguments were logged: one line per instance, however many follow. */
+  #refusalLogged = false;
 
   constructor(private readonly engine: WriteEngine) {
     this.#context = engine.settings.detectAsyncReentry ? new AsyncLocalStorage() : undefined;
@@ -115,6 +118,14 @@ export class WritePushes implements Pushes {
         await this.#release(state, token);
         return;
       }
+      const opened = engine.args.open(state.st, carried.json);
+      if (typeof opened === 'string') {
+        await this.#refuse(state, token, startVer, opened);
+        return;
+      }
+      // Unsealed, as the engine keeps arguments: a nudge after a lost lease seals them again.
+      carried = { json: opened.text, version: carried.version };
+      const { args } = opened;
       engine.counts.runs++;
       const lease = new LeaseSignal(sent, leaseMs, () => leaseLostError(key));
       const renewal = setInterval(
@@ -123,7 +134,6 @@ export class WritePushes implements Pushes {
       );
       renewal.unref();
       let value: unknown;
-      const args = JSON.parse(carried.json) as unknown[];
       try {
         if (ledger !== undefined) await ledger.started(key, fence, args);
         value = await this.#push(state, run, args, { key, fence, signal: lease.signal });
@@ -222,6 +232,24 @@ export class WritePushes implements Pushes {
       return;
     }
     this.scheduleRecover(state, Math.max(0, backoffDelay(retry, recovery.failures, error)));
+  }
+
+  /**
+   * Arguments read from Redis that are forged or unreadable are never pushed: the callers this run
+   * covers reject, the lease is freed, and the write stays pending until a call stores its own
+   * arguments (its event takes the lease) or the sweep finds it again.
+   */
+  async #refuse(state: KeyState, token: string, startVer: number, why: ArgsRefusal) {
+    const { engine } = this;
+    engine.counts.rejectedArgs++;
+    const message = messages.WRITE_ARGS_REFUSED(engine.settings.namespace, state.key, why);
+    if (!this.#refusalLogged) {
+      this.#refusalLogged = true;
+      engine.log(message);
+    }
+    const error = new SingleflightArgumentError(message);
+    state.settle(startVer, (caller) => caller.reject(error));
+    await this.#release(state, token);
   }
 
   #leaseLost(state: KeyState, carried: Carried): void {

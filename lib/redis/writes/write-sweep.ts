@@ -5,7 +5,6 @@ import { PEEK } from './write.scripts.js';
 import { parsePeek } from './write.replies.js';
 import type { WriteEngine } from './write-engine.js';
 import type { KeyState } from './write-key-state.js';
-import { encodeArgs } from './write-args.js';
 import { type Carried, versionOf } from './write-version.js';
 
 /** Keys logged for having no push here; a bound, so a flood of unknown keys cannot grow it. */
@@ -70,7 +69,10 @@ export class WriteSweep {
         let carried: Carried = { json: '', version: undefined };
         try {
           if (args !== undefined) {
-            carried = { json: encodeArgs(key, args), version: versionOf(key, state.version, args) };
+            carried = {
+              json: engine.args.encode(key, args),
+              version: versionOf(key, state.version, args),
+            };
           }
         } catch (error) {
           engine.log(messages.WRITE_LEDGER_FAILED('pending()'), error);

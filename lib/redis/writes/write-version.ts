@@ -1,7 +1,7 @@
 import { SingleflightArgumentError, toError } from '../../core/singleflight.errors.js';
 import * as messages from '../redis.messages.js';
 
-// What an event carries: its arguments as JSON and, when the caller gave `version(args)`, their
+// What an event carries: its arguments, encoded (write-args.ts), and, when the caller gave `version(args)`, their
 // version. With versions, the newest state wins whatever order the events reach Redis or an
 // instance in; without, the event that arrives last does.
 

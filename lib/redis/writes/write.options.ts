@@ -8,7 +8,9 @@ import {
   validateOptions,
 } from '../../core/options.validator.js';
 import { RETRY } from '../../core/retry.js';
-import { NAMESPACE, REDIS_TTL_MS } from '../coordinator/coordinator.interface.js';
+import { CODECS } from '../../cache/cache-options.js';
+import { ValueCodec } from '../../cache/value-codec.js';
+import { NAMESPACE, REDIS_TTL_MS, SECRET } from '../coordinator/coordinator.interface.js';
 import { withDefaults } from '../shared/engine-options.js';
 import type { DistributedWriteOptions } from './distributed-write-group.interfaces.js';
 import { isLedger } from './write-ledger.js';
@@ -27,6 +29,8 @@ const RULES = {
   retry: RETRY,
   ledger: ['an object with started, finished and pending functions', isLedger],
   detectAsyncReentry: BOOLEAN,
+  secret: SECRET,
+  codecs: CODECS,
 } as const satisfies Record<string, OptionRule>;
 
 const CALL_RULES = {
@@ -35,8 +39,13 @@ const CALL_RULES = {
 } as const satisfies Record<string, OptionRule>;
 
 /** The options a DistributedWriteGroup runs with: each one given, or its default. */
-export type WriteSettings = Required<Omit<DistributedWriteOptions, 'ledger'>> &
-  Pick<DistributedWriteOptions, 'ledger'>;
+export type WriteSettings = Required<
+  Omit<DistributedWriteOptions, 'ledger' | 'secret' | 'codecs'>
+> &
+  Pick<DistributedWriteOptions, 'ledger' | 'secret'> & {
+    /** The codec of the arguments, made of `codecs`. */
+    codec: ValueCodec;
+  };
 
 const DEFAULTS: WriteSettings = {
   namespace: 'mw',
@@ -49,12 +58,16 @@ const DEFAULTS: WriteSettings = {
   retry: { attempts: 3, backoffMs: 100 },
   ledger: undefined,
   detectAsyncReentry: false,
+  secret: undefined,
+  codec: new ValueCodec(),
 };
 
 /** Checks `options` (a SingleflightOptionsError names the bad one) and fills in the defaults. */
 export function writeSettings(options: DistributedWriteOptions): WriteSettings {
   validateOptions('DistributedWriteGroup options', options, RULES);
-  return withDefaults(DEFAULTS, options);
+  const { codecs, ...rest } = options;
+  const codec = new ValueCodec(codecs, 'DistributedWriteGroup options');
+  return { ...withDefaults(DEFAULTS, rest), codec };
 }
 
 /** Checks the options of one call. */

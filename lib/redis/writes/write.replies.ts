@@ -5,7 +5,10 @@ import { type Carried, replyVersion } from './write-version.js';
 // The replies of the MergeWrites scripts (write.scripts.ts), read into typed unions: the one
 // place that knows their positions.
 
-/** A run this instance starts: the first `ver` it covers, its fence and the newest arguments. */
+/**
+ * A run this instance starts: the first `ver` it covers, its fence and the newest arguments, as
+ * stored in Redis (sealed with a secret: the run opens them, write-args.ts).
+ */
 export interface RunStart {
   readonly startVer: number;
   readonly fence: number;

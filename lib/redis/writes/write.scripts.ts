@@ -6,7 +6,7 @@ import { NEXT_FENCE_LUA } from './write-fence.js';
 // the two keys of one user key, `${ns}:{K}:lease` and `${ns}:{K}:st`, which share the hash tag
 // {K}, so each runs in one Cluster slot. `st` is a hash: ver (events seen), done (highest ver a
 // successful push covered), fence (the last run's, see write-fence.ts), args (the newest event's
-// arguments, JSON), argsv (their version, when the caller gave one), key (the user key, for the
+// arguments as write-args.ts encodes and seals them), argsv (their version, when the caller gave one), key (the user key, for the
 // sweep). Pending work is `ver > done`, never cleared at run start: that makes crashes safe.
 
 /**

@@ -18,6 +18,7 @@ import {
   privateFleet,
   redisKeys,
   redisState,
+  storedForm,
 } from '../../support/write-fleet.js';
 
 // What each push carries: `version(args)` so the newest arguments win whatever order the events
@@ -172,7 +173,7 @@ describe('events owed to Redis', () => {
     const { lease, st } = redisKeys('v', 'k');
     const queued = raw.client.eval(EVENT.source, {
       keys: [lease, st],
-      arguments: ['gone', '400', '[1]', 'k', '600000', '1', '1'],
+      arguments: ['gone', '400', storedForm([1]), 'k', '600000', '1', '1'],
     });
     // Version 2 on this pod times out against the frozen server: pushed in-process.
     await groups[0]!.do('k', push('a'), { args: [2] as [number], version });
