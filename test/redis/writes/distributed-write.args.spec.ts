@@ -143,12 +143,16 @@ describe('arguments that cross instances', () => {
     const { engines: list } = await engines(1);
     const { group } = list[0]!;
     const { runs, run } = recorder();
+    // Plain data inside: JSON would have flattened it to { id: 'c1' } without a trace.
+    class Customer {
+      constructor(readonly id: string) {}
+    }
     const error = await rejectionOf(
-      group.do('order:1', run, { args: ['x', { total: new Money(1n, 'EUR') }] }),
+      group.do('order:1', run, { args: ['x', { owner: new Customer('c1') }] }),
     );
     expect(error).toBeInstanceOf(SingleflightArgumentError);
     expect((error as Error).message).toContain('"order:1"');
-    expect((error as Error).message).toContain('argument 2 at .total is an instance of Money');
+    expect((error as Error).message).toContain('argument 2 at .owner is an instance of Customer');
     expect((error as Error).message).toContain('`codecs`');
     expect(runs).toEqual([]);
     expect(group.stats()).toMatchObject({ calls: 0, events: 0 });
