@@ -1,4 +1,4 @@
-import { isObservable } from 'rxjs';
+import { type Observable, isObservable } from 'rxjs';
 import { isThenable } from '../decorators/flight-metadata.js';
 import { type Method, type CallKeys, type MethodStrategy, Refused } from './method-strategy.js';
 import type { ObservableFlight } from './observable-flight.js';
@@ -66,7 +66,7 @@ export class FirstCall implements MethodStrategy {
     if (observable) {
       decided.replace(decided.observable);
       void outcome.catch(ignore);
-      return decided.observable.shareReturned(this.keys.whole(part), result);
+      return decided.observable.shareReturned(this.keys.whole(part), result as Observable<unknown>);
     }
     if (thenable) {
       // This call was not cached; the calls after it are, when a ttl applies.
