@@ -14,6 +14,7 @@ import {
 } from '../core/options.validator.js';
 import { SingleflightOptionsError } from '../core/singleflight.errors.js';
 import * as messages from './nest.messages.js';
+import * as coreMessages from '../core/singleflight.messages.js';
 import { RETRY, WriteGroup } from '../core/write-group.js';
 import { PrometheusObserver } from './observe/prometheus.observer.js';
 import { ObservableGroup, REPLAY } from '../rx/observable-group.js';
@@ -100,6 +101,12 @@ const METRICS_RULES = {
  * the one the user called. Every provider reads the options through it, so none sees bad ones.
  */
 function validated(options: SingleflightModuleOptions, call: string): SingleflightModuleOptions {
+  // A useFactory that forgot its `return` (anything else that is no object, validateOptions says).
+  if ((options as SingleflightModuleOptions | undefined) === undefined) {
+    throw new SingleflightOptionsError(
+      coreMessages.BAD_OPTION(call, 'options', 'an object', options),
+    );
+  }
   validateOptions(call, options, MODULE_RULES);
   // Made here for its checks, so that a malformed codec names the call.
   new ValueCodec(options.codecs, `codecs of ${call}`);
