@@ -95,6 +95,44 @@ describe('several apps on one Redis', () => {
     expect(app.coordination.flights!.stats().rejectedEnvelopes).toBe(1);
   });
 
+  // Engine options are often spread from configuration, where a setting left unset is there as
+  // `undefined`. Such a `flights.namespace` replaced the module's `<namespace>:sf` by the engine's
+  // own default, `sf`: two apps on one Redis then shared flights and recent results (app two's
+  // caller got 'one:7'), and an undefined `flights.secret` dropped the module's secret.
+  it("keeps each app's namespace and secret when flights and writes options are given as undefined", async () => {
+    const start = async (namespace: string, provider: Type) => {
+      const app = await startRedisApp(
+        server.url,
+        {
+          namespace,
+          secret: 'a-secret-of-32-characters-000000',
+          flights: { namespace: undefined, secret: undefined },
+          writes: { namespace: undefined },
+        },
+        { providers: [provider] },
+      );
+      open.push(app);
+      return app.app.get(provider) as { get(id: string): Promise<string> };
+    };
+    const [One, Two] = [catalogOf('one'), catalogOf('two')];
+    const one = await start('unset-one', One);
+    const two = await start('unset-two', Two);
+    await expect(one.get('7')).resolves.toBe('one:7');
+    await expect(two.get('7')).resolves.toBe('two:7');
+    expect(calls).toEqual(['one', 'two']);
+
+    const raw = await createClient({ url: server.url }).connect();
+    try {
+      const results = await raw.keys('unset-one:sf:*:res');
+      expect(results).toHaveLength(1);
+      // Sealed with the module's secret: an HMAC-SHA256 in hex, then the envelope.
+      expect(await raw.get(results[0]!)).toMatch(/^[0-9a-f]{64}\./);
+      expect(await raw.keys('sf:*')).toEqual([]);
+    } finally {
+      raw.destroy();
+    }
+  });
+
   it("passes the module's codecs and redis.secret to @MergeWrites(): typed, sealed arguments", async () => {
     const pushed: unknown[][] = [];
     @Injectable()
