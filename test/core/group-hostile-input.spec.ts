@@ -1,15 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Group, SingleflightAbortError, SingleflightOptionsError } from '../../lib/core/index.js';
-import { deferred } from '../support/deferred.js';
-
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
+import { deferred, rejectionOf } from '../support/deferred.js';
 
 describe('Group: call options that change or throw as they are read', () => {
   it('a getter that throws rejects only that call; the flight in progress goes on', async () => {
