@@ -52,3 +52,27 @@ describe('SingleflightModule imported twice', () => {
     }
   });
 });
+
+describe('SingleflightModule imported once, in a module that several others import', () => {
+  it('boots: one module, so a FlightCache drops what any method cached', async () => {
+    @Module({ imports: [SingleflightModule.forRoot()], exports: [SingleflightModule] })
+    class CoreModule {}
+    @Module({ imports: [CoreModule], providers: [Prices], exports: [Prices] })
+    class PricesModule {}
+    @Module({ imports: [CoreModule], providers: [Admin], exports: [Admin] })
+    class AdminModule {}
+    const moduleRef = await Test.createTestingModule({
+      imports: [CoreModule, PricesModule, AdminModule],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    try {
+      const prices = app.get(Prices);
+      expect(await prices.get('eu')).toBe('eu:1');
+      await app.get(Admin).cache.invalidate('Prices.get:eu');
+      expect(await prices.get('eu')).toBe('eu:2');
+    } finally {
+      await app.close();
+    }
+  });
+});
