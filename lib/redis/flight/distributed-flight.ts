@@ -1,11 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { assertFn, assertKey } from '../../core/options.validator.js';
 import * as messages from '../redis.messages.js';
-import {
-  assertCoordinator,
-  assertLog,
-  type RedisCoordinator,
-} from '../coordinator/coordinator.interface.js';
+import type { RedisCoordinator } from '../coordinator/coordinator.interface.js';
 import { CoordinationLink, defaultLog } from '../shared/coordination-link.js';
 import { EnvelopeSeal } from '../shared/envelope-seal.js';
 import { type DecodedResult, decodeResult, sharedShape } from '../shared/result-codec.js';
@@ -98,14 +94,12 @@ export class DistributedFlight {
     options: DistributedFlightOptions = {},
     log: DistributedFlightLog = defaultLog,
   ) {
-    assertCoordinator('DistributedFlight', coordinator);
-    assertLog('DistributedFlight', log);
     const settings = (this.#settings = flightSettings(options));
     const { namespace, breakerMs } = settings;
     this.#log = log;
     this.#seal = new EnvelopeSeal(settings.secret, settings.maxResultBytes);
     this.#channel = `${namespace}:done`;
-    this.#link = new CoordinationLink(coordinator, {
+    this.#link = new CoordinationLink('DistributedFlight', coordinator, {
       breakerMs,
       log,
       down: messages.COORDINATION_FAILED(namespace, breakerMs),

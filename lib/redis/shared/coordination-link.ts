@@ -1,4 +1,9 @@
-import type { RedisCoordinator, RedisScript } from '../coordinator/coordinator.interface.js';
+import {
+  type RedisCoordinator,
+  type RedisScript,
+  assertCoordinator,
+  assertLog,
+} from '../coordinator/coordinator.interface.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 
 /**
@@ -46,10 +51,14 @@ export class CoordinationLink {
   #closed = false;
   #errors = 0;
 
+  /** `engine`: the engine's class, for the message when its coordinator or log is not one. */
   constructor(
+    engine: string,
     readonly coordinator: RedisCoordinator,
     private readonly options: LinkOptions,
   ) {
+    assertCoordinator(engine, coordinator);
+    assertLog(engine, options.log);
     this.#breaker = new CircuitBreaker(options.breakerMs);
   }
 

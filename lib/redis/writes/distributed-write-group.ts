@@ -2,12 +2,7 @@ import { assertFn, assertKey } from '../../core/options.validator.js';
 import { SingleflightReentryError } from '../../core/singleflight.errors.js';
 import * as coreMessages from '../../core/singleflight.messages.js';
 import * as messages from '../redis.messages.js';
-import {
-  assertCoordinator,
-  assertLog,
-  type RedisCoordinator,
-  type RedisScript,
-} from '../coordinator/coordinator.interface.js';
+import type { RedisCoordinator, RedisScript } from '../coordinator/coordinator.interface.js';
 import { CoordinationLink, type CoordinationLog, defaultLog } from '../shared/coordination-link.js';
 import type {
   DistributedWriteCallOptions,
@@ -17,18 +12,12 @@ import type {
 } from './distributed-write-group.interfaces.js';
 import { type WriteSettings, checkCallOptions, writeSettings } from './write.options.js';
 import { WriteArgs } from './write-args.js';
-import {
-  type AnyRun,
-  type Caller,
-  closedError,
-  rejectCaller,
-  waitTimeoutError,
-} from './write-callers.js';
+import type { AnyRun } from './write-callers.js';
 import type { WriteCounts, WriteEngine } from './write-engine.js';
 import { WriteEvents } from './write-events.js';
 import { InProcessWrites } from './write-fallback.js';
 import { WriteHandlers } from './write-handlers.js';
-import { type KeyState, KeyTable, type VersionOf } from './write-key-state.js';
+import { KeyTable, type VersionOf } from './write-key-state.js';
 import { WriteOutage } from './write-outage.js';
 import { WritePushes } from './write-pushes.js';
 import { WriteSweep } from './write-sweep.js';
@@ -105,13 +94,11 @@ export class DistributedWriteGroup {
     options: DistributedWriteOptions = {},
     log: CoordinationLog = defaultLog,
   ) {
-    assertCoordinator('DistributedWriteGroup', coordinator);
-    assertLog('DistributedWriteGroup', log);
     const settings = (this.#settings = writeSettings(options));
     const { namespace, breakerMs } = settings;
     this.#channel = `${namespace}:wdone`;
     this.#keys = new KeyTable(namespace);
-    this.#link = new CoordinationLink(coordinator, {
+    this.#link = new CoordinationLink('DistributedWriteGroup', coordinator, {
       breakerMs,
       log,
       down: messages.WRITE_COORDINATION_DOWN(namespace, breakerMs),
@@ -204,22 +191,7 @@ export class DistributedWriteGroup {
     const state = this.#keys.state(key);
     state.run = push;
     state.version = versionFn;
-    return new Promise((resolve, reject) => {
-      const caller: Caller = {
-        json,
-        version,
-        run: push,
-        resolve: resolve as (value: unknown) => void,
-        reject,
-        timer: undefined,
-        ver: 0,
-        settled: false,
-      };
-      caller.timer = setTimeout(() => this.#timeout(state, caller), this.#settings.waitTimeoutMs);
-      // One EVENT per key in flight from this instance; calls meanwhile share the next one.
-      if (state.outbox.sending) state.outbox.queue.push(caller);
-      else void this.#events.send(state, [caller], caller, true);
-    });
+    return this.#events.call(state, { json, version }, push) as Promise<T | undefined>;
   }
 
   /**
@@ -262,16 +234,7 @@ export class DistributedWriteGroup {
     const unsubscribed = this.#link.close(this.#channel);
     clearInterval(this.#sweepTimer);
     this.#outage.close();
-    const running: Promise<void>[] = [];
-    for (const state of this.#keys.values()) {
-      state.recovery.clear();
-      const { batch, queue } = state.outbox;
-      for (const caller of [...batch, ...queue, ...state.waiting.splice(0)]) {
-        rejectCaller(caller, closedError(state.key));
-      }
-      if (state.runner.running !== undefined) running.push(state.runner.running);
-      this.#keys.tidy(state);
-    }
+    const running = this.#keys.closeAll();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.all(running),
@@ -282,7 +245,7 @@ export class DistributedWriteGroup {
   }
 
   #subscribe(): Promise<boolean> {
-    return this.#link.subscribe(this.#channel, (message) => this.#onDone(message));
+    return this.#link.subscribe(this.#channel, (message) => this.#keys.announced(message));
   }
 
   /** Every script call; once Redis answers again, the events owed from an outage are sent. */
@@ -295,27 +258,5 @@ export class DistributedWriteGroup {
     const reply = await this.#link.eval(script, keys, args);
     if (local.owing && this.#link.usable) this.#outage.repay();
     return reply;
-  }
-
-  #timeout(state: KeyState, caller: Caller): void {
-    if (caller.settled) return;
-    // A queued caller stays queued: its arguments still have to reach Redis.
-    const at = state.waiting.indexOf(caller);
-    if (at >= 0) state.waiting.splice(at, 1);
-    this.#counts.timeouts++;
-    rejectCaller(caller, waitTimeoutError(state.key, this.#settings.waitTimeoutMs));
-    this.#keys.tidy(state);
-  }
-
-  /** The wake-up `K\ndone` from a FINISH anywhere in the fleet. */
-  #onDone(message: string): void {
-    const cut = message.indexOf('\n');
-    const state = this.#keys.byId(message.slice(0, cut));
-    // Our own FINISH in flight settles its callers with the value when its reply comes.
-    if (state === undefined || state.runner.finishing > 0) return;
-    const done = Number(message.slice(cut + 1));
-    state.pushed(done);
-    state.settle(done, (caller) => caller.resolve(undefined));
-    this.#keys.tidy(state);
   }
 }

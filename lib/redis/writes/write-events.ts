@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { EVENT } from './write.scripts.js';
 import { type EventReply, parseEvent } from './write.replies.js';
-import { type Caller, closedError, rejectCaller } from './write-callers.js';
+import {
+  type AnyRun,
+  type Caller,
+  closedError,
+  rejectCaller,
+  waitTimeoutError,
+} from './write-callers.js';
 import type { Events, WriteEngine } from './write-engine.js';
 import type { KeyState } from './write-key-state.js';
 import { type Carried, newest, supersedes } from './write-version.js';
@@ -14,6 +20,29 @@ import { type Carried, newest, supersedes } from './write-version.js';
  */
 export class WriteEvents implements Events {
   constructor(private readonly engine: WriteEngine) {}
+
+  /**
+   * A call of the key, whose arguments are `carried`: it settles once a push covering its event
+   * finished, or rejects after `waitTimeoutMs`. One EVENT per key in flight from this instance;
+   * calls made meanwhile share the next one.
+   */
+  call(state: KeyState, carried: Carried, run: AnyRun): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const caller: Caller = {
+        ...carried,
+        run,
+        resolve,
+        reject,
+        timer: undefined,
+        ver: 0,
+        settled: false,
+      };
+      const { waitTimeoutMs } = this.engine.settings;
+      caller.timer = setTimeout(() => this.#timeout(state, caller), waitTimeoutMs);
+      if (state.outbox.sending) state.outbox.queue.push(caller);
+      else void this.send(state, [caller], caller, true);
+    });
+  }
 
   async send(state: KeyState, callers: Caller[], carried: Carried, store: boolean): Promise<void> {
     const { engine } = this;
@@ -93,6 +122,16 @@ export class WriteEvents implements Events {
     state.seen = 0;
     if (state.outbox.sending) state.outbox.queue.push(...lost);
     else void this.send(state, lost, newest(lost), false);
+  }
+
+  #timeout(state: KeyState, caller: Caller): void {
+    if (caller.settled) return;
+    // A queued caller stays queued: its arguments still have to reach Redis.
+    const at = state.waiting.indexOf(caller);
+    if (at >= 0) state.waiting.splice(at, 1);
+    this.engine.counts.timeouts++;
+    rejectCaller(caller, waitTimeoutError(state.key, this.engine.settings.waitTimeoutMs));
+    this.engine.keys.tidy(state);
   }
 
   /** Sends the EVENT that waited for the one in flight: queued calls first, else a nudge. */

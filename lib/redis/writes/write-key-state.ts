@@ -1,5 +1,5 @@
 import { keyHash } from '../coordinator/script-sha.js';
-import { type AnyRun, type Caller, claim } from './write-callers.js';
+import { type AnyRun, type Caller, claim, closedError, rejectCaller } from './write-callers.js';
 import { RecoveryTimer } from './write-recovery.js';
 import type { Carried } from './write-version.js';
 
@@ -133,6 +133,39 @@ export class KeyTable {
     if (!state.idle || this.#keys.get(state.key) !== state) return;
     this.#keys.delete(state.key);
     this.#ids.delete(state.id);
+  }
+
+  /**
+   * The wake-up `id\ndone` of a FINISH anywhere in the fleet: the key's callers up to `done`
+   * settle (with `undefined`: the push's value stays where it ran).
+   */
+  announced(message: string): void {
+    const cut = message.indexOf('\n');
+    const state = this.#ids.get(message.slice(0, cut));
+    // Our own FINISH in flight settles its callers with the value when its reply comes.
+    if (state === undefined || state.runner.finishing > 0) return;
+    const done = Number(message.slice(cut + 1));
+    state.pushed(done);
+    state.settle(done, (caller) => caller.resolve(undefined));
+    this.tidy(state);
+  }
+
+  /**
+   * On close: stops every recovery timer and rejects every caller still waiting (their writes
+   * stay recorded in Redis); returns the pushes still running.
+   */
+  closeAll(): Promise<void>[] {
+    const running: Promise<void>[] = [];
+    for (const state of this.#keys.values()) {
+      state.recovery.clear();
+      const { batch, queue } = state.outbox;
+      for (const caller of [...batch, ...queue, ...state.waiting.splice(0)]) {
+        rejectCaller(caller, closedError(state.key));
+      }
+      if (state.runner.running !== undefined) running.push(state.runner.running);
+      this.tidy(state);
+    }
+    return running;
   }
 
   /** Callers of every key still waiting for a push. */
