@@ -24,6 +24,18 @@ class WriteService {
     return version;
   }
 
+  /** Its merge refuses a negative version: that call fails alone. */
+  @MergeWrites('m', {
+    merge: (pending: [number], next: [number]) => {
+      if (next[0] < 0) throw new Error('no negative versions');
+      return next[0] > pending[0] ? next : pending;
+    },
+  })
+  async mergedPush(version: number): Promise<number> {
+    await this.gate.promise;
+    return version;
+  }
+
   /** Writes its own key from inside its run, before its first await: WriteGroup refuses that. */
   @MergeWrites('self')
   async writesItself(): Promise<string> {
@@ -95,6 +107,28 @@ describe('@MergeWrites() calls, as WriteGroup tells them', () => {
       ]);
     },
   );
+
+  it('counts a call whose merge threw as an error, and the call it was merged into as waiting', async () => {
+    const registry = new Registry();
+    const { writes, logger } = await boot({ metrics: { registry }, debug: true });
+    const first = writes.mergedPush(1);
+    const second = writes.mergedPush(2);
+    await expect(writes.mergedPush(-1)).rejects.toThrow('no negative versions');
+    writes.gate.resolve();
+    expect(await Promise.all([first, second])).toEqual([1, 2]);
+    await expectCounts(registry, 'WriteService.mergedPush', {
+      calls_total: 3,
+      write_runs_total: 2,
+      write_coalesced_total: 0,
+      errors_total: 1,
+    });
+    const key = 'key "WriteService.mergedPush:m"';
+    expect(logger.lines.slice(0, 3)).toEqual([
+      `WriteService.mergedPush: run started, ${key}`,
+      `WriteService.mergedPush: waits for the run in progress, ${key}`,
+      'WriteService.mergedPush: call failed before its flight: Error: no negative versions',
+    ]);
+  });
 
   it('logs the call that becomes the waiting run apart from the calls merged into it', async () => {
     const { writes, logger } = await boot({ debug: true });
