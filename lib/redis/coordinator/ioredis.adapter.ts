@@ -3,10 +3,10 @@ import {
   type AdapterLibrary,
   makeAdapter,
   type ConnectionName,
-  type CoordinatorDriver,
   type DriverEvents,
 } from './adapter-coordinator.js';
 import { bounded } from './bounded-command.js';
+import { ClientDriver } from './client-driver.js';
 import type { RedisCoordinator } from './coordinator.interface.js';
 
 /**
@@ -109,27 +109,22 @@ const DOWN_EVENTS = ['close', 'end'];
 // Not yet asked to connect, or closed for good: neither is waiting for a 'ready'.
 const IDLE = new Set(['wait', 'end']);
 
-class IoredisDriver implements CoordinatorDriver {
+class IoredisDriver extends ClientDriver<IoredisClient> {
   readonly keyPrefix: string;
-  readonly #ownsSubscriber: boolean;
-  #subscriber: IoredisClient | undefined;
   #subscriberLost = false;
-  #connecting: Promise<void> | undefined;
-  readonly #unwatch: (() => void)[] = [];
   readonly #onMessage: (channel: string, message: string) => void;
 
   constructor(
-    private readonly client: IoredisClient,
+    client: IoredisClient,
     subscriber: IoredisClient | undefined,
-    private readonly events: DriverEvents,
-    private readonly opTimeoutMs: number,
+    events: DriverEvents,
+    opTimeoutMs: number,
   ) {
+    super(client, subscriber, events, opTimeoutMs);
     this.keyPrefix = client.options.keyPrefix ?? '';
     this.#onMessage = (channel, message) => events.message(channel, message);
-    this.#ownsSubscriber = subscriber === undefined;
-    this.#subscriber = subscriber;
     this.#watch(client, 'client');
-    if (subscriber !== undefined) this.#watchSubscriber(subscriber);
+    if (subscriber !== undefined) this.watchSubscriber(subscriber);
   }
 
   send(args: string[]): Promise<unknown> {
@@ -138,26 +133,15 @@ class IoredisDriver implements CoordinatorDriver {
   }
 
   async subscribe(channel: string): Promise<void> {
-    const subscriber = await this.#connectedSubscriber();
+    const subscriber = await this.connectedSubscriber();
     await subscriber.subscribe(channel);
   }
 
-  async unsubscribe(channel: string): Promise<void> {
-    await this.#subscriber?.unsubscribe(channel);
+  protected unsubscribeFrom(subscriber: IoredisClient, channel: string): Promise<unknown> {
+    return subscriber.unsubscribe(channel);
   }
 
-  async close(channels: string[]): Promise<void> {
-    for (const unwatch of this.#unwatch.splice(0)) unwatch();
-    const subscriber = this.#subscriber;
-    if (subscriber === undefined) return;
-    if (!this.#ownsSubscriber) {
-      await Promise.allSettled(
-        channels.map((channel) =>
-          bounded('UNSUBSCRIBE', this.opTimeoutMs, () => subscriber.unsubscribe(channel)),
-        ),
-      );
-      return;
-    }
+  protected async closeOwn(subscriber: IoredisClient): Promise<void> {
     if (subscriber.status === 'end') return;
     const ended = new Promise<void>((resolve) => subscriber.on('end', () => resolve()));
     subscriber.disconnect();
@@ -166,26 +150,22 @@ class IoredisDriver implements CoordinatorDriver {
     await bounded('QUIT', this.opTimeoutMs, () => ended).catch(noop);
   }
 
-  async #connectedSubscriber(): Promise<IoredisClient> {
-    let subscriber = this.#subscriber;
-    if (subscriber === undefined) {
-      // lazyConnect: connect() below is then the one way in, and its promise says when it is ready.
-      subscriber = this.#subscriber = this.client.duplicate({ lazyConnect: true });
-      // Kept after close(): ioredis prints errors that have no listener.
-      subscriber.on('error', noop);
-      this.#watchSubscriber(subscriber);
-    }
-    if (this.#ownsSubscriber && IDLE.has(subscriber.status)) {
-      // Rejects on the first failed attempt; ioredis then keeps retrying by itself.
-      const connecting = subscriber.connect();
-      this.#connecting = connecting;
-      const settled = () => {
-        if (this.#connecting === connecting) this.#connecting = undefined;
-      };
-      connecting.then(settled, settled);
-    }
-    if (this.#connecting !== undefined) await this.#connecting;
+  protected makeSubscriber(): IoredisClient {
+    // lazyConnect: connect() is then the one way in, and its promise says when it is ready.
+    const subscriber = this.client.duplicate({ lazyConnect: true });
+    // Kept after close(): ioredis prints errors that have no listener.
+    subscriber.on('error', noop);
     return subscriber;
+  }
+
+  protected watchSubscriber(subscriber: IoredisClient): void {
+    this.listen(subscriber, ['message'], this.#onMessage);
+    this.#watch(subscriber, 'subscriber', () => this.#subscriberReady(subscriber));
+  }
+
+  /** connect() rejects on the first failed attempt; ioredis then keeps retrying by itself. */
+  protected isIdle(subscriber: IoredisClient): boolean {
+    return IDLE.has(subscriber.status);
   }
 
   #watch(connection: IoredisClient, name: ConnectionName, up = () => this.events.up(name)): void {
@@ -193,19 +173,9 @@ class IoredisDriver implements CoordinatorDriver {
       if (name === 'subscriber') this.#subscriberLost = true;
       this.events.down(name);
     };
-    connection.on('ready', up);
-    for (const event of DOWN_EVENTS) connection.on(event, down);
-    this.#unwatch.push(() => {
-      connection.off('ready', up);
-      for (const event of DOWN_EVENTS) connection.off(event, down);
-    });
+    this.listen(connection, ['ready'], up);
+    this.listen(connection, DOWN_EVENTS, down);
     if (connection.status !== 'ready' && !IDLE.has(connection.status)) down();
-  }
-
-  #watchSubscriber(subscriber: IoredisClient): void {
-    subscriber.on('message', this.#onMessage);
-    this.#unwatch.push(() => subscriber.off('message', this.#onMessage));
-    this.#watch(subscriber, 'subscriber', () => this.#subscriberReady(subscriber));
   }
 
   /**

@@ -3,10 +3,9 @@ import {
   type AdapterLibrary,
   makeAdapter,
   type ConnectionName,
-  type CoordinatorDriver,
   type DriverEvents,
 } from './adapter-coordinator.js';
-import { bounded } from './bounded-command.js';
+import { ClientDriver } from './client-driver.js';
 import type { RedisCoordinator } from './coordinator.interface.js';
 
 type MessageListener = (message: string, channel: string) => void;
@@ -114,23 +113,18 @@ const noop = () => {};
 // Anything but a ready connection after one of these means the connection is gone.
 const DOWN_EVENTS = ['error', 'reconnecting', 'end'];
 
-class NodeRedisDriver implements CoordinatorDriver {
+class NodeRedisDriver extends ClientDriver<NodeRedisClient> {
   readonly keyPrefix = '';
-  readonly #ownsSubscriber: boolean;
-  #subscriber: NodeRedisClient | undefined;
-  #connecting: Promise<unknown> | undefined;
-  readonly #unwatch: (() => void)[] = [];
   readonly #dispatch: MessageListener;
 
   constructor(
-    private readonly client: NodeRedisClient,
+    client: NodeRedisClient,
     subscriber: NodeRedisClient | undefined,
-    private readonly events: DriverEvents,
-    private readonly opTimeoutMs: number,
+    events: DriverEvents,
+    opTimeoutMs: number,
   ) {
+    super(client, subscriber, events, opTimeoutMs);
     this.#dispatch = (message, channel) => events.message(channel, message);
-    this.#ownsSubscriber = subscriber === undefined;
-    this.#subscriber = subscriber;
     this.#watch(client, 'client');
     if (subscriber !== undefined) this.#watch(subscriber, 'subscriber');
   }
@@ -140,64 +134,40 @@ class NodeRedisDriver implements CoordinatorDriver {
   }
 
   async subscribe(channel: string): Promise<void> {
-    const subscriber = await this.#connectedSubscriber();
+    const subscriber = await this.connectedSubscriber();
     await subscriber.subscribe(channel, this.#dispatch);
   }
 
-  async unsubscribe(channel: string): Promise<void> {
+  protected unsubscribeFrom(subscriber: NodeRedisClient, channel: string): Promise<void> {
     // Removing our listener only: a subscriber you passed in may carry listeners of your own.
-    await this.#subscriber?.unsubscribe(channel, this.#dispatch);
+    return subscriber.unsubscribe(channel, this.#dispatch);
   }
 
-  async close(channels: string[]): Promise<void> {
-    for (const unwatch of this.#unwatch.splice(0)) unwatch();
-    const subscriber = this.#subscriber;
-    if (subscriber === undefined) return;
-    if (this.#ownsSubscriber) {
-      // destroy(), not close(): close() waits for pending replies, forever if Redis hangs.
-      if (subscriber.isOpen) subscriber.destroy();
-      return;
-    }
-    await Promise.allSettled(
-      channels.map((channel) =>
-        bounded('UNSUBSCRIBE', this.opTimeoutMs, () =>
-          subscriber.unsubscribe(channel, this.#dispatch),
-        ),
-      ),
-    );
+  protected async closeOwn(subscriber: NodeRedisClient): Promise<void> {
+    // destroy(), not close(): close() waits for pending replies, forever if Redis hangs.
+    if (subscriber.isOpen) subscriber.destroy();
   }
 
-  async #connectedSubscriber(): Promise<NodeRedisClient> {
-    let subscriber = this.#subscriber;
-    if (subscriber === undefined) {
-      subscriber = this.#subscriber = this.client.duplicate();
-      // Kept after close(): an 'error' with no listener would throw inside node-redis.
-      subscriber.on('error', noop);
-      this.#watch(subscriber, 'subscriber');
-    }
-    if (this.#ownsSubscriber && !subscriber.isOpen) {
-      // connect() resolves once ready, retrying meanwhile; concurrent subscribes share it.
-      const connecting = subscriber.connect();
-      this.#connecting = connecting;
-      const settled = () => {
-        if (this.#connecting === connecting) this.#connecting = undefined;
-      };
-      connecting.then(settled, settled);
-    }
-    if (this.#connecting !== undefined) await this.#connecting;
+  protected makeSubscriber(): NodeRedisClient {
+    const subscriber = this.client.duplicate();
+    // Kept after close(): an 'error' with no listener would throw inside node-redis.
+    subscriber.on('error', noop);
     return subscriber;
   }
 
+  protected watchSubscriber(subscriber: NodeRedisClient): void {
+    this.#watch(subscriber, 'subscriber');
+  }
+
+  /** connect() resolves once ready, retrying meanwhile. */
+  protected isIdle(subscriber: NodeRedisClient): boolean {
+    return !subscriber.isOpen;
+  }
+
   #watch(connection: NodeRedisClient, name: ConnectionName): void {
-    const up = () => this.events.up(name);
-    const down = () => {
+    this.listen(connection, ['ready'], () => this.events.up(name));
+    this.listen(connection, DOWN_EVENTS, () => {
       if (!connection.isReady) this.events.down(name);
-    };
-    connection.on('ready', up);
-    for (const event of DOWN_EVENTS) connection.on(event, down);
-    this.#unwatch.push(() => {
-      connection.off('ready', up);
-      for (const event of DOWN_EVENTS) connection.off(event, down);
     });
     // Still connecting when the adapter is made: 'ready' will follow. Not open at all: commands
     // fail on their own, and waiting for a 'ready' that never comes would hide later losses.
