@@ -184,6 +184,34 @@ export async function eventually(condition: () => Promise<boolean>, ms = 5_000):
 }
 
 /**
+ * One pod: a group on `namespace` over a connection of its own, initialized (the sweep off unless
+ * `options` turn it on); `cleanups` gets what closes both.
+ */
+export async function startPod(
+  url: string,
+  namespace: string,
+  options: DistributedWriteOptions,
+  cleanups: (() => Promise<void>)[],
+  {
+    log = () => {},
+    onEvent,
+  }: { log?: (message: string) => void; onEvent?: (event: EventRecord) => void } = {},
+): Promise<{ group: DistributedWriteGroup; connection: Connection }> {
+  const connection = await connect(url, { onEvent });
+  const group = new DistributedWriteGroup(
+    connection.coordinator,
+    { namespace, sweepEveryMs: 0, ...options },
+    log,
+  );
+  await group.init();
+  cleanups.push(async () => {
+    await group.close();
+    await connection.close();
+  });
+  return { group, connection };
+}
+
+/**
  * A private redis-server, a raw connection to it and `n` groups (= pods) on `namespace`, each on
  * its own connections; `cleanups` gets what closes them. For tests that kill or freeze Redis.
  */
@@ -202,18 +230,7 @@ export async function privateFleet(
   );
   const groups: DistributedWriteGroup[] = [];
   for (let i = 0; i < n; i++) {
-    const connection = await connect(redis.url, { onEvent });
-    const group = new DistributedWriteGroup(
-      connection.coordinator,
-      { namespace, sweepEveryMs: 0, ...options },
-      () => {},
-    );
-    await group.init();
-    cleanups.push(async () => {
-      await group.close();
-      await connection.close();
-    });
-    groups.push(group);
+    groups.push((await startPod(redis.url, namespace, options, cleanups, { onEvent })).group);
   }
   return { redis, raw, groups };
 }

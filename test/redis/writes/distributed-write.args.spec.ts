@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { SingleflightArgumentError } from '../../../lib/core/singleflight.errors.js';
 import { DistributedWriteGroup } from '../../../lib/redis/writes/distributed-write-group.js';
 import type {
@@ -7,14 +7,14 @@ import type {
 } from '../../../lib/redis/writes/distributed-write-group.interfaces.js';
 import { deferred, rejectionOf } from '../../support/deferred.js';
 import { Money, money } from '../../support/money.js';
-import { type RedisServer, startRedis } from '../../support/redis-server.js';
+import { sharedRedis } from '../../support/shared-redis.js';
 import { until } from '../../support/until.js';
 import {
-  type Connection,
   connect,
   eventually,
   redisKeys,
   redisState,
+  startPod,
   storedForm,
 } from '../../support/write-fleet.js';
 
@@ -26,22 +26,8 @@ jest.setTimeout(20_000);
 
 const SECRET = 'a-secret-of-32-characters-000000';
 
-let redis: RedisServer;
-let raw: Connection;
-const cleanups: (() => Promise<void>)[] = [];
+const suite = sharedRedis();
 let namespaces = 0;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  raw = await connect(redis.url);
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-afterAll(async () => {
-  await raw?.close();
-  await redis?.stop();
-});
 
 interface Engine {
   group: DistributedWriteGroup;
@@ -53,18 +39,9 @@ async function engines(n: number, options: DistributedWriteOptions = {}) {
   const namespace = `args${++namespaces}`;
   const list: Engine[] = [];
   for (let i = 0; i < n; i++) {
-    const connection = await connect(redis.url);
     const logs: string[] = [];
-    const group = new DistributedWriteGroup(
-      connection.coordinator,
-      { namespace, sweepEveryMs: 0, ...options },
-      (message) => logs.push(message),
-    );
-    await group.init();
-    cleanups.push(async () => {
-      await group.close();
-      await connection.close();
-    });
+    const log = (message: string) => logs.push(message);
+    const { group } = await startPod(suite.redis.url, namespace, options, suite.cleanups, { log });
     list.push({ group, logs });
   }
   return { namespace, engines: list };
@@ -83,7 +60,7 @@ function recorder(gate?: Promise<void>) {
 
 /** Pending work of `key` in Redis with `args` stored as given, and nobody running it. */
 async function planted(namespace: string, key: string, args: string): Promise<void> {
-  await raw.client.hSet(redisKeys(namespace, key).st, { ver: '1', done: '0', key, args });
+  await suite.raw.client.hSet(redisKeys(namespace, key).st, { ver: '1', done: '0', key, args });
 }
 
 const forgedArgs = storedForm(['mallory']);
@@ -93,7 +70,7 @@ async function sweepRefusing(group: DistributedWriteGroup, namespace: string, ke
   const before = group.stats().rejectedArgs;
   await group.sweep();
   await until(() => group.stats().rejectedArgs === before + 1);
-  await eventually(async () => !(await redisState(raw.client, namespace, key)).leased);
+  await eventually(async () => !(await redisState(suite.raw.client, namespace, key)).leased);
 }
 
 describe('arguments that cross instances', () => {
@@ -124,10 +101,10 @@ describe('arguments that cross instances', () => {
   }
 
   it('keep their types in an in-process push too (Redis not usable)', async () => {
-    const connection = await connect(redis.url);
+    const connection = await connect(suite.redis.url);
     // Never initialized: its calls run in-process.
     const group = new DistributedWriteGroup(connection.coordinator, { namespace: 'local' });
-    cleanups.push(async () => {
+    suite.cleanups.push(async () => {
       await group.close();
       await connection.close();
     });
@@ -173,7 +150,7 @@ describe('arguments written to Redis by someone else', () => {
     expect(group.stats()).toMatchObject({ rejectedArgs: 2, runs: 0 });
     expect(logs).toEqual([expect.stringContaining('their HMAC does not verify')]);
     // The lease is free and the write pending: the next call stores its own arguments.
-    expect(await redisState(raw.client, namespace, 'k')).toMatchObject({ leased: false });
+    expect(await redisState(suite.raw.client, namespace, 'k')).toMatchObject({ leased: false });
     await expect(group.do('k', run, { args: ['alice'] })).resolves.toBe('pushed 1');
     expect(runs).toEqual([['alice']]);
   });
@@ -188,7 +165,7 @@ describe('arguments written to Redis by someone else', () => {
     const second = group.do('k', run, { args: ['bob'] });
     await until(() => group.stats().waiting === 2);
     // bob's arguments are in Redis; a Redis writer replaces them before the follow-up reads them.
-    await raw.client.hSet(redisKeys(namespace, 'k').st, 'args', forgedArgs);
+    await suite.raw.client.hSet(redisKeys(namespace, 'k').st, 'args', forgedArgs);
     gate.resolve();
     await expect(first).resolves.toBe('pushed 1');
     const error = await rejectionOf(second);
@@ -204,11 +181,11 @@ describe('arguments written to Redis by someone else', () => {
     const { runs, run } = recorder();
     group.handle('user', run);
     await group.do('user:alice', run, { args: ['alice'] });
-    const genuine = (await raw.client.hGet(redisKeys(namespace, 'user:alice').st, 'args'))!;
+    const genuine = (await suite.raw.client.hGet(redisKeys(namespace, 'user:alice').st, 'args'))!;
     expect(genuine).toMatch(/^[0-9a-f]{64}\.\{/);
     await planted(namespace, 'user:bob', genuine);
     await sweepRefusing(group, namespace, 'user:bob');
-    await raw.client.del(redisKeys(namespace, 'user:bob').st);
+    await suite.raw.client.del(redisKeys(namespace, 'user:bob').st);
     await planted(namespace, 'user:alice', genuine.replace('alice', 'alicf'));
     await sweepRefusing(group, namespace, 'user:alice');
     expect(runs).toEqual([['alice']]);
@@ -217,22 +194,13 @@ describe('arguments written to Redis by someone else', () => {
 
   it('an instance with another secret refuses the arguments of one with the secret', async () => {
     const { namespace, engines: list } = await engines(1, { secret: SECRET });
-    const connection = await connect(redis.url);
-    const other = new DistributedWriteGroup(
-      connection.coordinator,
-      { namespace, sweepEveryMs: 0, secret: `${SECRET}-rotated` },
-      () => undefined,
-    );
-    await other.init();
-    cleanups.push(async () => {
-      await other.close();
-      await connection.close();
-    });
+    const rotated = { secret: `${SECRET}-rotated` };
+    const { group: other } = await startPod(suite.redis.url, namespace, rotated, suite.cleanups);
     const { runs, run } = recorder();
     other.handle('k', run);
     // A genuine event of the first instance, left pending (its runner "crashed": no lease).
     await list[0]!.group.do('k', async () => 'done', { args: ['genuine'] });
-    await raw.client.hSet(redisKeys(namespace, 'k').st, 'ver', '5');
+    await suite.raw.client.hSet(redisKeys(namespace, 'k').st, 'ver', '5');
     await sweepRefusing(other, namespace, 'k');
     expect(runs).toEqual([]);
     expect(other.stats().rejectedArgs).toBe(1);

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   SingleflightAbortError,
@@ -17,7 +17,8 @@ import type {
 import { EVENT } from '../../../lib/redis/writes/write.scripts.js';
 import { deferred, rejectionOf, track } from '../../support/deferred.js';
 import { wrapCoordinator } from '../../support/redis-coordinator.js';
-import { type RedisServer, startRedis } from '../../support/redis-server.js';
+import { startRedis } from '../../support/redis-server.js';
+import { sharedRedis } from '../../support/shared-redis.js';
 import { until } from '../../support/until.js';
 import {
   type Connection,
@@ -28,6 +29,7 @@ import {
   eventually,
   redisKeys,
   redisState,
+  startPod,
   storedForm,
 } from '../../support/write-fleet.js';
 
@@ -36,24 +38,8 @@ import {
 
 jest.setTimeout(20_000);
 
-let redis: RedisServer;
-let raw: Connection;
-const cleanups: (() => Promise<void>)[] = [];
+const suite = sharedRedis();
 let namespaces = 0;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  raw = await connect(redis.url);
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-afterAll(async () => {
-  await raw?.close();
-  await redis?.stop();
-});
 
 interface TestPod {
   name: string;
@@ -63,22 +49,15 @@ interface TestPod {
 }
 
 /** `n` pods on one namespace; `newest(key)` is the arguments of the key's last EVENT in Redis order. */
-async function fleet(n: number, options: DistributedWriteOptions = {}, url = redis.url) {
+async function fleet(n: number, options: DistributedWriteOptions = {}, url = suite.redis.url) {
   const namespace = `t${++namespaces}`;
   const events: EventRecord[] = [];
   const pods: TestPod[] = [];
   for (let i = 0; i < n; i++) {
-    const connection = await connect(url, { onEvent: (event) => events.push(event) });
     const logs: string[] = [];
-    const group = new DistributedWriteGroup(
-      connection.coordinator,
-      { namespace, sweepEveryMs: 0, ...options },
-      (message) => logs.push(message),
-    );
-    await group.init();
-    cleanups.push(async () => {
-      await group.close();
-      await connection.close();
+    const { group, connection } = await startPod(url, namespace, options, suite.cleanups, {
+      log: (message) => logs.push(message),
+      onEvent: (event) => events.push(event),
     });
     pods.push({ name: String.fromCharCode(97 + i), group, connection, logs });
   }
@@ -86,7 +65,7 @@ async function fleet(n: number, options: DistributedWriteOptions = {}, url = red
     const mine = events.filter((event) => event.key === key);
     return JSON.parse(mine.reduce((a, b) => (b.ver > a.ver ? b : a)).json);
   };
-  const state = (key: string) => redisState(raw.client, namespace, key);
+  const state = (key: string) => redisState(suite.raw.client, namespace, key);
   return { namespace, pods, events, newest, state };
 }
 
@@ -154,7 +133,7 @@ describe('DistributedWriteGroup against a real redis-server', () => {
         leased: false,
       });
       // The state hash has the sliding TTL (7 days by default).
-      const ttl = await raw.client.pTTL(redisKeys(namespace, 'user:1').st);
+      const ttl = await suite.raw.client.pTTL(redisKeys(namespace, 'user:1').st);
       expect(ttl).toBeGreaterThan(6 * 24 * 3_600_000);
       expect(a!.group.stats()).toMatchObject({ calls: 1, events: 1, runs: 1, waiting: 0, size: 0 });
     });
@@ -266,7 +245,7 @@ describe('DistributedWriteGroup against a real redis-server', () => {
   describe('callers never hang', () => {
     it('a caller that no push covers rejects with SingleflightTimeoutError after waitTimeoutMs', async () => {
       const { pods, namespace, state } = await fleet(1, { waitTimeoutMs: 300 });
-      await deadRunner(raw.client, namespace, 'k', [0], 5_000);
+      await deadRunner(suite.raw.client, namespace, 'k', [0], 5_000);
       const started = Date.now();
       const error = await rejectionOf(pods[0]!.group.do('k', async () => 'never', { args: [1] }));
       expect(error).toBeInstanceOf(SingleflightTimeoutError);
@@ -280,7 +259,7 @@ describe('DistributedWriteGroup against a real redis-server', () => {
 
     it('close() rejects waiting callers with an AbortError and leaves their writes in Redis', async () => {
       const { pods, namespace, state } = await fleet(1);
-      await deadRunner(raw.client, namespace, 'k', [0], 5_000);
+      await deadRunner(suite.raw.client, namespace, 'k', [0], 5_000);
       const waiting = pods[0]!.group.do('k', async () => 'never', { args: [1] });
       await until(() => pods[0]!.group.stats().events === 1);
       await pods[0]!.group.close();
@@ -332,7 +311,7 @@ describe('DistributedWriteGroup against a real redis-server', () => {
       const first = a!.group.do('k', slow, { args: [1] });
       await until(() => signals.length === 1);
       // Another runner takes the key over (as after a stall past the lease).
-      await raw.client.set(lease, 'other-runner', { PX: 250 });
+      await suite.raw.client.set(lease, 'other-runner', { PX: 250 });
       const second = b!.group.do(
         'k',
         down.push('b', () => 20),
@@ -348,12 +327,12 @@ describe('DistributedWriteGroup against a real redis-server', () => {
       // The stale push landed after B's, and the push that followed it carries the newest state.
       expect(down.of('k').map((w) => w.args)).toContainEqual([1]);
       expect(down.last('k')).toMatchObject({ pod: 'a', args: newest('k') });
-      expect(await redisState(raw.client, namespace, 'k')).toMatchObject({ leased: false });
+      expect(await redisState(suite.raw.client, namespace, 'k')).toMatchObject({ leased: false });
     });
 
     it('a crashed runner: the recovery timer of a pod that saw an event takes the key over', async () => {
       const { pods, namespace, state } = await fleet(1, { recoverSlackMs: 10 });
-      await deadRunner(raw.client, namespace, 'k', [0], 300);
+      await deadRunner(suite.raw.client, namespace, 'k', [0], 300);
       const deadFence = (await state('k')).fence;
       const started = Date.now();
       const { runs, run } = recorder();
@@ -370,8 +349,8 @@ describe('DistributedWriteGroup against a real redis-server', () => {
     it('pushes a key with ver > done and no lease that no live pod saw, where a push is registered', async () => {
       const { pods, namespace, state } = await fleet(2, { sweepEveryMs: 0 });
       const [withHandler, without] = pods;
-      await deadRunner(raw.client, namespace, 'user:7', [42], 30);
-      await deadRunner(raw.client, namespace, 'other', [1], 30);
+      await deadRunner(suite.raw.client, namespace, 'user:7', [42], 30);
+      await deadRunner(suite.raw.client, namespace, 'other', [1], 30);
       await sleep(60);
       const deadFence = (await state('user:7')).fence;
       const { runs, run } = recorder();
@@ -392,13 +371,13 @@ describe('DistributedWriteGroup against a real redis-server', () => {
 
     it('runs every sweepEveryMs on its own', async () => {
       const { namespace, state } = await fleet(0);
-      await deadRunner(raw.client, namespace, 'user:8', [8], 30);
-      const connection = await connect(redis.url);
+      await deadRunner(suite.raw.client, namespace, 'user:8', [8], 30);
+      const connection = await connect(suite.redis.url);
       const group = new DistributedWriteGroup(connection.coordinator, {
         namespace,
         sweepEveryMs: 150,
       });
-      cleanups.push(async () => {
+      suite.cleanups.push(async () => {
         await group.close();
         await connection.close();
       });
@@ -434,7 +413,7 @@ describe('DistributedWriteGroup against a real redis-server', () => {
   describe('Redis unavailable', () => {
     it('Redis killed mid-burst: calls run in-process, every call resolves, the newest state lands last', async () => {
       const own = await startRedis();
-      cleanups.push(() => own.stop());
+      suite.cleanups.push(() => own.stop());
       const { pods } = await fleet(3, { breakerMs: 300 }, own.url);
       const down = new Downstream();
       const calls: Promise<unknown>[] = [];
@@ -479,7 +458,7 @@ describe('DistributedWriteGroup against a real redis-server', () => {
     });
 
     it('a failure opens the breaker (stats().breakerOpen), logged once; the reconnection logs Redis back', async () => {
-      const connection = await connect(redis.url);
+      const connection = await connect(suite.redis.url);
       const real = connection.coordinator;
       let broken = true;
       const ready = new Set<() => void>();
@@ -497,7 +476,7 @@ describe('DistributedWriteGroup against a real redis-server', () => {
         (message) => logs.push(message),
       );
       await group.init();
-      cleanups.push(async () => {
+      suite.cleanups.push(async () => {
         await group.close();
         await connection.close();
       });
@@ -519,7 +498,7 @@ describe('DistributedWriteGroup against a real redis-server', () => {
 
     it('Redis hung (SIGSTOP): a call falls back after the adapter’s timeout and resolves', async () => {
       const own = await startRedis();
-      cleanups.push(() => own.stop());
+      suite.cleanups.push(() => own.stop());
       const { pods } = await fleet(1, { breakerMs: 1_000 }, own.url);
       const down = new Downstream();
       own.freeze();
@@ -591,11 +570,11 @@ describe('DistributedWriteGroup against a real redis-server', () => {
     it('in-process too (before init, or with Redis down): the local WriteGroup rejects it', async () => {
       for (const afterAwait of [false, true]) {
         const group = new DistributedWriteGroup(
-          raw.coordinator,
+          suite.raw.coordinator,
           { sweepEveryMs: 0, detectAsyncReentry: afterAwait },
           () => {},
         );
-        cleanups.push(() => group.close());
+        suite.cleanups.push(() => group.close());
         const { inner, run } = reentrant(group, afterAwait);
         await expect(group.do('user:1', run, { args: [1] })).resolves.toBe('pushed 1');
         expect(await rejectionOf(inner[0]!)).toBeInstanceOf(SingleflightReentryError);
@@ -641,7 +620,7 @@ describe('DistributedWriteGroup against a real redis-server', () => {
     });
 
     it('a coordinator of your own needs no publish(): no engine publishes from the client', async () => {
-      const own = wrapCoordinator(raw.coordinator, {});
+      const own = wrapCoordinator(suite.raw.coordinator, {});
       expect('publish' in own).toBe(false);
       const flight = new DistributedFlight(own, { namespace: `t${++namespaces}` });
       const group = new DistributedWriteGroup(own, { namespace: `t${++namespaces}` });
@@ -649,7 +628,7 @@ describe('DistributedWriteGroup against a real redis-server', () => {
     });
 
     it('options are checked when the group is made', () => {
-      const coordinator = raw.coordinator;
+      const coordinator = suite.raw.coordinator;
       expect(() => new DistributedWriteGroup({} as never)).toThrow(
         /DistributedWriteGroup needs a RedisCoordinator/,
       );
