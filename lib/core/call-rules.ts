@@ -46,11 +46,12 @@ export function groupRules(options: GroupOptions): CallRules {
 
 /** The rules of a call with `options`; bad options throw a SingleflightOptionsError. */
 export function callRules(options: CallOptions, group: CallRules): CallRules {
-  validateOptions('call options', options, CALL_RULES);
-  const { timeout, signal } = options;
+  // Each option is read once, by the check: what is used is what was checked.
+  const read = validateOptions('call options', options, CALL_RULES);
+  const { timeout, signal } = read;
   return {
-    forgetAfter: options.forgetAfter ?? group.forgetAfter,
-    shareErrors: options.shareErrors ?? group.shareErrors,
+    forgetAfter: read.forgetAfter ?? group.forgetAfter,
+    shareErrors: read.shareErrors ?? group.shareErrors,
     timeout,
     signal,
     mayLeave: timeout !== undefined || signal !== undefined,

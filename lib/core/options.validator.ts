@@ -49,34 +49,42 @@ export const SIGNAL: OptionRule = ['an AbortSignal', isSignal];
  * Throws a SingleflightOptionsError for an unknown option name or a bad value. `undefined` values
  * count as not given, so spreading defaults stays simple. An option an object inherits (a getter
  * of its class) is read as the engines read it, so it is checked too.
+ *
+ * Returns the options as read: each value is read once, checked, and kept in a plain object, so a
+ * getter that answers differently on a second read cannot slip a value past the check. An engine
+ * that reads options on every call uses what this returns.
  */
-export function validateOptions(where: string, options: unknown, rules: OptionRules): void {
-  if (options === undefined) return;
+export function validateOptions<O>(where: string, options: O, rules: OptionRules): O {
+  if (options === undefined) return options;
   if (!isPlainObject(options)) {
     throw new SingleflightOptionsError(messages.BAD_OPTION(where, 'options', 'an object', options));
   }
+  const read: Record<string, unknown> = {};
   for (const name of Object.keys(options)) {
     // Own rules only: a name such as "constructor" or "toString" is unknown, not Object's.
     const rule = Object.hasOwn(rules, name) ? rules[name] : undefined;
     if (rule === undefined) {
       throw new SingleflightOptionsError(messages.UNKNOWN_OPTION(where, name, Object.keys(rules)));
     }
-    checkOption(where, name, options[name], rule);
+    read[name] = checkOption(where, name, options[name], rule);
   }
-  if (Object.getPrototypeOf(options) === Object.prototype) return;
-  for (const name of Object.keys(rules)) {
-    if (!Object.hasOwn(options, name) && name in options) {
-      checkOption(where, name, options[name], rules[name]!);
+  if (Object.getPrototypeOf(options) !== Object.prototype) {
+    for (const name of Object.keys(rules)) {
+      if (!Object.hasOwn(options, name) && name in options) {
+        read[name] = checkOption(where, name, options[name], rules[name]!);
+      }
     }
   }
+  return read as O;
 }
 
-function checkOption(where: string, name: string, value: unknown, rule: OptionRule): void {
-  if (value === undefined) return;
+/** The value of one option, checked (and for an object option, its fields read once too). */
+function checkOption(where: string, name: string, value: unknown, rule: OptionRule): unknown {
+  if (value === undefined) return undefined;
   if (!rule[1](value)) {
     throw new SingleflightOptionsError(messages.BAD_OPTION(where, name, rule[0], value));
   }
-  if (rule[2] !== undefined) validateOptions(`"${name}" of ${where}`, value, rule[2]);
+  return rule[2] === undefined ? value : validateOptions(`"${name}" of ${where}`, value, rule[2]);
 }
 
 export function assertKey(key: unknown): asserts key is string {

@@ -108,7 +108,9 @@ export class WriteGroup {
     try {
       assertKey(key);
       assertFn(key, fn);
-      if (options !== undefined) validateOptions('MergeWrites call options', options, CALL_RULES);
+      // Each option is read once, by the check: what is used is what was checked.
+      if (options !== undefined)
+        options = validateOptions('MergeWrites call options', options, CALL_RULES);
     } catch (error) {
       return Promise.reject(error);
     }

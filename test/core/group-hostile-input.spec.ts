@@ -1,5 +1,11 @@
-import { describe, expect, it } from '@jest/globals';
-import { Group, SingleflightAbortError, SingleflightOptionsError } from '../../lib/core/index.js';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import {
+  Group,
+  SingleflightAbortError,
+  SingleflightOptionsError,
+  SingleflightTimeoutError,
+  WriteGroup,
+} from '../../lib/core/index.js';
 import { deferred, rejectionOf } from '../support/deferred.js';
 
 describe('Group: call options that change or throw as they are read', () => {
@@ -37,6 +43,56 @@ describe('Group: call options that change or throw as they are read', () => {
     );
     expect(runs).toBe(0);
     await expect(group.do('k', async () => 'next')).resolves.toBe('next');
+  });
+});
+
+describe('Group: call options whose getters answer differently on each read', () => {
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  it('the timeout used is the one checked: a second read of 2^40 is never used', async () => {
+    jest.useFakeTimers();
+    const group = new Group();
+    let reads = 0;
+    const shifty = {
+      get timeout(): number {
+        return reads++ === 0 ? 10 : 2 ** 40;
+      },
+    };
+    let settled: unknown = 'pending';
+    group
+      .do('k', () => new Promise<never>(() => undefined), shifty)
+      .then(
+        () => (settled = 'resolved'),
+        (error: unknown) => (settled = error),
+      );
+    // A timer of 2^40 ms fires after 1 ms in Node: the caller would time out at once.
+    await jest.advanceTimersByTimeAsync(9);
+    expect(settled).toBe('pending');
+    await jest.advanceTimersByTimeAsync(1);
+    expect(settled).toBeInstanceOf(SingleflightTimeoutError);
+    expect(reads).toBe(1);
+  });
+
+  it('a WriteGroup call uses the retry it checked: one try, not the three of a second read', async () => {
+    const writes = new WriteGroup();
+    let reads = 0;
+    const shifty = {
+      get retry() {
+        return reads++ === 0 ? { attempts: 1 } : { attempts: 3, backoffMs: 0 };
+      },
+    };
+    let tries = 0;
+    const push = async () => {
+      if (++tries === 1) throw new Error('first try fails');
+      return 'pushed';
+    };
+    expect(((await rejectionOf(writes.do('k', push, shifty))) as Error).message).toBe(
+      'first try fails',
+    );
+    expect(tries).toBe(1);
+    expect(reads).toBe(1);
   });
 });
 
