@@ -8,6 +8,8 @@
  *   npm run bench -- --strict          exit 1 when a target or a check fails
  *   npm run bench -- --warmup 0.2      share of the workload run untimed before each timed run
  *                                      (after the full GC; default 0.05)
+ *   npm run bench -- --processes 5     spread a scenario's interleaved rounds over this many
+ *                                      fresh processes (default 1: all in this one)
  *
  * Besides latest.json, a run updates bench/results/<YYYY-MM-DD>-<machine>.json (rows of the day on
  * this machine) and, when it ran peer scenarios (PEER-*), renders bench/results/peers.svg (see
@@ -46,14 +48,36 @@ async function loadScenarios(): Promise<readonly Scenario[]> {
   return registeredScenarios();
 }
 
-/** Child mode: one round of one isolated scenario, samples sent back to the parent. */
-async function child(id: string, warmupShare: number): Promise<void> {
+/**
+ * Child mode: one round of one isolated scenario, or (`rounds`) that many interleaved rounds of
+ * any scenario; samples sent back to the parent.
+ */
+async function child(id: string, warmupShare: number, rounds: number | undefined): Promise<void> {
   const scenario = (await loadScenarios()).find((s) => s.id === id);
   if (!scenario) throw new Error(`bench: no scenario '${id}'`);
-  const samples = await runOrderedRound(scenario, warmupShare);
+  const samples =
+    rounds === undefined
+      ? await runOrderedRound(scenario, warmupShare)
+      : await runInterleaved(scenario, rounds, warmupShare);
   await new Promise<void>((resolve, reject) =>
     process.send!(samples, (error: Error | null) => (error ? reject(error) : resolve())),
   );
+}
+
+/** Runs this script in a fresh child process with `args`; resolves to what the child sent. */
+function inChild<T>(id: string, args: string[]): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    // fork() passes this process's execArgv (--expose-gc) on.
+    const proc = fork(fileURLToPath(import.meta.url), ['--child', id, ...args]);
+    let got: T | undefined;
+    proc.on('message', (message) => (got = message as T));
+    proc.on('error', reject);
+    proc.on('exit', (code) =>
+      got !== undefined && code === 0
+        ? resolve(got)
+        : reject(new Error(`bench: child for '${id}' exited with ${code}`)),
+    );
+  });
 }
 
 /** One fresh child process per round: samples[contender][round]. */
@@ -64,20 +88,29 @@ async function runIsolated(
 ): Promise<Sample[][]> {
   const samples: Sample[][] = scenario.contenders.map(() => []);
   for (let round = 0; round < rounds; round++) {
-    const result = await new Promise<Sample[]>((resolve, reject) => {
-      // fork() passes this process's execArgv (--expose-gc) on.
-      const args = ['--child', scenario.id, '--warmup', String(warmupShare)];
-      const proc = fork(fileURLToPath(import.meta.url), args);
-      let got: Sample[] | undefined;
-      proc.on('message', (message) => (got = message as Sample[]));
-      proc.on('error', reject);
-      proc.on('exit', (code) =>
-        got && code === 0
-          ? resolve(got)
-          : reject(new Error(`bench: child for '${scenario.id}' exited with ${code}`)),
-      );
-    });
+    const result = await inChild<Sample[]>(scenario.id, ['--warmup', String(warmupShare)]);
     result.forEach((sample, c) => samples[c]!.push(sample));
+  }
+  return samples;
+}
+
+/**
+ * Interleaved rounds spread over `processes` fresh processes, one after another: how V8 compiles
+ * a contender differs from one process to the next, and one process's luck would be every round's.
+ */
+async function runSpread(
+  scenario: Scenario,
+  rounds: number,
+  warmupShare: number,
+  processes: number,
+): Promise<Sample[][]> {
+  const samples: Sample[][] = scenario.contenders.map(() => []);
+  for (let p = 0; p < processes; p++) {
+    const share = Math.floor(rounds / processes) + (p < rounds % processes ? 1 : 0);
+    if (share === 0) continue;
+    const args = ['--warmup', String(warmupShare), '--child-rounds', String(share)];
+    const result = await inChild<Sample[][]>(scenario.id, args);
+    result.forEach((own, c) => samples[c]!.push(...own));
   }
   return samples;
 }
@@ -90,12 +123,25 @@ async function main(): Promise<void> {
       'no-json': { type: 'boolean', default: false },
       strict: { type: 'boolean', default: false },
       child: { type: 'string' },
+      'child-rounds': { type: 'string' },
+      processes: { type: 'string', default: '1' },
       warmup: { type: 'string', default: String(DEFAULT_WARMUP_SHARE) },
     },
   });
   const warmupShare = Number(values.warmup);
   if (!(warmupShare >= 0 && warmupShare <= 1)) throw new Error('bench: --warmup must be in [0, 1]');
-  if (values.child !== undefined) return child(values.child, warmupShare);
+  const childRounds = values['child-rounds'];
+  if (values.child !== undefined) {
+    return child(
+      values.child,
+      warmupShare,
+      childRounds === undefined ? undefined : Number(childRounds),
+    );
+  }
+  const processes = Number(values.processes);
+  if (!Number.isInteger(processes) || processes < 1) {
+    throw new Error('bench: --processes must be >= 1');
+  }
 
   const rounds = Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('bench: --rounds must be >= 1');
@@ -109,7 +155,8 @@ async function main(): Promise<void> {
   const load = () => loadavg().map((l) => l.toFixed(2));
   const loadBefore = load();
   console.log(
-    `node ${process.version}, ${cpus().length} x ${cpu}; medians of interleaved rounds; ` +
+    `node ${process.version}, ${cpus().length} x ${cpu}; medians of interleaved rounds` +
+      (processes > 1 ? ` in ${processes} processes; ` : '; ') +
       `warm-up ${warmupShare * 100} % after a full GC; load average ${loadBefore.join(' ')}\n`,
   );
   const started = performance.now();
@@ -121,7 +168,9 @@ async function main(): Promise<void> {
     const n = roundsGiven ? rounds : (scenario.rounds ?? rounds);
     const samples = scenario.isolated
       ? await runIsolated(scenario, n, warmupShare)
-      : await runInterleaved(scenario, n, warmupShare);
+      : processes > 1
+        ? await runSpread(scenario, n, warmupShare, processes)
+        : await runInterleaved(scenario, n, warmupShare);
     const scenarioRows = toRows(scenario, samples);
     rows.push(...scenarioRows);
     if (scenario.summarize) {
@@ -155,6 +204,7 @@ async function main(): Promise<void> {
       cpu,
       seconds,
       warmupShare,
+      processes,
       load: { before: loadBefore.map(Number), after: loadAfter.map(Number) },
     };
     const report = { ...meta, rows, notes };

@@ -30,9 +30,18 @@ import * as messages from './singleflight.messages.js';
 /** Hears which flight a call entered, and whether it waits for a retry if that flight fails. */
 type Entered<T> = (flight: Flight<T>, retrier: boolean) => void;
 
-/** Set by Group's static block: `methodFlights` and `onForget` reach its private parts through them. */
-let methodFlightsOf: (group: Group, scope: string) => MethodFlights;
-let onForgetOf: (group: Group, listener: (key: string) => void) => void;
+/**
+ * The flights of a decorated method, `Class.method` (no ':' in it): what `@SingleFlight()` calls.
+ * They are the group's flights (its stats, `forget('Class.method:<key>')`), apart from the keys of
+ * direct calls. Set by Group's static block; internal: the package does not export it.
+ */
+export let methodFlights: (group: Group, scope: string) => MethodFlights;
+
+/**
+ * Calls `listener` with the key of every later `group.forget(key)`, whether a flight ran or not:
+ * a FlightCache linked to the group drops the key's value. Set by Group's static block; internal.
+ */
+export let onForget: (group: Group, listener: (key: string) => void) => void;
 
 /**
  * Go's singleflight for promises: concurrent calls with the same key share one execution. It needs
@@ -109,7 +118,7 @@ export class Group {
   }
 
   static {
-    methodFlightsOf = (group, scope) => {
+    methodFlights = (group, scope) => {
       const within = group.#spaces.of(scope);
       return {
         do: (part, fn, options) => group.#call(within, part, fn, options, undefined),
@@ -119,13 +128,43 @@ export class Group {
           group.#call(within, part, fn, options, (flight) => entered(flight.dups > 0)),
       };
     };
-    onForgetOf = (group, listener) => group.#forgotten.push(listener);
+    onForget = (group, listener) => group.#forgotten.push(listener);
   }
 
   /** Every call: joins the flight of `key` or starts one, and waits for it as its options say. */
   #call<T>(
     space: Keyspace,
     key: string,
+    fn: Work<T>,
+    options: CallOptions | undefined,
+    entered: Entered<T> | undefined,
+  ): Promise<T> {
+    // A call without options that finds a flight with nothing extra (no expiry, signal, retry or
+    // re-entry tracking; its work has returned) joins it as it is: #enter would give it the same
+    // promise after checks that cannot fail here. Most joins are these.
+    const flight = space.get(key) as Flight<T> | undefined;
+    if (
+      flight !== undefined &&
+      flight.extra === undefined &&
+      flight.promise !== undefined &&
+      options === undefined &&
+      entered === undefined &&
+      this.#defaults.shareErrors
+    ) {
+      this.#join(flight);
+      return flight.promise;
+    }
+    return this.#enter(space, key, flight, fn, options, entered);
+  }
+
+  /**
+   * A call as its options say: joins the flight of `key` or starts one, and waits for it. `found`
+   * is the key's flight as #call found it.
+   */
+  #enter<T>(
+    space: Keyspace,
+    key: string,
+    found: Flight<T> | undefined,
     fn: Work<T>,
     options: CallOptions | undefined,
     entered: Entered<T> | undefined,
@@ -137,9 +176,12 @@ export class Group {
       if (options !== undefined) {
         rules = callRules(options, this.#defaults);
         if (rules.signal?.aborted) return this.#abortedAtOnce(space, key, rules.signal);
+        // Reading the options ran the caller's getters, which may have started or forgotten a
+        // flight of this key.
+        found = space.get(key) as Flight<T> | undefined;
       }
       assertKey(key);
-      flight = this.#joinable(space, key);
+      flight = this.#joinable(space, key, found);
       joined = flight !== undefined;
       if (flight === undefined) flight = this.#start(space, key, fn, rules);
       else this.#join(flight);
@@ -163,12 +205,11 @@ export class Group {
   }
 
   /**
-   * The flight of `key` a call joins; undefined when there is none or it takes no more joiners
-   * (forgetAfter), and the call starts one. Throws a SingleflightReentryError for a call from
+   * The flight of `key` a call joins, given the key's `flight` now; undefined when there is none
+   * or it takes no more joiners (forgetAfter), and the call starts one. Throws a SingleflightReentryError for a call from
    * inside that flight's work, which would wait for itself.
    */
-  #joinable<T>(space: Keyspace, key: string): Flight<T> | undefined {
-    const flight = space.get(key) as Flight<T> | undefined;
+  #joinable<T>(space: Keyspace, key: string, flight: Flight<T> | undefined): Flight<T> | undefined {
     if (flight === undefined) return undefined;
     const expires = flight.extra?.expires;
     if (expires !== undefined && performance.now() >= expires) {
@@ -253,7 +294,7 @@ export class Group {
   /** The one new flight the joiners of a failed flight run, entered as one caller. */
   #rerun<T>(space: Keyspace, key: string, fn: Work<T>): Flight<T> {
     this.#count.reruns++;
-    const found = this.#joinable<T>(space, key);
+    const found = this.#joinable(space, key, space.get(key) as Flight<T> | undefined);
     if (found === undefined) return this.#start(space, key, fn, this.#retryRules);
     this.#join(found);
     return found;
@@ -286,21 +327,4 @@ export class Group {
         : new SingleflightAbortError(space.whole(key), signal!.reason);
     });
   }
-}
-
-/**
- * The flights of a decorated method, `Class.method` (no ':' in it): what `@SingleFlight()` calls.
- * They are the group's flights (its stats, `forget('Class.method:<key>')`), apart from the keys of
- * direct calls. Internal: the package does not export it.
- */
-export function methodFlights(group: Group, scope: string): MethodFlights {
-  return methodFlightsOf(group, scope);
-}
-
-/**
- * Calls `listener` with the key of every later `group.forget(key)`, whether a flight ran or not:
- * a FlightCache linked to the group drops the key's value. Internal: the package does not export it.
- */
-export function onForget(group: Group, listener: (key: string) => void): void {
-  onForgetOf(group, listener);
 }

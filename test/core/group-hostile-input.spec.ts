@@ -75,6 +75,29 @@ describe('Group: call options whose getters answer differently on each read', ()
     expect(reads).toBe(1);
   });
 
+  it('a getter that starts a flight of the same key: the call joins it, one run for both', async () => {
+    const group = new Group();
+    const gate = deferred<string>();
+    let runs = 0;
+    const work = () => {
+      runs++;
+      return gate.promise;
+    };
+    let inner: Promise<string> | undefined;
+    const starting = {
+      get timeout(): number {
+        inner ??= group.do('k', work);
+        return 1000;
+      },
+    };
+    const outer = group.do('k', work, starting);
+    expect(runs).toBe(1);
+    expect(group.stats()).toMatchObject({ flights: 1, joins: 1, size: 1 });
+    gate.resolve('v');
+    await expect(outer).resolves.toBe('v');
+    await expect(inner).resolves.toBe('v');
+  });
+
   it('a WriteGroup call uses the retry it checked: one try, not the three of a second read', async () => {
     const writes = new WriteGroup();
     let reads = 0;
