@@ -4,25 +4,37 @@ import type { WaitNode } from './wait-for.js';
  * One execution of the work for a key, and what its callers share (Go's `call`). Only its Group
  * writes it (through rerun.ts for the joiners of a failed flight); nothing outside the core sees it.
  */
-export class Flight<T = unknown> {
+export interface Flight<T = unknown> {
   /**
    * The outcome every caller gets, set once the work has returned. Undefined while the work runs
    * synchronously: a call that finds the flight then comes from inside its work.
    */
-  promise!: Promise<T>;
+  promise: Promise<T>;
   /** Callers that joined after the leader (Go's `dups`); only ever grows. */
-  dups = 0;
+  dups: number;
   /** Callers still waiting: the leader and the joiners that have not left. */
-  waiting = 1;
+  waiting: number;
   /**
    * Set once, when the work's outcome is in or the last caller left: after that the flight takes
    * no joiner and holds no key, and leaving it changes nothing.
    */
-  settled = false;
+  settled: boolean;
   /** Whether its Keyspace maps its key to it; only the Keyspace writes it (see Keyspace). */
-  holdsKey = true;
+  holdsKey: boolean;
   /** What only some flights need; undefined for most, made by `extraOf` when first needed. */
-  extra: FlightExtra<T> | undefined = undefined;
+  extra: FlightExtra<T> | undefined;
+}
+
+/** A flight about to run its work: no promise yet, its leader waiting, holding its key. */
+export function newFlight<T>(): Flight<T> {
+  return {
+    promise: undefined!,
+    dups: 0,
+    waiting: 1,
+    settled: false,
+    holdsKey: true,
+    extra: undefined,
+  };
 }
 
 /** What only some flights need: a signal, an expiry, a place in the wait-for graph, a retry. */

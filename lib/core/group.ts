@@ -9,7 +9,7 @@ import type {
 import { type CallRules, callRules, groupRules } from './call-rules.js';
 import { type LeaveReason, waitOrLeave } from './caller-wait.js';
 import { rerunOnError } from './rerun.js';
-import { Flight, extraOf, parentOf } from './flight.js';
+import { type Flight, extraOf, newFlight, parentOf } from './flight.js';
 import { isWithin } from './nesting.js';
 import { type Keyspace, Keyspaces } from './keyspace.js';
 import { leave, ownSignal, settle } from './leave.js';
@@ -251,7 +251,7 @@ export class Group {
       this.#count.refused++;
       assertFn(space.whole(key), fn);
     }
-    const flight = new Flight<T>();
+    const flight = newFlight<T>();
     const context = this.#context;
     if (context !== undefined) {
       const parent = context.getStore();
