@@ -1,3 +1,4 @@
+import type { LeaveReason } from './caller-wait.js';
 import type { GroupStats } from './group.interfaces.js';
 
 /** The counters behind `Group.stats()`; only the Group that owns them writes them. */
@@ -13,6 +14,12 @@ export class GroupCounters {
   timeouts = 0;
   aborts = 0;
   forgets = 0;
+
+  /** A caller left its flight early: its timeout fired, or its signal aborted. */
+  left(reason: LeaveReason): void {
+    if (reason === 'timeout') this.timeouts++;
+    else this.aborts++;
+  }
 
   /** The stats of a group with `size` keys in flight. Every call started, joined or was refused. */
   stats(size: number): GroupStats {

@@ -7,19 +7,18 @@ import type {
   Work,
 } from './group.interfaces.js';
 import { type CallRules, callRules, groupRules } from './call-rules.js';
-import { type LeaveReason, waitOrLeave } from './caller-wait.js';
+import { waitOrLeave } from './caller-wait.js';
 import { rerunOnError } from './rerun.js';
 import { type Flight, extraOf, newFlight, parentOf } from './flight.js';
 import { isWithin } from './nesting.js';
 import { type Keyspace, Keyspaces } from './keyspace.js';
-import { leave, ownSignal, settle } from './leave.js';
+import { leaveEarly, ownSignal, settle } from './leave.js';
 import type { MethodFlights } from './method-flights.js';
 import { assertFn, assertKey } from './options.validator.js';
 import { GroupCounters } from './group-counters.js';
 import {
   SingleflightAbortError,
   SingleflightReentryError,
-  SingleflightTimeoutError,
   toError,
 } from './singleflight.errors.js';
 import { QuietSignals } from './quiet-signal.js';
@@ -194,8 +193,12 @@ export class Group {
     const outcome = retrier
       ? rerunOnError(flight, () => this.#rerun(space, key, fn))
       : flight.promise;
+    // A caller with a timeout or signal stops waiting when either fires first, and leaves.
     const waited = rules.mayLeave
-      ? this.#waitOrLeave(flight, space, key, outcome, rules, retrier)
+      ? waitOrLeave(outcome, rules.timeout, rules.signal, this.#listeners, (reason) => {
+          this.#count.left(reason);
+          return leaveEarly(reason, flight, space, key, retrier, rules);
+        })
       : outcome;
     // With detectAsyncReentry, a call from inside a work: that work waits for this flight. The
     // work may be another engine's (a MergeWrites run): the graph is one for both.
@@ -306,25 +309,5 @@ export class Group {
     this.#count.refused++;
     this.#count.aborts++;
     return Promise.reject(new SingleflightAbortError(space.whole(key), signal.reason));
-  }
-
-  /** Waits for `outcome` unless this caller's timeout or signal fires first; then it leaves. */
-  #waitOrLeave<T>(
-    flight: Flight<T>,
-    space: Keyspace,
-    key: string,
-    outcome: Promise<T>,
-    { timeout, signal }: CallRules,
-    retrier: boolean,
-  ): Promise<T> {
-    return waitOrLeave(outcome, timeout, signal, this.#listeners, (reason: LeaveReason) => {
-      const timedOut = reason === 'timeout';
-      if (timedOut) this.#count.timeouts++;
-      else this.#count.aborts++;
-      leave(flight, space, key, retrier);
-      return timedOut
-        ? new SingleflightTimeoutError(space.whole(key), timeout!)
-        : new SingleflightAbortError(space.whole(key), signal!.reason);
-    });
   }
 }

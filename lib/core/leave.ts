@@ -1,7 +1,9 @@
 import { type Flight, extraOf } from './flight.js';
 import type { Work } from './group.interfaces.js';
 import type { Keyspace } from './keyspace.js';
-import { SingleflightAbortError } from './singleflight.errors.js';
+import type { LeaveReason } from './caller-wait.js';
+import type { CallRules } from './call-rules.js';
+import { SingleflightAbortError, SingleflightTimeoutError } from './singleflight.errors.js';
 import * as messages from './singleflight.messages.js';
 
 /** Marks the flight settled and frees its key, unless forget() or an expiry freed it already. */
@@ -15,7 +17,7 @@ export function settle(flight: Flight, space: Keyspace, key: string): void {
  * flight settles: its work's signal aborts and the key is free for new callers. A retrier (a joiner
  * that waits for the retry of a failed flight) leaves the retry flight once it began.
  */
-export function leave(flight: Flight, space: Keyspace, key: string, retrier: boolean): void {
+function leave(flight: Flight, space: Keyspace, key: string, retrier: boolean): void {
   if (retrier) {
     const extra = extraOf(flight);
     if (extra.next !== undefined) return leave(extra.next, space, key, false);
@@ -35,4 +37,23 @@ export function leave(flight: Flight, space: Keyspace, key: string, retrier: boo
  */
 export function ownSignal(flight: Flight, fn: Work<unknown>): AbortSignal | undefined {
   return fn.length > 0 ? (extraOf(flight).controller = new AbortController()).signal : undefined;
+}
+
+/**
+ * A caller's timeout fired or its signal aborted before its flight settled: it leaves the flight
+ * (which goes on for the others), and this is the error its call rejects with.
+ */
+export function leaveEarly(
+  reason: LeaveReason,
+  flight: Flight,
+  space: Keyspace,
+  key: string,
+  retrier: boolean,
+  { timeout, signal }: CallRules,
+): Error {
+  leave(flight, space, key, retrier);
+  const whole = space.whole(key);
+  return reason === 'timeout'
+    ? new SingleflightTimeoutError(whole, timeout!)
+    : new SingleflightAbortError(whole, signal!.reason);
 }
