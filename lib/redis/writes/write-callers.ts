@@ -1,3 +1,4 @@
+import type { AsyncResource } from 'node:async_hooks';
 import {
   SingleflightAbortError,
   SingleflightTimeoutError,
@@ -19,6 +20,18 @@ export interface Caller extends Carried {
   timer: NodeJS.Timeout | undefined;
   ver: number;
   settled: boolean;
+  /**
+   * The call's async context (its request, user, trace), kept when the push that carries it may
+   * start from another call's: the call found the key busy on this instance, or another instance
+   * runs it. Undefined for a call that found the key idle and whose own EVENT took the lease: its
+   * push starts from its own call, in its context.
+   */
+  scope: AsyncResource | undefined;
+}
+
+/** Runs `fn` in the async context of `caller`'s call when it kept one, else in the current one. */
+export function inCallerScope<T>(caller: Caller, fn: () => T): T {
+  return caller.scope === undefined ? fn() : caller.scope.runInAsyncScope(fn);
 }
 
 /** Marks `caller` settled and stops its timer; false when it was settled already. */

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { EVENT } from './write.scripts.js';
 import { type EventReply, parseEvent } from './write.replies.js';
@@ -36,6 +37,8 @@ export class WriteEvents implements Events {
         timer: undefined,
         ver: 0,
         settled: false,
+        // A call that finds the key idle here sends its own EVENT: what it starts runs in its context.
+        scope: state.idle ? undefined : new AsyncResource('MergeWrites'),
       };
       const { waitTimeoutMs } = this.engine.settings;
       caller.timer = setTimeout(() => this.#timeout(state, caller), waitTimeoutMs);
@@ -92,6 +95,9 @@ export class WriteEvents implements Events {
     }
     state.seen = Math.max(state.seen, ver);
     for (const caller of callers) {
+      // Another instance runs the key: a call whose own EVENT this was (we are in its context)
+      // keeps it, for the push that will carry it here (a follow-up, a recovery, a fallback).
+      if (!reply.run && caller.ver === 0) caller.scope ??= new AsyncResource('MergeWrites');
       caller.ver = ver;
       if (caller.settled) continue;
       if (engine.closed()) rejectCaller(caller, closedError(state.key));

@@ -72,6 +72,16 @@ export class KeyState {
     for (const caller of this.waiting.splice(0, n)) if (claim(caller)) settle(caller);
   }
 
+  /**
+   * The newest call of this instance a push from `startVer` carries (the last waiting caller with
+   * `ver <= startVer`), or undefined when it carries only other instances' events.
+   */
+  newestCarried(startVer: number): Caller | undefined {
+    let n = 0;
+    while (n < this.waiting.length && this.waiting[n]!.ver <= startVer) n++;
+    return n === 0 ? undefined : this.waiting[n - 1];
+  }
+
   /** A push covered `done`: if that is every event this instance saw, its crash watch is over. */
   pushed(done: number): void {
     if (done < this.seen || !this.recovery.armed) return;

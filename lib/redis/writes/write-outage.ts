@@ -1,5 +1,5 @@
 import { MAX_TIMER_MS } from '../../core/options.validator.js';
-import { type AnyRun, type Caller, claim } from './write-callers.js';
+import { type AnyRun, type Caller, claim, inCallerScope } from './write-callers.js';
 import type { Outage, WriteEngine } from './write-engine.js';
 import type { KeyState } from './write-key-state.js';
 import type { Carried } from './write-version.js';
@@ -40,8 +40,9 @@ export class WriteOutage implements Outage {
   fallBack(state: KeyState, callers: Caller[]): void {
     for (const caller of callers) {
       const waits = claim(caller);
-      // Run even for a caller that gave up: its write must not be lost.
-      const outcome = this.runLocal(state.key, caller, caller.run);
+      // Run even for a caller that gave up: its write must not be lost. In the caller's context:
+      // this runs from whichever call met the failure.
+      const outcome = inCallerScope(caller, () => this.runLocal(state.key, caller, caller.run));
       if (waits) outcome.then(caller.resolve, caller.reject);
       else outcome.catch(() => undefined);
     }

@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { backoffDelay } from '../../core/retry.js';
 import { SingleflightArgumentError, toError } from '../../core/singleflight.errors.js';
@@ -16,7 +16,7 @@ import {
   parseRecover,
 } from './write.replies.js';
 import type { ArgsRefusal } from './write-args.js';
-import { type AnyRun, leaseLostError } from './write-callers.js';
+import { type AnyRun, type Caller, inCallerScope, leaseLostError } from './write-callers.js';
 import type { Pushes, Taken, WriteEngine } from './write-engine.js';
 import { observeFence } from './write-fence.js';
 import type { KeyState } from './write-key-state.js';
@@ -35,6 +35,8 @@ export class WritePushes implements Pushes {
   #pushing: KeyState | undefined = undefined;
   /** Set once refused arguments were logged: one line per instance, however many follow. */
   #refusalLogged = false;
+  /** The context the group was made in (no caller's): of a push that carries no call of ours. */
+  readonly #outside = new AsyncResource('MergeWrites');
 
   constructor(private readonly engine: WriteEngine) {
     this.#context = engine.settings.detectAsyncReentry ? new AsyncLocalStorage() : undefined;
@@ -112,7 +114,9 @@ export class WritePushes implements Pushes {
     for (;;) {
       state.runner.startVer = startVer;
       observeFence(fence);
-      const run = engine.handlers.runFor(state);
+      // The fn of the newest call of ours it carries, run in that call's context (see #push).
+      const caller = state.newestCarried(startVer);
+      const run = caller?.run ?? engine.handlers.runFor(state);
       if (run === undefined || carried.json === '') {
         engine.log(run === undefined ? messages.WRITE_NO_RUN(key) : messages.WRITE_NO_ARGS(key));
         await this.#release(state, token);
@@ -136,7 +140,8 @@ export class WritePushes implements Pushes {
       let value: unknown;
       try {
         if (ledger !== undefined) await ledger.started(key, fence, args);
-        value = await this.#push(state, run, args, { key, fence, signal: lease.signal });
+        const context = { key, fence, signal: lease.signal };
+        value = await this.#push(caller, () => this.#enter(state, run, args, context));
       } catch (thrown) {
         if (lease.signal.aborted) {
           // Another instance may hold the key now: its push covers these callers.
@@ -209,8 +214,21 @@ export class WritePushes implements Pushes {
     }
   }
 
+  /**
+   * In the context of `caller`, the newest call of ours it carries (else outside every call's),
+   * not in that of the earlier call whose EVENT's or push's handlers it starts from.
+   */
+  #push(caller: Caller | undefined, push: () => Promise<unknown>): Promise<unknown> {
+    return caller === undefined ? this.#outside.runInAsyncScope(push) : inCallerScope(caller, push);
+  }
+
   /** Calls the push; while its synchronous part runs, a call of its own key is a re-entry. */
-  #push(state: KeyState, run: AnyRun, args: unknown[], context: WriteRunContext): Promise<unknown> {
+  #enter(
+    state: KeyState,
+    run: AnyRun,
+    args: unknown[],
+    context: WriteRunContext,
+  ): Promise<unknown> {
     const previous = this.#pushing;
     this.#pushing = state;
     try {
