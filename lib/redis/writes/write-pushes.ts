@@ -1,4 +1,3 @@
-import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { backoffDelay } from '../../core/retry.js';
 import { SingleflightArgumentError, toError } from '../../core/singleflight.errors.js';
@@ -6,7 +5,6 @@ import * as messages from '../redis.messages.js';
 import { LeaseSignal } from '../shared/lease-signal.js';
 import { EXTEND, RELEASE } from '../shared/lease.scripts.js';
 import { replyFlag } from '../shared/script-reply.js';
-import type { WriteRunContext } from './distributed-write-group.interfaces.js';
 import { FINISH, RECOVER } from './write.scripts.js';
 import {
   type FinishReply,
@@ -16,7 +14,8 @@ import {
   parseRecover,
 } from './write.replies.js';
 import type { ArgsRefusal } from './write-args.js';
-import { type AnyRun, type Caller, inCallerScope, leaseLostError } from './write-callers.js';
+import { leaseLostError } from './write-callers.js';
+import { PushScope } from './push-scope.js';
 import type { Pushes, Taken, WriteEngine } from './write-engine.js';
 import { observeFence } from './write-fence.js';
 import type { KeyState } from './write-key-state.js';
@@ -29,24 +28,18 @@ import type { Carried } from './write-version.js';
  * takes the lease with RECOVER when work is pending and nobody runs it.
  */
 export class WritePushes implements Pushes {
-  /** With detectAsyncReentry: the key whose push the current async context runs. */
-  readonly #context: AsyncLocalStorage<KeyState> | undefined;
-  /** The key whose push is running synchronously right now (a re-entry before its first await). */
-  #pushing: KeyState | undefined = undefined;
+  /** Where each push runs, and which calls come from inside one. */
+  readonly #scope: PushScope;
   /** Set once refused arguments were logged: one line per instance, however many follow. */
   #refusalLogged = false;
-  /** The context the group was made in (no caller's): of a push that carries no call of ours. */
-  readonly #outside = new AsyncResource('MergeWrites');
 
   constructor(private readonly engine: WriteEngine) {
-    this.#context = engine.settings.detectAsyncReentry ? new AsyncLocalStorage() : undefined;
+    this.#scope = new PushScope(engine.settings.detectAsyncReentry);
   }
 
   /** Whether this call comes from the running push of `key` itself (it would wait for itself). */
   isReentry(key: string): boolean {
-    const pushing = this.#context?.getStore() ?? this.#pushing;
-    // Only while that push runs: a leftover timer of a finished push makes a plain call.
-    return pushing !== undefined && pushing.key === key && pushing.runner.running !== undefined;
+    return this.#scope.isReentry(key);
   }
 
   start(state: KeyState, taken: Taken, run: RunStart): void {
@@ -141,7 +134,7 @@ export class WritePushes implements Pushes {
       try {
         if (ledger !== undefined) await ledger.started(key, fence, args);
         const context = { key, fence, signal: lease.signal };
-        value = await this.#push(caller, () => this.#enter(state, run, args, context));
+        value = await this.#scope.run(caller, state, run, args, context);
       } catch (thrown) {
         if (lease.signal.aborted) {
           // Another instance may hold the key now: its push covers these callers.
@@ -211,32 +204,6 @@ export class WritePushes implements Pushes {
       return undefined;
     } finally {
       state.runner.finishing = 0;
-    }
-  }
-
-  /**
-   * In the context of `caller`, the newest call of ours it carries (else outside every call's),
-   * not in that of the earlier call whose EVENT's or push's handlers it starts from.
-   */
-  #push(caller: Caller | undefined, push: () => Promise<unknown>): Promise<unknown> {
-    return caller === undefined ? this.#outside.runInAsyncScope(push) : inCallerScope(caller, push);
-  }
-
-  /** Calls the push; while its synchronous part runs, a call of its own key is a re-entry. */
-  #enter(
-    state: KeyState,
-    run: AnyRun,
-    args: unknown[],
-    context: WriteRunContext,
-  ): Promise<unknown> {
-    const previous = this.#pushing;
-    this.#pushing = state;
-    try {
-      return this.#context === undefined
-        ? run(args, context)
-        : this.#context.run(state, run, args, context);
-    } finally {
-      this.#pushing = previous;
     }
   }
 
