@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type {
   CallOptions,
   FlightResult,
@@ -9,8 +8,8 @@ import type {
 import { type CallRules, callRules, groupRules } from './call-rules.js';
 import { waitOrLeave } from './caller-wait.js';
 import { rerunOnError } from './rerun.js';
-import { type Flight, extraOf, newFlight, parentOf } from './flight.js';
-import { isWithin } from './nesting.js';
+import { type Flight, extraOf, newFlight } from './flight.js';
+import { FlightNesting } from './flight-nesting.js';
 import { type Keyspace, Keyspaces } from './keyspace.js';
 import { leaveEarly, ownSignal, settle } from './leave.js';
 import type { MethodFlights } from './method-flights.js';
@@ -23,8 +22,6 @@ import {
 } from './singleflight.errors.js';
 import { QuietSignals } from './quiet-signal.js';
 import { SignalListeners } from './signal-listeners.js';
-import { cycleTo, runAs, waitFor, waitingNode } from './wait-for.js';
-import * as messages from './singleflight.messages.js';
 
 /** Hears which flight a call entered, and whether it waits for a retry if that flight fails. */
 type Entered<T> = (flight: Flight<T>, retrier: boolean) => void;
@@ -58,8 +55,8 @@ export class Group {
   readonly #defaults: CallRules;
   /** The rules of the one flight the joiners of a failed flight run again, any of whom may leave. */
   readonly #retryRules: CallRules;
-  /** With detectAsyncReentry: the flight whose work is running, across its awaits. */
-  readonly #context: AsyncLocalStorage<Flight> | undefined;
+  /** With detectAsyncReentry: the running flight and the wait-for graph. */
+  readonly #nesting: FlightNesting | undefined;
   readonly #quiet = new QuietSignals();
   readonly #listeners = new SignalListeners();
   /** Told of every forget(key): a FlightCache linked to this group drops the key's value. */
@@ -73,7 +70,7 @@ export class Group {
   constructor(options: GroupOptions = {}) {
     this.#defaults = groupRules(options);
     this.#retryRules = { ...this.#defaults, mayLeave: true };
-    this.#context = options.detectAsyncReentry ? new AsyncLocalStorage() : undefined;
+    this.#nesting = options.detectAsyncReentry ? new FlightNesting() : undefined;
   }
 
   /**
@@ -200,10 +197,7 @@ export class Group {
           return leaveEarly(reason, flight, space, key, retrier, rules);
         })
       : outcome;
-    // With detectAsyncReentry, a call from inside a work: that work waits for this flight. The
-    // work may be another engine's (a MergeWrites run): the graph is one for both.
-    const from = this.#context === undefined ? undefined : waitingNode();
-    if (from !== undefined) waitFor(from, flight.extra!.node!, waited);
+    this.#nesting?.waits(flight, waited);
     return waited;
   }
 
@@ -222,14 +216,8 @@ export class Group {
     }
     // No promise yet: its work is running now, and this call comes from inside it.
     if (flight.promise === undefined) this.#refuse(space, key, undefined);
-    const context = this.#context;
-    if (context !== undefined) {
-      // From inside its work after an await, or from a flight that work started; or through a
-      // wait on flights of other keys that would come back to this call.
-      if (isWithin(context.getStore(), flight, parentOf)) this.#refuse(space, key, undefined);
-      const cycle = cycleTo(flight.extra!.node!);
-      if (cycle !== undefined) this.#refuse(space, key, messages.REENTRY_CYCLE(cycle));
-    }
+    const refusal = this.#nesting?.refusal(flight, () => space.whole(key));
+    if (refusal !== undefined) this.#refuse(space, key, refusal);
     return flight;
   }
 
@@ -255,12 +243,8 @@ export class Group {
       assertFn(space.whole(key), fn);
     }
     const flight = newFlight<T>();
-    const context = this.#context;
-    if (context !== undefined) {
-      const parent = context.getStore();
-      if (parent !== undefined) extraOf(flight).parent = parent;
-      extraOf(flight).node = { key: space.whole(key), waitsOn: undefined };
-    }
+    const nesting = this.#nesting;
+    nesting?.place(flight, space.whole(key));
     if (rules.forgetAfter !== undefined) {
       extraOf(flight).expires = performance.now() + rules.forgetAfter;
     }
@@ -269,9 +253,7 @@ export class Group {
     try {
       // In the try, as everything after the key is taken: `fn.length` of a Proxy can throw.
       const signal = rules.mayLeave ? ownSignal(flight, fn) : this.#quiet.next();
-      const result = context
-        ? context.run(flight, runAs, flight.extra!.node!, fn, [signal!])
-        : fn(signal!);
+      const result = nesting ? nesting.run(flight, fn, signal!) : fn(signal!);
       // The key is freed in these handlers, before any caller hears the outcome, so a caller
       // that retries at once starts a new flight. A promise whose `then` throws lands in the catch.
       flight.promise = Promise.resolve(result).then(
