@@ -29,13 +29,13 @@ export { RETRY, backoffDelay } from './retry.js';
  */
 export type WriteEntry = 'ran' | 'queued' | 'merged';
 
-/** Set by WriteGroup's static block: `doEntered` reaches its private `#do` through it. */
-let doEnteredOf: <T, A extends unknown[]>(
+/** Set by WriteGroup's static block: `methodDo` reaches its private `#do` through it. */
+let methodDoOf: <T, A extends unknown[]>(
   writes: WriteGroup,
   key: string,
   fn: Run<A, T>,
   options: WriteCallOptions<A> | undefined,
-  entered: (entry: WriteEntry) => void,
+  entered: ((entry: WriteEntry) => void) | undefined,
 ) => Promise<T>;
 
 const GROUP_RULES = { retry: RETRY, detectAsyncReentry: BOOLEAN } as const;
@@ -61,6 +61,8 @@ const CALL_RULES = {
  */
 export class WriteGroup {
   readonly #keys = new Map<string, KeyState>();
+  /** The keys of decorated methods' calls, apart from direct calls' (see `methodDo`). */
+  readonly #methodKeys = new Map<string, KeyState>();
   readonly #counts = { calls: 0, runs: 0, coalesced: 0, failures: 0, retries: 0 };
   readonly #retry: RetryOptions | undefined;
   readonly #context: AsyncLocalStorage<Frame> | undefined;
@@ -86,20 +88,22 @@ export class WriteGroup {
     fn: Run<A, T>,
     options?: WriteCallOptions<A>,
   ): Promise<T> {
-    return this.#do(key, fn, options, undefined);
+    return this.#do(this.#keys, key, fn, options, undefined);
   }
 
   /** Counters since the group was made, and the number of keys with a run in progress. */
   stats(): WriteGroupStats {
-    return { ...this.#counts, size: this.#keys.size };
+    return { ...this.#counts, size: this.#keys.size + this.#methodKeys.size };
   }
 
   static {
-    doEnteredOf = (writes, key, fn, options, entered) => writes.#do(key, fn, options, entered);
+    methodDoOf = (writes, key, fn, options, entered) =>
+      writes.#do(writes.#methodKeys, key, fn, options, entered);
   }
 
   /** Every call: starts the run of `key`, becomes its follow-up or merges into that follow-up. */
   #do<T, A extends unknown[]>(
+    keys: Map<string, KeyState>,
     key: string,
     fn: Run<A, T>,
     options: WriteCallOptions<A> | undefined,
@@ -120,10 +124,10 @@ export class WriteGroup {
     const retry = options?.retry ?? this.#retry;
     // The run this call is made from, if any: the parent of the run it starts.
     const caller = this.#context?.getStore() ?? this.#running;
-    const state = this.#keys.get(key);
+    const state = keys.get(key);
     if (state === undefined) {
-      const idle = new KeyState(key, run, args, retry, caller);
-      this.#keys.set(key, idle);
+      const idle = new KeyState(keys, key, run, args, retry, caller);
+      keys.set(key, idle);
       entered?.('ran');
       return this.#waited(idle, this.#run(idle, idle)) as Promise<T>;
     }
@@ -236,7 +240,7 @@ export class WriteGroup {
     frame.args = undefined;
     const pending = state.pending;
     if (pending === undefined) {
-      this.#keys.delete(state.key);
+      state.keys.delete(state.key);
       return;
     }
     state.pending = undefined;
@@ -250,17 +254,19 @@ export class WriteGroup {
 }
 
 /**
- * `writes.do(key, fn, options)`, telling `entered` as the call enters whether its run started at
- * once ('ran'), it became the follow-up run ('queued') or it merged into that follow-up
- * ('merged'). A call refused before either (bad input, a re-entry, a throwing merge) is not told.
- * Internal: the package does not export it.
+ * `writes.do(key, fn, options)` for a decorated method's call: its keys are apart from those of
+ * direct `do()` calls, so a direct call of the same key never merges into a method's follow-up run
+ * (and settles its callers with its own `fn`), nor the other way round. With `entered`, tells as
+ * the call enters whether its run started at once ('ran'), it became the follow-up run ('queued')
+ * or it merged into that follow-up ('merged'); a call refused before either (bad input, a
+ * re-entry, a throwing merge) is not told. Internal: the package does not export it.
  */
-export function doEntered<T, A extends unknown[] = []>(
+export function methodDo<T, A extends unknown[] = []>(
   writes: WriteGroup,
   key: string,
   fn: Run<A, T>,
   options: WriteCallOptions<A> | undefined,
-  entered: (entry: WriteEntry) => void,
+  entered: ((entry: WriteEntry) => void) | undefined,
 ): Promise<T> {
-  return doEnteredOf(writes, key, fn, options, entered);
+  return methodDoOf(writes, key, fn, options, entered);
 }

@@ -53,6 +53,17 @@ export class KeyState extends Frame {
   pending: Pending | undefined = undefined;
   /** The run in progress: this state for the first run, then each Pending as it starts. */
   current: Frame = this;
+  constructor(
+    /** The keys it is one of (a group's own, or its decorated methods'): it leaves when idle. */
+    readonly keys: Map<string, KeyState>,
+    key: string,
+    fn: Run<unknown[], unknown>,
+    args: unknown[] | undefined,
+    retry: RetryOptions | undefined,
+    parent: Frame | undefined,
+  ) {
+    super(key, fn, args, retry, parent);
+  }
 }
 
 /** The run `frame` was called from, if any. */

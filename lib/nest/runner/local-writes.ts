@@ -1,4 +1,4 @@
-import { type WriteGroup, doEntered } from '../../core/write-group.js';
+import { type WriteGroup, methodDo } from '../../core/write-group.js';
 import type { RetryOptions } from '../../core/write-group.interfaces.js';
 import { localRunContext } from '../../redis/writes/local-run-context.js';
 import { versionOf } from '../../redis/writes/write-version.js';
@@ -25,9 +25,7 @@ export class LocalWrites extends MergedWrites {
   protected push(key: string, args: unknown[], run: Method, entered?: Entered): Promise<unknown> {
     const merge = this.version === undefined ? this.merge : newestByVersion(key, this.version);
     const fn = this.withContext ? withLocalContext(key, run) : run;
-    const options = { args, merge, retry: this.retry };
-    if (entered === undefined) return this.writes.do(key, fn, options);
-    return doEntered(this.writes, key, fn, options, entered);
+    return methodDo(this.writes, key, fn, { args, merge, retry: this.retry }, entered);
   }
 }
 
