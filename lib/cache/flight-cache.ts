@@ -213,8 +213,10 @@ export class FlightCache {
       const ttl = left === Infinity ? undefined : left;
       const before = this.cache.stores.slice(0, found.tier);
       const values = this.#values.encode(before, found.value);
-      const copy = () => this.#values.write(before, key, values!, ttl);
-      if (values !== undefined) await this.#store.write(key, state, stamp.generation, copy, noop);
+      if (values !== undefined) {
+        const copy = () => this.#values.write(before, key, values, ttl);
+        await this.#store.write(key, state, stamp.generation, copy, noop);
+      }
       if (state.generation !== stamp.generation) return;
     }
     if (left >= threshold) return this.#local?.set(key, found.value, left - threshold);

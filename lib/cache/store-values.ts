@@ -88,7 +88,7 @@ export class StoreValues {
 }
 
 /** Whether `store` keeps values as they are: a Keyv over a Map, without a serializer. */
-export function keepsValues(store: Stores[number]): boolean {
+function keepsValues(store: Stores[number]): boolean {
   return store.serialize === undefined && isMap(store.store);
 }
 

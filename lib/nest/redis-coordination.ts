@@ -138,11 +138,13 @@ function check(options: SingleflightRedisOptions, where: string): void {
   if (namespace === undefined && (needsNamespace(flights) || needsNamespace(writes))) {
     throw new SingleflightOptionsError(messages.REDIS_NAMESPACE_MISSING(where));
   }
-  const given = (['client', 'coordinator'] as const).filter((name) => options[name] !== undefined);
-  if (options.url !== undefined && given.length > 0) {
-    throw new SingleflightOptionsError(messages.REDIS_URL_WITH_CLIENT(where, given[0]!));
+  const clients = (['client', 'coordinator'] as const).filter(
+    (name) => options[name] !== undefined,
+  );
+  if (options.url !== undefined && clients.length > 0) {
+    throw new SingleflightOptionsError(messages.REDIS_URL_WITH_CLIENT(where, clients[0]!));
   }
-  if (given.length === 2) {
+  if (clients.length === 2) {
     throw new SingleflightOptionsError(redisMessages.REDIS_CLIENT_AND_COORDINATOR(where));
   }
   if (options.coordinator !== undefined && options.opTimeoutMs !== undefined) {

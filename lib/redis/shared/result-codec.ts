@@ -45,20 +45,25 @@ export function encodeValue(
   maxBytes: number,
   codec: ValueCodec,
 ): EncodedValue {
-  let data: unknown;
-  let shared: unknown;
-  try {
-    data = codec.toData(value);
-    // Decoded here too, so that a codec whose decode fails keeps the value from being shared
-    // rather than failing the leader's callers (or every follower's decode).
-    shared = codec.fromData(data);
-  } catch (error) {
+  const unshared = (error: unknown): EncodedValue => {
     const unencodable = error instanceof Error ? error.message : String(error);
     return { envelope: encodeSkip(token), value, shared: false, unencodable };
+  };
+  let data: unknown;
+  try {
+    data = codec.toData(value);
+  } catch (error) {
+    return unshared(error);
   }
   const envelope = `{"f":${FORMAT},"t":${JSON.stringify(token)},"ok":1,"v":${JSON.stringify(data)}}`;
   if (!fits(envelope, maxBytes)) return { envelope: encodeSkip(token), value, shared: false };
-  return { envelope, value: shared, shared: true };
+  try {
+    // Decoded here too (once it fits), so that a codec whose decode fails keeps the value from
+    // being shared rather than failing the leader's callers (or every follower's decode).
+    return { envelope, value: codec.fromData(data), shared: true };
+  } catch (error) {
+    return unshared(error);
+  }
 }
 
 /** A token-sized placeholder, so the size check of sharedShape matches a real envelope's. */

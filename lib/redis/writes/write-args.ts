@@ -1,6 +1,6 @@
 import { isPlainObject } from '../../core/options.validator.js';
 import { SingleflightArgumentError } from '../../core/singleflight.errors.js';
-import { UnencodableValueError } from '../../cache/type-codec.js';
+import { UndecodableValueError, UnencodableValueError } from '../../cache/type-codec.js';
 import type { ValueCodec } from '../../cache/value-codec.js';
 import * as messages from '../redis.messages.js';
 import { EnvelopeSeal } from '../shared/envelope-seal.js';
@@ -73,7 +73,9 @@ export class WriteArgs {
 
   /** The arguments of `text` from `encode`; throws an UndecodableValueError (a codec that throws). */
   decode(text: string): unknown[] {
-    return this.#read(text)!;
+    const args = this.#read(text);
+    if (args === undefined) throw new UndecodableValueError('not arguments of this format');
+    return args;
   }
 
   /** What to store under the Redis key `st` for the encoded arguments `text`. */

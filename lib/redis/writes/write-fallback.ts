@@ -1,13 +1,12 @@
 import { WriteGroup } from '../../core/write-group.js';
 import type { CoordinationLog as Log } from '../shared/coordination-link.js';
-import type { WriteLedger, WriteRun } from './distributed-write-group.interfaces.js';
+import type { WriteLedger } from './distributed-write-group.interfaces.js';
+import type { AnyRun } from './write-callers.js';
 import type { WriteArgs } from './write-args.js';
 import { localFence } from './write-fence.js';
 import { localRunContext } from './local-run-context.js';
 import { withLedger } from './write-ledger.js';
 import { type Carried, supersedes } from './write-version.js';
-
-type AnyRun = WriteRun<any[], unknown>;
 
 /** An event Redis has not seen, and the push that goes with it. */
 export interface Owed extends Carried {
