@@ -112,8 +112,9 @@ export class WriteGroup {
     try {
       assertKey(key);
       assertFn(key, fn);
-      // Each option is read once, by the check: what is used is what was checked.
-      if (options !== undefined)
+      // Each option is read once, by the check: what is used is what was checked. A decorated
+      // method's options are the package's own, made of what its decorator checked at start-up.
+      if (options !== undefined && keys === this.#keys)
         options = validateOptions('MergeWrites call options', options, CALL_RULES);
     } catch (error) {
       return Promise.reject(error);
